@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, testing and benchmarking asgid need.
+# Idempotent: when everything is present it prints nothing and changes nothing.
+#
+# llhttp: releases before 9.2.1 accept request-smuggling vectors. Debian 12 ships none that is
+# safe, Debian 13 ships 9.2.1, which installs cleanly on Debian 12. On Debian 12 this script
+# adds Debian 13 as an extra apt source, derived from the system's own Debian source entry,
+# pinned at priority 100 so nothing else is ever upgraded from it, and installs only
+# libllhttp-dev (and its runtime library) from it.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libuv1-dev libinih-dev libcmocka-dev
+  python3 python3-pytest python3-httpx python3-websockets
+  curl wrk nginx procps
+)
+# Debian versions llhttp 9.2.1 as "9.2.1~..." (its source bundles other parts), hence the tilde.
+llhttp_min="9.2.1~"
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+llhttp_ok() {
+  local v
+  v=$(dpkg-query -W -f='${Version}' libllhttp-dev 2>/dev/null) || return 1
+  [ -n "$v" ] && dpkg --compare-versions "$v" ge "$llhttp_min"
+}
+
+apt_updated=0
+apt_update() {
+  if [ "$apt_updated" -eq 0 ]; then
+    "${sudo_cmd[@]}" apt-get update -q >/dev/null
+    apt_updated=1
+  fi
+}
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "$@" >/dev/null
+}
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  apt_update
+  apt_install "${missing[@]}"
+fi
+
+if ! llhttp_ok; then
+  . /etc/os-release
+  if [ "${VERSION_CODENAME:-}" = bookworm ]; then
+    # Derive the Debian 13 source from the system's own main Debian entry (same mirror).
+    src=/etc/apt/sources.list.d/asgid-trixie.sources
+    if [ ! -f "$src" ]; then
+      uri=""
+      if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+        uri=$(awk '/^URIs:/ {u=$2} /^Suites:/ && u!="" && $0 ~ /bookworm( |$)/ {print u; exit} /^$/ {u=""}' \
+              /etc/apt/sources.list.d/debian.sources)
+      fi
+      if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+        uri=$(awk '$1=="deb" && $3=="bookworm" {print $2; exit}' /etc/apt/sources.list)
+      fi
+      if [ -z "$uri" ]; then
+        echo "setup: cannot find the system's Debian source entry to derive a Debian 13 source from" >&2
+        exit 1
+      fi
+      printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" \
+        | "${sudo_cmd[@]}" tee "$src" >/dev/null
+      printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' \
+        | "${sudo_cmd[@]}" tee /etc/apt/preferences.d/asgid-trixie >/dev/null
+      apt_updated=0
+    fi
+    echo "setup: installing libllhttp-dev >= $llhttp_min from Debian 13 (pinned at priority 100)"
+    apt_update
+    apt_install -t trixie libllhttp-dev
+  else
+    echo "setup: installing libllhttp-dev"
+    apt_update
+    apt_install libllhttp-dev
+  fi
+  if ! llhttp_ok; then
+    echo "setup: libllhttp-dev >= $llhttp_min is required and could not be installed" >&2
+    exit 1
+  fi
+fi
