@@ -1,0 +1,118 @@
+/*
+ * settings.h - the values of asgid's settings and the code the table drives.
+ *
+ * The table is settings_table.h. This header turns each row into a typed member of
+ * struct asgid_settings, and declares the loaders (defaults < file < environment < command
+ * line), the printers (--help, --print-config, docs/settings.md, conf/asgid.ini) and
+ * serialization (used to hand settings to spawned workers).
+ */
+#ifndef ASGID_SETTINGS_H
+#define ASGID_SETTINGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "settings/settings_table.h"
+
+/* A LIST setting: every value given, in order. */
+typedef struct asgid_string_list {
+  char **items;
+  size_t count;
+} asgid_string_list;
+
+/* The C type each kind is stored as. */
+#define ASGID_SETTING_CTYPE_STR char *
+#define ASGID_SETTING_CTYPE_INT long
+#define ASGID_SETTING_CTYPE_BOOL int
+#define ASGID_SETTING_CTYPE_SIZE uint64_t     /* bytes */
+#define ASGID_SETTING_CTYPE_DURATION uint64_t /* milliseconds */
+#define ASGID_SETTING_CTYPE_ENUM int          /* index into choices */
+#define ASGID_SETTING_CTYPE_MODE unsigned
+#define ASGID_SETTING_CTYPE_LIST asgid_string_list
+
+typedef enum asgid_setting_kind {
+  ASGID_KIND_STR,
+  ASGID_KIND_INT,
+  ASGID_KIND_BOOL,
+  ASGID_KIND_SIZE,
+  ASGID_KIND_DURATION,
+  ASGID_KIND_ENUM,
+  ASGID_KIND_MODE,
+  ASGID_KIND_LIST
+} asgid_setting_kind;
+
+/* Where a value came from, for --print-config. */
+typedef enum asgid_setting_source {
+  ASGID_SOURCE_DEFAULT,
+  ASGID_SOURCE_FILE,
+  ASGID_SOURCE_ENV,
+  ASGID_SOURCE_CLI
+} asgid_setting_source;
+
+/* Enum values, in the order of their row's choices. */
+enum { ASGID_LIFESPAN_AUTO, ASGID_LIFESPAN_ON, ASGID_LIFESPAN_OFF };
+enum { ASGID_WORKER_START_FORK, ASGID_WORKER_START_SPAWN };
+enum { ASGID_LEVEL_DEBUG, ASGID_LEVEL_INFO, ASGID_LEVEL_WARNING, ASGID_LEVEL_ERROR };
+
+#define ASGID_SETTING_MEMBER(name, section, kind, def, short_flag, min, max, choices, help)    \
+  ASGID_SETTING_CTYPE_##kind name;
+#define ASGID_SETTING_SOURCE_MEMBER(name, section, kind, def, short_flag, min, max, choices,   \
+                                    help)                                                      \
+  asgid_setting_source name;
+
+typedef struct asgid_settings {
+  ASGID_SETTINGS_TABLE(ASGID_SETTING_MEMBER)
+  struct {
+    ASGID_SETTINGS_TABLE(ASGID_SETTING_SOURCE_MEMBER)
+  } source;
+  /* where each value that came from a file was set, for messages: "path:line" */
+  char *config_path; /* the file read, or NULL */
+} asgid_settings;
+
+/* What main() should do after asgid_settings_load_args. */
+typedef enum asgid_settings_action {
+  ASGID_ACTION_RUN,
+  ASGID_ACTION_HELP,
+  ASGID_ACTION_VERSION,
+  ASGID_ACTION_PRINT_CONFIG,
+  ASGID_ACTION_CHECK_CONFIG,
+  ASGID_ACTION_SETTINGS_DOC,  /* --settings-doc: print docs/settings.md */
+  ASGID_ACTION_EXAMPLE_CONF,  /* --example-config: print conf/asgid.ini */
+  ASGID_ACTION_ERROR          /* errors were already written to the error stream */
+} asgid_settings_action;
+
+/* Sets every member to its default (parsed from the table). Returns 0. */
+int asgid_settings_init_defaults(asgid_settings *s);
+
+/* Loads settings with full precedence: defaults < file (from -c/--config, or ASGID_CONFIG)
+ * < environment (ASGID_*) < command line. Every error is written to `err` as one line
+ * ("file:line: message" for the file, "environment ASGID_X: ..." , "command line --x: ...")
+ * and the function goes on to report all of them, then returns ASGID_ACTION_ERROR.
+ * `envp` is the environment to read (NULL-terminated, like environ). */
+asgid_settings_action asgid_settings_load_args(asgid_settings *s, int argc, char **argv,
+                                               char **envp, FILE *err);
+
+/* Applies INI text (used for files and for spawned workers). Errors name `origin:line`.
+ * Returns the number of errors (0 on success). */
+int asgid_settings_apply_ini(asgid_settings *s, const char *text, const char *origin,
+                             asgid_setting_source source, FILE *err);
+
+/* Frees everything a settings struct owns. */
+void asgid_settings_free(asgid_settings *s);
+
+/* Writes every setting with its value and source ("default", "file path:line"... ). */
+void asgid_settings_print_config(const asgid_settings *s, FILE *out);
+
+/* --help text, docs/settings.md, conf/asgid.ini: all generated from the table. */
+void asgid_settings_print_help(FILE *out, const char *program);
+void asgid_settings_print_doc(FILE *out);
+void asgid_settings_print_example_conf(FILE *out);
+
+/* Serializes the current values as INI text that asgid_settings_apply_ini reads back to an
+ * identical struct. Returns a malloc'd string. */
+char *asgid_settings_serialize(const asgid_settings *s);
+
+/* The text of an ENUM value, e.g. asgid_settings_enum_name("lifespan", 0) == "auto". */
+const char *asgid_settings_enum_name(const char *setting, int index);
+
+#endif /* ASGID_SETTINGS_H */

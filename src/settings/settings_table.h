@@ -1,0 +1,101 @@
+/*
+ * settings_table.h - THE table of asgid's settings.
+ *
+ * Every setting is one row here, and this row is the only place it is described. The table
+ * drives the INI file, the command line, the ASGID_* environment variables, --help,
+ * --print-config, --check-config, docs/settings.md and conf/asgid.ini. No setting is parsed
+ * anywhere else.
+ *
+ * X(name, section, kind, default, short_flag, min, max, choices, help)
+ *   name       C identifier, INI key, long flag (--name, '_' becomes '-'), and env var
+ *              (ASGID_NAME)
+ *   section    INI section the key lives in
+ *   kind       STR, INT, BOOL, SIZE (bytes: 512, 64k, 1m, 2g), DURATION (milliseconds:
+ *              500ms, 30s, 2m, 1h; a bare number is seconds), ENUM (one of choices),
+ *              MODE (octal file mode), LIST (repeatable; each occurrence adds one value;
+ *              in the environment, values are separated by commas)
+ *   default    text parsed exactly like a user's value ("" for none)
+ *   short_flag single-letter CLI flag, or 0
+ *   min, max   bounds for INT, SIZE and DURATION (in the unit stored)
+ *   choices    "a|b|c" for ENUM, NULL otherwise
+ *   help       one line for --help, the docs and conf/asgid.ini
+ */
+#ifndef ASGID_SETTINGS_TABLE_H
+#define ASGID_SETTINGS_TABLE_H
+
+#define ASGID_SETTINGS_TABLE(X)                                                                 \
+  /* [server] listeners and connections */                                                     \
+  X(bind, "server", LIST, "127.0.0.1:8000", 'b', 0, 0, NULL,                                    \
+    "Address to listen on: HOST:PORT, [IPV6]:PORT, or unix:PATH [mode=0660]; repeatable")      \
+  X(backlog, "server", INT, "2048", 0, 1, 65535, NULL,                                          \
+    "Listen queue length of each listening socket")                                            \
+  X(max_connections, "server", INT, "4096", 0, 1, 1000000, NULL,                                \
+    "Open client connections per worker; beyond it the worker stops accepting")               \
+  X(root_path, "server", STR, "", 0, 0, 0, NULL,                                                \
+    "ASGI root_path: the prefix the app is mounted under behind a proxy")                     \
+  X(server_header, "server", BOOL, "on", 0, 0, 0, NULL,                                         \
+    "Send a Server: asgid header when the app sets none")                                      \
+  /* [app] what runs and how */                                                                \
+  X(app, "app", STR, "", 'a', 0, 0, NULL,                                                       \
+    "The app: path/to/app.so[:symbol] for a native app")                                       \
+  X(worker_class, "app", STR, "auto", 'k', 0, 0, NULL,                                          \
+    "How app code runs: auto, event (on the event loop) or thread (on a thread pool)")         \
+  X(threads, "app", INT, "8", 0, 1, 1024, NULL,                                                 \
+    "Threads per worker running app callbacks with worker_class = thread")                    \
+  X(lifespan, "app", ENUM, "auto", 0, 0, 0, "auto|on|off",                                      \
+    "ASGI lifespan: auto (use it if the app supports it), on (required), off")                 \
+  /* [workers] processes */                                                                    \
+  X(workers, "workers", INT, "0", 'w', 0, 4096, NULL,                                           \
+    "Worker processes; 0 means one per CPU this process may use")                              \
+  X(worker_start, "workers", ENUM, "fork", 0, 0, 0, "fork|spawn",                               \
+    "How workers start: fork, or spawn (re-execute asgid's own binary)")                       \
+  X(timeout, "workers", DURATION, "30s", 't', 1000, 86400000, NULL,                             \
+    "A worker silent for longer is killed and replaced")                                      \
+  X(graceful_timeout, "workers", DURATION, "30s", 0, 0, 86400000, NULL,                         \
+    "Time a stopping worker has to finish in-flight requests")                                \
+  X(max_requests, "workers", INT, "0", 0, 0, 2000000000, NULL,                                  \
+    "Requests after which a worker is replaced gracefully; 0 disables")                        \
+  X(max_requests_jitter, "workers", INT, "0", 0, 0, 2000000000, NULL,                           \
+    "Random extra requests (0..N) added to max_requests per worker")                           \
+  /* [http] protocol limits and timeouts */                                                    \
+  X(keepalive_timeout, "http", DURATION, "5s", 0, 0, 3600000, NULL,                             \
+    "Idle time allowed between requests on a keep-alive connection; 0 disables keep-alive")    \
+  X(header_timeout, "http", DURATION, "20s", 0, 100, 3600000, NULL,                             \
+    "Deadline for the whole request line and header block (not reset per byte): 408")          \
+  X(body_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL,                               \
+    "Longest wait for the next request body bytes while the app wants them: 408")              \
+  X(write_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL,                              \
+    "Longest wait for a slow client to accept response bytes; then the connection closes")     \
+  X(limit_request_line, "http", SIZE, "8190", 0, 64, 1048576, NULL,                             \
+    "Longest request line (method, target, version): 414")                                     \
+  X(limit_request_fields, "http", INT, "100", 0, 1, 10000, NULL,                                \
+    "Most header fields in a request: 431")                                                    \
+  X(limit_request_field_size, "http", SIZE, "8190", 0, 64, 1048576, NULL,                       \
+    "Longest header field (name, colon and value): 431")                                       \
+  X(limit_chunk_extension, "http", SIZE, "4096", 0, 0, 1048576, NULL,                           \
+    "Most chunk-extension bytes in one chunked request body: 400")                             \
+  X(max_body_size, "http", SIZE, "1g", 0, 0, UINT64_C(1) << 50, NULL,                           \
+    "Largest request body; 0 means no limit: 413")                                             \
+  X(drain_limit, "http", SIZE, "1m", 0, 0, UINT64_C(1) << 40, NULL,                             \
+    "Unread request body the server discards to keep a connection when the app did not read it")\
+  /* [log] */                                                                                  \
+  X(log_level, "log", ENUM, "info", 0, 0, 0, "debug|info|warning|error",                        \
+    "Least severe error log level written")                                                    \
+  X(error_log, "log", STR, "-", 0, 0, 0, NULL,                                                  \
+    "Error log file; - is standard error")                                                     \
+  X(access_log, "log", STR, "", 0, 0, 0, NULL,                                                  \
+    "Access log file; - is standard output; empty disables it")                                \
+  X(access_log_format, "log", STR,                                                              \
+    "%(h)s %(l)s %(u)s %(t)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\"", 0, 0, 0, NULL,         \
+    "Access log line, gunicorn atoms: h l u t r m U q H s B b f a T M D L p {header}i {header}o")\
+  /* [process] */                                                                              \
+  X(pidfile, "process", STR, "", 'p', 0, 0, NULL,                                               \
+    "Write the master's pid to this file; empty for none")                                     \
+  X(user, "process", STR, "", 'u', 0, 0, NULL,                                                  \
+    "Switch to this user (name or uid) after binding; empty keeps the current one")           \
+  X(group, "process", STR, "", 'g', 0, 0, NULL,                                                 \
+    "Switch to this group (name or gid) after binding; empty keeps the current one")          \
+  X(umask, "process", MODE, "022", 0, 0, 0777, NULL,                                            \
+    "File mode creation mask for the process (octal)")
+
+#endif /* ASGID_SETTINGS_TABLE_H */
