@@ -1,0 +1,383 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of asgid against nginx on loopback. See bench/README.md.
+#
+#   bench/run.sh throughput [--duration 10] [--connections 64] [--rounds 3] [--only asgid|nginx]
+#   bench/run.sh idle [--connections 10000] [--only asgid|nginx]
+#   bench/run.sh all [--duration 10] [--connections 64] [--idle-connections 10000] [--rounds 3]
+#
+# Environment: ASGID_BIN (default build/asgid), ASGID_EXAMPLES (default build/examples),
+# PYTHON (default /usr/bin/python3, the system interpreter, not whatever is first on PATH),
+# BENCH_KEEP=1 keeps the temporary directory (configs, server logs, wrk output).
+#
+# Both servers run the same trivial app (200, text/plain, "Hello, world!\n") as ONE worker,
+# pinned to CPU 0, with the load generator pinned to CPU 1. Results are ratios between the
+# two servers measured in the same run, never absolute figures to compare across machines.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+ASGID_BIN=${ASGID_BIN:-$repo/build/asgid}
+ASGID_EXAMPLES=${ASGID_EXAMPLES:-$repo/build/examples}
+PYTHON=${PYTHON:-/usr/bin/python3}
+NGINX=${NGINX:-nginx}
+
+SERVER_CPU=0   # the server under test
+CLIENT_CPU=1   # wrk or idle_clients.py
+WARMUP_S=2
+EXPECTED_BODY=$'Hello, world!\n'
+
+usage() {
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+
+die() {
+  echo "run.sh: error: $*" >&2
+  exit 1
+}
+
+# ------------------------------------------------------------------ arguments
+mode=${1:-}
+[ -n "$mode" ] || usage
+shift
+case "$mode" in throughput|idle|all) ;; -h|--help|help) usage ;; *) usage ;; esac
+
+duration=10
+tp_connections=64
+idle_connections=10000
+rounds=3
+only="asgid nginx"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration=${2:?}; shift 2 ;;
+    --connections)
+      # --connections belongs to the mode being run; under "all" it is wrk's.
+      if [ "$mode" = idle ]; then idle_connections=${2:?}; else tp_connections=${2:?}; fi
+      shift 2 ;;
+    --idle-connections) idle_connections=${2:?}; shift 2 ;;
+    --rounds) rounds=${2:?}; shift 2 ;;
+    --only)
+      case "${2:-}" in asgid|nginx) only=$2 ;; *) die "--only takes asgid or nginx" ;; esac
+      shift 2 ;;
+    -h|--help) usage ;;
+    *) die "unknown argument '$1' (try --help)" ;;
+  esac
+done
+for n in "$duration" "$tp_connections" "$idle_connections" "$rounds"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "'$n' is not a positive integer"
+done
+
+# ------------------------------------------------------------------ prerequisites
+command -v taskset >/dev/null || die "taskset not found (package util-linux)"
+command -v curl >/dev/null || die "curl not found"
+[ -x "$PYTHON" ] || die "$PYTHON not found; set PYTHON to a Python 3 interpreter"
+if [[ " $only " == *" nginx "* ]]; then
+  command -v "$NGINX" >/dev/null || die "nginx not found (scripts/setup.sh installs it)"
+fi
+if [[ " $only " == *" asgid "* ]]; then
+  [ -x "$ASGID_BIN" ] || die "$ASGID_BIN not found or not executable; build it or set ASGID_BIN"
+  [ -f "$ASGID_EXAMPLES/hello.so" ] || die "$ASGID_EXAMPLES/hello.so not found; set ASGID_EXAMPLES"
+fi
+[ "$(nproc --all)" -ge 2 ] || die "needs at least 2 CPUs (server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU)"
+if [ "$mode" != idle ]; then command -v wrk >/dev/null || die "wrk not found (scripts/setup.sh installs it)"; fi
+
+# Servers and clients inherit this: thousands of idle connections need thousands of fds.
+ulimit -n "$(ulimit -Hn)"
+clk_tck=$(getconf CLK_TCK)
+
+# ------------------------------------------------------------------ server lifecycle
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/asgid-bench.XXXXXX")
+declare -A server_pid=() server_port=() server_log=()
+
+# Every process in the tree of $1, via /proc (the server may be master + workers).
+tree_pids() {
+  "$PYTHON" -c 'import sys; sys.path.insert(0, sys.argv[1]); import proctree; print(*proctree.tree(int(sys.argv[2])))' \
+    "$here" "$1" 2>/dev/null || true
+}
+
+# State letter of a process, empty when it is gone. A dead child of this shell stays a
+# zombie (Z) until waited for, so "kill -0" alone cannot tell it has exited.
+proc_state() {
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  s=${s##*) }
+  echo "${s%% *}"
+}
+
+stop_server() {
+  local name=$1 pid=${server_pid[$1]:-} i st leftovers
+  [ -n "$pid" ] || return 0
+  leftovers=$(tree_pids "$pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    st=$(proc_state "$pid")
+    if [ -z "$st" ] || [ "$st" = Z ]; then break; fi
+    sleep 0.1
+  done
+  # Anything of this server's tree still alive after 5 s (a hung master, an orphaned
+  # worker) is ended by its own pid.
+  for p in $leftovers; do
+    st=$(proc_state "$p")
+    if [ -n "$st" ] && [ "$st" != Z ]; then kill -KILL "$p" 2>/dev/null || true; fi
+  done
+  wait "$pid" 2>/dev/null || true
+  unset "server_pid[$name]"
+}
+
+cleanup() {
+  local rc=$?
+  for name in "${!server_pid[@]}"; do stop_server "$name"; done
+  if [ "$rc" -eq 0 ] && [ -z "${BENCH_KEEP:-}" ]; then
+    rm -rf "$tmp"
+  elif [ "$rc" -eq 0 ]; then
+    echo "run.sh: server logs and client output kept in $tmp (BENCH_KEEP)" >&2
+  else
+    echo "run.sh: failed; server logs and client output kept in $tmp" >&2
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Poll until the server answers GET / with 200 and exactly the expected body.
+wait_ready() {
+  local name=$1 pid=${server_pid[$1]} port=${server_port[$1]} i code body st
+  for ((i = 0; i < 100; i++)); do
+    st=$(proc_state "$pid")
+    if [ -z "$st" ] || [ "$st" = Z ]; then
+      echo "--- $name log (${server_log[$name]}):" >&2
+      tail -n 20 "${server_log[$name]}" >&2 || true
+      die "$name exited during startup"
+    fi
+    code=$(curl -s --max-time 2 -o "$tmp/$name.body" -w '%{http_code}' "http://127.0.0.1:$port/" || true)
+    if [ "$code" = 200 ]; then
+      body=$(cat "$tmp/$name.body"; echo x)  # the x keeps the trailing newline
+      [ "${body%x}" = "$EXPECTED_BODY" ] || die "$name answered 200 with an unexpected body: $(head -c 100 "$tmp/$name.body" | od -c | head -3)"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "--- $name log (${server_log[$name]}):" >&2
+  tail -n 20 "${server_log[$name]}" >&2 || true
+  die "$name did not answer 200 on 127.0.0.1:$port within 10 s (last status: ${code:-none})"
+}
+
+# $1 = most connections the server must hold (idle mode needs thousands).
+start_asgid() {
+  local maxconn=$1 port
+  port=$(free_port)
+  server_port[asgid]=$port
+  server_log[asgid]=$tmp/asgid.log
+  taskset -c "$SERVER_CPU" "$ASGID_BIN" --app "$ASGID_EXAMPLES/hello.so" \
+    --bind "127.0.0.1:$port" --workers 1 --worker-class event \
+    --keepalive-timeout 300s --max-connections "$maxconn" \
+    >"$tmp/asgid.log" 2>&1 &
+  server_pid[asgid]=$!  # taskset execs the server, so this is the server's own pid
+  wait_ready asgid
+}
+
+# Debian's nginx as an equal peer: one worker, no access log, keep-alive connections never
+# closed by request count, everything (pid, logs, temp paths) inside $tmp.
+start_nginx() {
+  local maxconn=$1 port conf user_line=""
+  port=$(free_port)
+  server_port[nginx]=$port
+  server_log[nginx]=$tmp/nginx-error.log
+  mkdir -p "$tmp/nginx"
+  # As root, nginx would switch its worker to an unprivileged user that cannot read $tmp;
+  # keep it as the current user, like asgid. As non-root the directive does not apply.
+  if [ "$(id -u)" -eq 0 ]; then user_line="user $(id -un) $(id -gn);"; fi
+  conf=$tmp/nginx/nginx.conf
+  cat >"$conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+$user_line
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx-error.log warn;
+worker_rlimit_nofile $((maxconn + 100));
+events {
+    worker_connections $maxconn;
+}
+http {
+    access_log off;
+    default_type text/plain;
+    keepalive_timeout 300s;
+    keepalive_requests 1000000;
+    client_body_temp_path $tmp/nginx/body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        location / {
+            return 200 "Hello, world!\n";
+        }
+    }
+}
+EOF
+  # -e: the startup error log, before the configuration is read, goes to $tmp as well.
+  taskset -c "$SERVER_CPU" "$NGINX" -p "$tmp/nginx/" -e "$tmp/nginx-error.log" -c "$conf" \
+    >"$tmp/nginx.out" 2>&1 &
+  server_pid[nginx]=$!
+  wait_ready nginx
+}
+
+# ------------------------------------------------------------------ reporting helpers
+print_environment() {
+  local asgid_version="(not run)" nginx_version="(not run)"
+  if [[ " $only " == *" asgid "* ]]; then
+    asgid_version=$("$ASGID_BIN" --version 2>&1 | head -n 1 || true)
+  fi
+  if [[ " $only " == *" nginx "* ]]; then
+    nginx_version=$("$NGINX" -v 2>&1 | head -n 1 || true)
+  fi
+  echo "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo "system:   $(uname -srm), $(nproc --all) CPUs"
+  echo "cpu:      $(grep -m 1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; other work on the machine skews results)"
+  echo "asgid:    ${asgid_version:-(no output)} [$ASGID_BIN]"
+  echo "nginx:    ${nginx_version:-(no output)}"
+  echo "pinning:  servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU"
+  echo
+}
+
+# Median of numbers on stdin, one per line.
+median() {
+  sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# ------------------------------------------------------------------ throughput
+cpu_ticks() {
+  "$PYTHON" "$here/proctree.py" cpu "$1"
+}
+
+# Fails loudly when wrk saw errors: a benchmark of failing requests measures nothing.
+check_wrk() {
+  local name=$1 out=$2
+  if grep -qE 'Socket errors|Non-2xx' "$out"; then
+    echo "--- wrk output for $name:" >&2
+    cat "$out" >&2
+    die "$name: wrk reported socket errors or non-2xx responses (see above)"
+  fi
+  grep -q 'requests in' "$out" || { cat "$out" >&2; die "$name: wrk produced no result"; }
+}
+
+run_wrk() {
+  local seconds=$1 port=$2 out=$3
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$tp_connections" -d"${seconds}s" --latency \
+    "http://127.0.0.1:$port/" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
+}
+
+# One warmed-up, measured wrk run against $1; appends a line to $tmp/throughput.txt:
+#   name round req/s p99_ms cpu_us_per_req server_cpu_percent
+measure_throughput() {
+  local name=$1 round=$2 pid=${server_pid[$1]} port=${server_port[$1]}
+  local out=$tmp/wrk-$name-$round.txt t0 t1 requests elapsed rps p99
+  run_wrk "$WARMUP_S" "$port" "$tmp/wrk-$name-$round-warmup.txt"
+  check_wrk "$name (warm-up)" "$tmp/wrk-$name-$round-warmup.txt"
+  t0=$(cpu_ticks "$pid")
+  run_wrk "$duration" "$port" "$out"
+  t1=$(cpu_ticks "$pid")
+  check_wrk "$name" "$out"
+  requests=$(awk '/ requests in / { print $1 }' "$out")
+  # wrk runs a little longer than asked ("in 10.05s"): use its own figure for CPU %.
+  elapsed=$(awk '/ requests in / { v = $4; sub(/,$/, "", v); u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+                                    print v * ((u == "m") ? 60 : (u == "h") ? 3600 : 1) }' "$out")
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  # wrk prints 99% latency as e.g. 850.00us, 1.23ms or 1.02s; convert to ms.
+  p99=$(awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+                           f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1;
+                           printf "%.3f", v * f }' "$out")
+  [ "${requests:-0}" -gt 0 ] || die "$name: wrk completed no requests"
+  awk -v n="$name" -v r="$round" -v rps="$rps" -v p99="$p99" -v ticks=$((t1 - t0)) \
+      -v hz="$clk_tck" -v req="$requests" -v d="$elapsed" \
+      'BEGIN { printf "%s %d %.0f %s %.2f %.0f\n", n, r, rps, p99, ticks / hz * 1e6 / req, ticks / hz / d * 100 }' \
+      >>"$tmp/throughput.txt"
+  tail -n 1 "$tmp/throughput.txt" | awk '{ printf "  round %d %-6s %10s req/s  p99 %8.3f ms  %7.2f us CPU/req  server CPU %s%%\n", $2, $1, $3, $4, $5, $6 }'
+}
+
+throughput() {
+  local name round
+  echo "== throughput: wrk -t1 -c$tp_connections -d${duration}s --latency, $rounds round(s), ${WARMUP_S}s warm-up each"
+  : >"$tmp/throughput.txt"
+  for name in $only; do "start_$name" 4096; done
+  # Alternate the servers round by round so slow drifts of the machine hit both alike.
+  for ((round = 1; round <= rounds; round++)); do
+    for name in $only; do measure_throughput "$name" "$round"; done
+  done
+  for name in $only; do stop_server "$name"; done
+
+  echo
+  echo "median of $rounds round(s):"
+  printf '  %-6s %12s %12s %16s %12s\n' server "req/s" "p99 (ms)" "CPU us/req" "server CPU"
+  declare -A med_rps=() med_cpu=()
+  for name in $only; do
+    med_rps[$name]=$(awk -v n="$name" '$1 == n { print $3 }' "$tmp/throughput.txt" | median)
+    med_cpu[$name]=$(awk -v n="$name" '$1 == n { print $5 }' "$tmp/throughput.txt" | median)
+    printf '  %-6s %12.0f %12.3f %16.2f %11.0f%%\n' "$name" "${med_rps[$name]}" \
+      "$(awk -v n="$name" '$1 == n { print $4 }' "$tmp/throughput.txt" | median)" \
+      "${med_cpu[$name]}" \
+      "$(awk -v n="$name" '$1 == n { print $6 }' "$tmp/throughput.txt" | median)"
+  done
+  if [ "$only" = "asgid nginx" ]; then
+    awk -v ar="${med_rps[asgid]}" -v nr="${med_rps[nginx]}" -v ac="${med_cpu[asgid]}" -v nc="${med_cpu[nginx]}" 'BEGIN {
+      printf "  asgid/nginx req/s:       %.2f  (above 1: asgid serves more)\n", ar / nr
+      printf "  asgid/nginx CPU/request: %.2f  (below 1: asgid spends less CPU per request; the main figure)\n", ac / nc }'
+  fi
+  echo
+}
+
+# ------------------------------------------------------------------ idle connections
+idle() {
+  local name hard maxconn line
+  hard=$(ulimit -Hn)
+  if [ "$hard" != unlimited ] && [ "$hard" -lt $((idle_connections + 100)) ]; then
+    die "open-file hard limit is $hard; $((idle_connections + 100)) needed for $idle_connections idle connections (raise it or pass fewer --connections)"
+  fi
+  # The server needs room for the idle crowd plus the fresh and sample requests.
+  maxconn=$((idle_connections + 2000))
+  [ "$maxconn" -ge 12000 ] || maxconn=12000
+  echo "== idle: $idle_connections keep-alive connections, one request each, then held open"
+  : >"$tmp/idle.txt"
+  for name in $only; do
+    echo "$name:"
+    "start_$name" "$maxconn"
+    if ! taskset -c "$CLIENT_CPU" "$PYTHON" "$here/idle_clients.py" --port "${server_port[$name]}" \
+         --connections "$idle_connections" --server-pid "${server_pid[$name]}" \
+         >"$tmp/idle-$name.txt" 2>&1; then
+      cat "$tmp/idle-$name.txt" >&2
+      die "$name: the idle-connection test failed (see above)"
+    fi
+    grep -v '^RESULT ' "$tmp/idle-$name.txt"
+    line=$(grep '^RESULT ' "$tmp/idle-$name.txt")
+    echo "$name ${line#RESULT }" >>"$tmp/idle.txt"
+    stop_server "$name"
+  done
+
+  echo
+  printf '  %-6s %12s %12s %12s %12s %14s %10s\n' server connections "RSS before" "RSS after" "per conn" "fresh (max 3)" sample
+  # Lines look like: name ok=1 connections=N rss_before_kib=.. rss_after_kib=.. bytes_per_conn=.. fresh_ms=.. sample_ok=a/b closed=0
+  awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+         printf "  %-6s %12d %9d KiB %9d KiB %8.2f KiB %11.2f ms %10s\n", $1, f["connections"],
+                f["rss_before_kib"], f["rss_after_kib"], f["bytes_per_conn"] / 1024, f["fresh_ms"], f["sample_ok"] }' \
+      "$tmp/idle.txt"
+  if [ "$only" = "asgid nginx" ]; then
+    awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "bytes_per_conn") b[$1] = kv[2] } }
+         END { if (b["nginx"] > 0) printf "  asgid/nginx memory per idle connection: %.2f  (below 1: asgid uses less)\n", b["asgid"] / b["nginx"] }' \
+      "$tmp/idle.txt"
+  fi
+  echo
+}
+
+# ------------------------------------------------------------------ main
+print_environment
+case "$mode" in
+  throughput) throughput ;;
+  idle) idle ;;
+  all) throughput; idle ;;
+esac
