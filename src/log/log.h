@@ -1,11 +1,30 @@
 /*
  * log.h - the error log and the access log.
  *
- * The error log takes printf-style lines with a level; each line is written with one write()
- * so that lines from several processes never interleave. The access log formats one line per
- * finished request from gunicorn-style atoms; every byte that came from a client is escaped
- * (\xNN for control characters, quotes and backslashes escaped) so no request can forge a log
- * line.
+ * Error log lines look like gunicorn's, with the process role as an optional fourth field:
+ *
+ *   [2026-11-21 13:25:43 +0000] [12345] [INFO] [worker 2] Booting worker
+ *   ^ local time and UTC offset  ^ pid   ^ level ^ role (absent until log_set_role)
+ *
+ * The access log writes one line per finished request from gunicorn-style `%(x)s` atoms (see
+ * access_log_format_line).
+ *
+ * Every line is written with a single write() so lines from the master, the workers and the
+ * threads of one process never interleave (the write is atomic for a pipe up to PIPE_BUF
+ * bytes, which is why the error log caps lines at LOG_ERROR_LINE_MAX). Lines are built on the
+ * stack, never allocated; a line that would not fit is cut and ends with "...".
+ *
+ * Nothing written can forge a line: error log messages have their control bytes (below 0x20
+ * and 0x7f, including CR and LF) written as \xNN; in the access log every byte that came from
+ * a client is escaped as described at access_log_format_line.
+ *
+ * Threads: log_write, log_vwrite, log_enabled, access_log_enabled, access_log_write and
+ * access_log_format_line may be called from any thread, concurrently with each other and with
+ * log_reopen. log_open, log_reopen, log_close and log_set_role are called from one thread (the
+ * process's main loop); log_open and log_set_role, which replace the access log format and the
+ * role text, must not run while another thread is logging (call them before starting threads).
+ * A file switch never closes a descriptor another thread may be writing to: the new file is
+ * opened and then dup2()'d onto the old descriptor.
  */
 #ifndef ASGID_LOG_H
 #define ASGID_LOG_H
@@ -23,27 +42,46 @@ typedef enum asgid_log_level_t {
   LOG_LEVEL_ERROR = ASGID_LEVEL_ERROR
 } log_level;
 
-/* Opens error_log and access_log from the settings and sets the level. Before it is called
- * (or if it fails) lines go to standard error. Returns 0 or a negative errno. */
+/* The longest error log line, newline included. Equal to the smallest PIPE_BUF POSIX allows,
+ * so a line is written atomically even when the error log is a pipe (e.g. to journald). */
+#define LOG_ERROR_LINE_MAX 4096
+
+/* The longest access log line written by access_log_write, newline included. */
+#define ACCESS_LOG_LINE_MAX 8192
+
+/* Applies the [log] settings: error_log ("-" or "" is standard error), access_log ("" is off,
+ * "-" is standard output), each otherwise a file path; access_log_format and log_level. Files are
+ * opened for appending (O_APPEND | O_CREAT | O_CLOEXEC, mode 0644 minus the umask). Before
+ * the first call lines go to standard error and the access log is off. Calling it again (a
+ * configuration reload) switches to the new files and format. If a file cannot be opened, that
+ * log keeps its previous destination, the failure is reported on the error log naming the file,
+ * and the first error is returned as a negative errno; otherwise returns 0. */
 int log_open(const asgid_settings *s);
 
-/* Reopens both files (SIGUSR1: after logrotate moved them). Returns 0 or a negative errno. */
+/* Reopens the files by path (SIGUSR1, after logrotate renamed them) so that lines go to a new
+ * file at the configured path. Standard streams are left alone. A failure is reported on the
+ * error log and that log keeps writing to the old file. Returns 0 or the first negative errno. */
 int log_reopen(void);
 
-/* Closes both files. */
+/* Closes the files and returns to the state before log_open: error lines to standard error,
+ * the access log off. Call it when no other thread logs any more (at exit). */
 void log_close(void);
 
-/* Sets the prefix that tags each error log line with the process role, e.g. "master" or
- * "worker 3". */
+/* Tags each following error log line with the process role, e.g. "master" or "worker 3"
+ * (written as "[worker 3]" after the level). NULL or "" removes the tag. The text is copied
+ * (at most 63 bytes kept). */
 void log_set_role(const char *role);
 
-/* Writes one error log line: "[2026-11-21 13:25:43 +0000] [pid] [LEVEL] message". */
+/* Writes one error log line if `level` is enabled. The message is formatted with printf rules,
+ * control bytes in it escaped; a trailing newline in fmt is not needed (and would be escaped). */
 void log_write(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Like log_write with an already-started va_list. */
-void log_vwrite(log_level level, const char *fmt, va_list ap);
+/* Like log_write with an already-started va_list (left unspecified after the call, as with
+ * vprintf). */
+void log_vwrite(log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
-/* 1 when lines of this level are written (to skip building costly messages). */
+/* 1 when lines of this level are written (to skip building costly messages), else 0. */
 int log_enabled(log_level level);
 
 #define log_debug(...) log_write(LOG_LEVEL_DEBUG, __VA_ARGS__)
@@ -59,19 +97,20 @@ typedef struct access_log_header {
   size_t value_len;
 } access_log_header;
 
-/* Everything the access log needs about one finished request. Strings need not be
- * NUL-terminated. */
+/* Everything the access log needs about one finished request. Strings carry their length, need
+ * not be NUL-terminated and may contain any byte, NUL included. A NULL string (with any length)
+ * is written as "-". */
 typedef struct access_log_entry {
-  const char *remote_addr;       /* h: client address, "-" for a Unix socket */
+  const char *remote_addr;       /* h: client address (NUL-terminated), "-" for a Unix socket */
   const char *method;            /* m */
   size_t method_len;
   const char *target;            /* the raw request target: path?query */
   size_t target_len;
   const char *path;              /* U: raw path without the query */
   size_t path_len;
-  const char *query;             /* q */
+  const char *query;             /* q: "" when there is none */
   size_t query_len;
-  const char *http_version;      /* "1.1": H is "HTTP/1.1" */
+  const char *http_version;      /* "1.1" (NUL-terminated): H is "HTTP/1.1" */
   int status;                    /* s */
   uint64_t body_bytes;           /* B and b (b: "-" when 0) */
   uint64_t start_usec;           /* request start, microseconds since the epoch: t */
@@ -82,16 +121,38 @@ typedef struct access_log_entry {
   size_t response_header_count;
 } access_log_entry;
 
-/* 1 when an access log is configured (so callers can skip building entries). */
+/* 1 when an access log is configured (so callers can skip building entries), else 0. */
 int access_log_enabled(void);
 
-/* Formats `entry` with `format` (gunicorn atoms, see the access_log_format setting) into
- * out (at most out_size bytes, always NUL-terminated, a trailing newline included).
- * Returns the length written. Exposed for unit tests. */
+/* Formats `entry` with `format` into out (at most out_size bytes, always NUL-terminated when
+ * out_size > 0, ending with a newline when out_size > 1) and returns the length written (the
+ * NUL not counted). A line that does not fit is cut between two atoms or two escaped bytes
+ * and ends with "...\n" (just "\n" when out_size < 5); it never ends inside an escape
+ * sequence. Pure: the result depends only
+ * on the arguments, the process id and the time zone. Exposed for unit tests.
+ *
+ * The format is text with gunicorn atoms `%(x)s`; "%%" is a literal '%':
+ *   h remote address        l "-"                    u "-" (no authenticated user)
+ *   t [21/Nov/2026:13:25:43 +0000] (request start, local time)
+ *   r request line "GET /p?q HTTP/1.1"               m method
+ *   U path without query    q query string           H protocol "HTTP/1.1"
+ *   s status                B body bytes             b body bytes, "-" when 0
+ *   f Referer header        a User-Agent header      p "<pid>"
+ *   T duration in whole seconds, M in milliseconds, D in microseconds, L in decimal seconds
+ *     ("0.000123")
+ *   {name}i request header, {name}o response header (names compared case-insensitively;
+ *     several headers of that name are joined with ","; a missing header is "-")
+ * Any other `%(...)s`, or a '%' not starting an atom, is written literally.
+ *
+ * Escaping: every byte that came from a client (method, target, path, query, header values,
+ * and also the remote address) is written as itself if it is printable ASCII, except that '"'
+ * becomes \" and '\' becomes \\; bytes below 0x20, 0x7f and bytes from 0x80 up become \xNN
+ * (two lowercase hex digits). So a value can neither end the line nor leave its quotes. */
 size_t access_log_format_line(const char *format, const access_log_entry *entry, char *out,
                               size_t out_size);
 
-/* Formats and writes one line with the configured format. */
+/* Formats one line with the configured format (cut at ACCESS_LOG_LINE_MAX bytes) and writes it
+ * with one write(). Does nothing when the access log is off. */
 void access_log_write(const access_log_entry *entry);
 
 #endif /* ASGID_LOG_H */

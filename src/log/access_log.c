@@ -1,0 +1,244 @@
+/*
+ * access_log.c - one line per finished request, from gunicorn's access log atoms.
+ *
+ * The format is interpreted on every line rather than compiled: the access log is off by
+ * default, and a scan of a short format string costs less than the write() that follows.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log/log.h"
+#include "log/log_internal.h"
+
+static log_file access_file = LOG_FILE_INITIALIZER(STDOUT_FILENO, -1);
+static char *access_format;
+
+int access_log_configure(const asgid_settings *s) {
+  char *format = strdup(s->access_log_format != NULL ? s->access_log_format : "");
+  if (format == NULL)
+    return -ENOMEM;
+  free(access_format);
+  access_format = format;
+  int err = log_file_set(&access_file, s->access_log);
+  if (err < 0)
+    log_error("cannot open access log %s: %s", s->access_log, strerror(-err));
+  return err;
+}
+
+int access_log_reopen(void) {
+  int err = log_file_reopen(&access_file);
+  if (err < 0)
+    log_error("cannot reopen access log %s: %s", access_file.path, strerror(-err));
+  return err;
+}
+
+void access_log_close(void) {
+  log_file_close(&access_file);
+  free(access_format);
+  access_format = NULL;
+}
+
+int access_log_enabled(void) {
+  return log_file_is_open(&access_file);
+}
+
+/* ------------------------------------------------------------------ atoms */
+
+/* A string that may have come from a client: escaped, or "-" when absent. */
+static void append_client_bytes(log_line *line, const char *bytes, size_t len) {
+  if (bytes == NULL)
+    log_line_append_str(line, "-");
+  else
+    log_line_append_escaped(line, bytes, len, LOG_ESCAPE_QUOTED);
+}
+
+static void append_client_str(log_line *line, const char *text) {
+  append_client_bytes(line, text, text == NULL ? 0 : strlen(text));
+}
+
+static void append_protocol(log_line *line, const char *http_version) {
+  if (http_version == NULL) {
+    log_line_append_str(line, "-");
+    return;
+  }
+  log_line_append_str(line, "HTTP/");
+  append_client_str(line, http_version);
+}
+
+static bool ascii_equal_ignoring_case(const char *a, const char *b, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+    if (ca >= 'A' && ca <= 'Z')
+      ca = (unsigned char)(ca - 'A' + 'a');
+    if (cb >= 'A' && cb <= 'Z')
+      cb = (unsigned char)(cb - 'A' + 'a');
+    if (ca != cb)
+      return false;
+  }
+  return true;
+}
+
+/* Every header called `name`, joined with "," as gunicorn's WSGI environ joins repeated
+ * request headers (so a second X-Forwarded-For is not hidden behind the first); "-" when none. */
+static void append_header(log_line *line, const access_log_header *headers, size_t count,
+                          const char *name, size_t name_len) {
+  bool found = false;
+  for (size_t i = 0; i < count; i++) {
+    const access_log_header *h = &headers[i];
+    if (h->name_len != name_len || !ascii_equal_ignoring_case(h->name, name, name_len))
+      continue;
+    if (found)
+      log_line_append_str(line, ",");
+    append_client_bytes(line, h->value != NULL ? h->value : "", h->value_len);
+    found = true;
+  }
+  if (!found)
+    log_line_append_str(line, "-");
+}
+
+static void append_decimal_seconds(log_line *line, uint64_t usec) {
+  char text[32];
+  int len = snprintf(text, sizeof text, "%" PRIu64 ".%06" PRIu64, usec / 1000000, usec % 1000000);
+  log_line_append(line, text, (size_t)len);
+}
+
+/* `{name}i` or `{name}o`. Returns false for any other braced atom. */
+static bool append_header_atom(log_line *line, const char *atom, size_t len,
+                               const access_log_entry *e) {
+  if (len < 3 || atom[0] != '{' || atom[len - 2] != '}')
+    return false;
+  const char *name = atom + 1;
+  size_t name_len = len - 3;
+  switch (atom[len - 1]) {
+  case 'i':
+    append_header(line, e->request_headers, e->request_header_count, name, name_len);
+    return true;
+  case 'o':
+    append_header(line, e->response_headers, e->response_header_count, name, name_len);
+    return true;
+  default:
+    return false;
+  }
+}
+
+/* Writes the value of the atom named atom[0..len). Returns false for an unknown atom, which
+ * the caller then writes literally. */
+static bool append_atom(log_line *line, const char *atom, size_t len, const access_log_entry *e) {
+  if (len != 1)
+    return append_header_atom(line, atom, len, e);
+  switch (atom[0]) {
+  case 'h':
+    append_client_str(line, e->remote_addr);
+    break;
+  case 'l':
+  case 'u':
+    log_line_append_str(line, "-");
+    break;
+  case 't':
+    log_line_append_str(line, "[");
+    log_line_append_time(line, (time_t)(e->start_usec / 1000000), LOG_TIME_ACCESS_LOG);
+    log_line_append_str(line, "]");
+    break;
+  case 'r':
+    append_client_bytes(line, e->method, e->method_len);
+    log_line_append_str(line, " ");
+    append_client_bytes(line, e->target, e->target_len);
+    log_line_append_str(line, " ");
+    append_protocol(line, e->http_version);
+    break;
+  case 'm':
+    append_client_bytes(line, e->method, e->method_len);
+    break;
+  case 'U':
+    append_client_bytes(line, e->path, e->path_len);
+    break;
+  case 'q':
+    append_client_bytes(line, e->query, e->query_len);
+    break;
+  case 'H':
+    append_protocol(line, e->http_version);
+    break;
+  case 's':
+    log_line_append_uint(line, (uint64_t)(unsigned)e->status);
+    break;
+  case 'B':
+    log_line_append_uint(line, e->body_bytes);
+    break;
+  case 'b':
+    if (e->body_bytes == 0)
+      log_line_append_str(line, "-");
+    else
+      log_line_append_uint(line, e->body_bytes);
+    break;
+  case 'f':
+    append_header(line, e->request_headers, e->request_header_count, "referer", 7);
+    break;
+  case 'a':
+    append_header(line, e->request_headers, e->request_header_count, "user-agent", 10);
+    break;
+  case 'T':
+    log_line_append_uint(line, e->duration_usec / 1000000);
+    break;
+  case 'M':
+    log_line_append_uint(line, e->duration_usec / 1000);
+    break;
+  case 'D':
+    log_line_append_uint(line, e->duration_usec);
+    break;
+  case 'L':
+    append_decimal_seconds(line, e->duration_usec);
+    break;
+  case 'p':
+    log_line_append_str(line, "<");
+    log_line_append_uint(line, (uint64_t)getpid());
+    log_line_append_str(line, ">");
+    break;
+  default:
+    return false;
+  }
+  return true;
+}
+
+size_t access_log_format_line(const char *format, const access_log_entry *entry, char *out,
+                              size_t out_size) {
+  log_line line;
+  log_line_init(&line, out, out_size);
+  const char *p = format;
+  while (*p != '\0' && !line.truncated) {
+    if (p[0] != '%') {
+      size_t run = strcspn(p, "%");
+      log_line_append(&line, p, run);
+      p += run;
+    } else if (p[1] == '%') {
+      log_line_append_str(&line, "%");
+      p += 2;
+    } else if (p[1] == '(') {
+      /* `%(name)s`; anything that is not a complete, known atom is written as it stands. */
+      const char *name = p + 2;
+      const char *close = strchr(name, ')');
+      if (close != NULL && close[1] == 's' &&
+          append_atom(&line, name, (size_t)(close - name), entry)) {
+        p = close + 2;
+      } else {
+        log_line_append_str(&line, "%");
+        p += 1;
+      }
+    } else {
+      log_line_append_str(&line, "%");
+      p += 1;
+    }
+  }
+  return log_line_finish(&line);
+}
+
+void access_log_write(const access_log_entry *entry) {
+  if (!access_log_enabled())
+    return;
+  char buf[ACCESS_LOG_LINE_MAX];
+  size_t len = access_log_format_line(access_format, entry, buf, sizeof buf);
+  log_file_write(&access_file, buf, len);
+}

@@ -1,0 +1,126 @@
+/*
+ * log_internal.h - the pieces the error log and the access log share; private to src/log/.
+ *
+ * log_file: a log destination that can be switched or reopened without ever closing a
+ * descriptor another thread may be writing to.
+ * log_line: a bounded line builder on a caller's (stack) buffer, with the escaping rules and
+ * the cached timestamps both logs use.
+ */
+#ifndef ASGID_LOG_INTERNAL_H
+#define ASGID_LOG_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "settings/settings.h"
+
+/* ------------------------------------------------------------------ log_file */
+
+/* Where one log's lines go. Writers only load `fd`; everything else belongs to the thread that
+ * configures the logs. */
+typedef struct log_file {
+  atomic_int fd;       /* where lines go now: owned_fd, standard_fd, unset_fd; -1 is nowhere */
+  int owned_fd;        /* the descriptor this log opened, -1 if none; later files are dup2()'d
+                          onto it and it is closed only by log_file_close */
+  int standard_fd;     /* where "-" goes: STDERR_FILENO or STDOUT_FILENO */
+  int unset_fd;        /* where lines go when no destination is set: before log_file_set, for
+                          an empty destination, and after log_file_close (-1 for nowhere) */
+  char *path;          /* the file to reopen, NULL when writing to a standard stream or nowhere */
+} log_file;
+
+/* A log_file in its initial state: lines go to `unset` (a descriptor or -1), "-" means
+ * `standard`. */
+#define LOG_FILE_INITIALIZER(standard, unset)                                                   \
+  { .fd = (unset), .owned_fd = -1, .standard_fd = (standard), .unset_fd = (unset),              \
+    .path = NULL }
+
+/* Points the log at `destination`: "-" for its standard stream, NULL or "" for its unset_fd,
+ * otherwise a file path opened for appending. On failure the log keeps its previous
+ * destination. Returns 0 or a negative errno. */
+int log_file_set(log_file *file, const char *destination);
+
+/* Opens the configured path again (after a rename by logrotate). Returns 0 when there is no
+ * path or on success, else a negative errno (the old file stays in use). */
+int log_file_reopen(log_file *file);
+
+/* Returns the log to its initial state and closes the descriptor it opened. */
+void log_file_close(log_file *file);
+
+/* 1 when lines currently go somewhere, else 0. */
+int log_file_is_open(log_file *file);
+
+/* Writes one line with one write() (more only if the kernel accepts part of it, which does not
+ * happen for regular files short of a full disk). Errors are ignored: there is nowhere to report
+ * them. */
+void log_file_write(log_file *file, const char *line, size_t len);
+
+/* ------------------------------------------------------------------ log_line */
+
+/* How log_line_append_escaped writes bytes. */
+typedef enum log_escape {
+  /* Error log: bytes below 0x20 and 0x7f as \xNN so a message cannot start a line or send
+   * terminal controls; other bytes (UTF-8 text, backslashes) are written as they are. */
+  LOG_ESCAPE_CONTROLS,
+  /* Access log: additionally bytes from 0x80 up as \xNN, '"' as \" and '\' as \\, so a value
+   * cannot leave its quotes and every escape can be read back unambiguously. */
+  LOG_ESCAPE_QUOTED
+} log_escape;
+
+/* A line being built in a fixed buffer. When a piece does not fit, the line is cut: it goes
+ * back to the end of the last piece that leaves room for "...", later pieces are dropped too
+ * (so the line never has silent holes), and log_line_finish ends it with "...". */
+typedef struct log_line {
+  char *buf;
+  size_t size;        /* bytes in buf */
+  size_t len;         /* bytes of content so far */
+  size_t room;        /* the most content: size minus the newline and the NUL */
+  size_t marked_room; /* the most content a cut line keeps: room minus "..." */
+  size_t cut_len;     /* the end of the last piece within marked_room: where a cut ends */
+  bool truncated;     /* the line was cut */
+} log_line;
+
+/* Starts an empty line in buf (size bytes, may be 0). */
+void log_line_init(log_line *line, char *buf, size_t size);
+
+/* Appends len bytes as they are, whole or not at all. */
+void log_line_append(log_line *line, const char *bytes, size_t len);
+
+/* Appends a NUL-terminated string as it is, whole or not at all. */
+void log_line_append_str(log_line *line, const char *text);
+
+/* Appends a number in decimal, whole or not at all. */
+void log_line_append_uint(log_line *line, uint64_t value);
+
+/* Appends len bytes escaped by `escape`; each byte's escape goes in whole or not at all. */
+void log_line_append_escaped(log_line *line, const char *bytes, size_t len, log_escape escape);
+
+/* Ends the line with "..." if it was cut, then a newline and a NUL. A buffer too small for that
+ * tail gets only the newline and the NUL, a 1-byte buffer only the NUL, a 0-byte buffer
+ * nothing. Returns the length without the NUL. */
+size_t log_line_finish(log_line *line);
+
+/* The timestamp formats of the two logs, both in local time with the UTC offset. */
+typedef enum log_time_style {
+  LOG_TIME_ERROR_LOG,  /* 2026-11-21 13:25:43 +0000 */
+  LOG_TIME_ACCESS_LOG, /* 21/Nov/2026:13:25:43 +0000 (without the brackets) */
+  LOG_TIME_STYLE_COUNT
+} log_time_style;
+
+/* Appends the timestamp of `when` in `style`. The text is cached per thread and per second, so
+ * the time zone conversion runs at most once a second per thread and style. */
+void log_line_append_time(log_line *line, time_t when, log_time_style style);
+
+/* ------------------------------------------------------------------ the two logs */
+
+/* Each log's part of log_open / log_reopen / log_close (see log.h). */
+int error_log_configure(const asgid_settings *s);
+int error_log_reopen(void);
+void error_log_close(void);
+int access_log_configure(const asgid_settings *s);
+int access_log_reopen(void);
+void access_log_close(void);
+
+#endif /* ASGID_LOG_INTERNAL_H */

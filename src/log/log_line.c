@@ -1,0 +1,149 @@
+/*
+ * log_line.c - building one log line in a fixed buffer: appending, escaping, timestamps.
+ *
+ * Lines are built on the caller's stack, so logging never allocates and works when memory is
+ * short. Month names come from a table instead of strftime("%b") so that a locale an embedded
+ * interpreter may set never changes the access log's format.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log/log_internal.h"
+
+static const char truncation_mark[] = "...";
+#define MARK_LEN (sizeof truncation_mark - 1)
+
+void log_line_init(log_line *line, char *buf, size_t size) {
+  line->buf = buf;
+  line->size = size;
+  line->len = 0;
+  line->room = size > 2 ? size - 2 : 0;
+  line->marked_room = line->room > MARK_LEN ? line->room - MARK_LEN : 0;
+  line->cut_len = 0;
+  line->truncated = false;
+}
+
+/* Goes back to the last piece that leaves room for "..." and drops all later pieces. */
+static void cut(log_line *line) {
+  line->truncated = true;
+  line->len = line->cut_len;
+}
+
+/* Reserves len bytes at the end of the line, or cuts it. Returns where they go or NULL. */
+static char *reserve(log_line *line, size_t len) {
+  if (line->truncated)
+    return NULL;
+  if (len > line->room - line->len) {
+    cut(line);
+    return NULL;
+  }
+  char *at = line->buf + line->len;
+  line->len += len;
+  if (line->len <= line->marked_room)
+    line->cut_len = line->len;
+  return at;
+}
+
+void log_line_append(log_line *line, const char *bytes, size_t len) {
+  char *at = reserve(line, len);
+  if (at != NULL && len > 0)
+    memcpy(at, bytes, len);
+}
+
+void log_line_append_str(log_line *line, const char *text) {
+  log_line_append(line, text, strlen(text));
+}
+
+void log_line_append_uint(log_line *line, uint64_t value) {
+  char digits[20]; /* UINT64_MAX has 20 decimal digits */
+  size_t start = sizeof digits;
+  do {
+    digits[--start] = (char)('0' + value % 10);
+    value /= 10;
+  } while (value > 0);
+  log_line_append(line, digits + start, sizeof digits - start);
+}
+
+/* How many bytes `byte` takes once escaped, and writes them to out (room for 4). */
+static size_t escape_byte(unsigned char byte, log_escape escape, char out[4]) {
+  static const char hex[] = "0123456789abcdef";
+  bool as_hex = byte < 0x20 || byte == 0x7f || (escape == LOG_ESCAPE_QUOTED && byte >= 0x80);
+  if (as_hex) {
+    out[0] = '\\';
+    out[1] = 'x';
+    out[2] = hex[byte >> 4];
+    out[3] = hex[byte & 0xf];
+    return 4;
+  }
+  if (escape == LOG_ESCAPE_QUOTED && (byte == '"' || byte == '\\')) {
+    out[0] = '\\';
+    out[1] = (char)byte;
+    return 2;
+  }
+  out[0] = (char)byte;
+  return 1;
+}
+
+void log_line_append_escaped(log_line *line, const char *bytes, size_t len, log_escape escape) {
+  for (size_t i = 0; i < len && !line->truncated; i++) {
+    char escaped[4];
+    log_line_append(line, escaped, escape_byte((unsigned char)bytes[i], escape, escaped));
+  }
+}
+
+size_t log_line_finish(log_line *line) {
+  if (line->size == 0)
+    return 0;
+  /* room and marked_room guarantee the tail fits whenever the buffer can hold it at all. */
+  size_t tail_room = line->size - 1 - line->len;
+  if (line->truncated && tail_room > MARK_LEN) {
+    memcpy(line->buf + line->len, truncation_mark, MARK_LEN);
+    line->len += MARK_LEN;
+    tail_room -= MARK_LEN;
+  }
+  if (tail_room > 0)
+    line->buf[line->len++] = '\n';
+  line->buf[line->len] = '\0';
+  return line->len;
+}
+
+/* ------------------------------------------------------------------ timestamps */
+
+/* Room for every field at its widest int, so a calendar out of range cannot cut the text. */
+#define TIMESTAMP_MAX 96
+
+static void format_time(time_t when, log_time_style style, char out[TIMESTAMP_MAX]) {
+  static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  struct tm local;
+  if (localtime_r(&when, &local) == NULL) {
+    /* Only for a time beyond the calendar's range; keep the line's shape. */
+    memset(&local, 0, sizeof local);
+    local.tm_mday = 1;
+  }
+  char offset[8]; /* "+0000" */
+  if (strftime(offset, sizeof offset, "%z", &local) == 0)
+    memcpy(offset, "+0000", sizeof "+0000");
+  if (style == LOG_TIME_ERROR_LOG)
+    snprintf(out, TIMESTAMP_MAX, "%04d-%02d-%02d %02d:%02d:%02d %s", local.tm_year + 1900,
+             local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec, offset);
+  else
+    snprintf(out, TIMESTAMP_MAX, "%02d/%s/%04d:%02d:%02d:%02d %s", local.tm_mday,
+             months[local.tm_mon], local.tm_year + 1900, local.tm_hour, local.tm_min,
+             local.tm_sec, offset);
+}
+
+void log_line_append_time(log_line *line, time_t when, log_time_style style) {
+  /* Per thread, so no lock: every thread converts at most once a second per style. */
+  static _Thread_local struct {
+    bool valid;
+    time_t when;
+    char text[TIMESTAMP_MAX];
+  } cache[LOG_TIME_STYLE_COUNT];
+  if (!cache[style].valid || cache[style].when != when) {
+    format_time(when, style, cache[style].text);
+    cache[style].when = when;
+    cache[style].valid = true;
+  }
+  log_line_append_str(line, cache[style].text);
+}
