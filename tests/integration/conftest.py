@@ -1,0 +1,322 @@
+"""Fixtures for the integration tests: they start the REAL asgid binary with an inline INI file.
+
+The `server` fixture is a factory:
+
+    def test_x(server):
+        srv = server(app="probe", keepalive_timeout="500ms")
+        with srv.raw() as conn:
+            conn.send(b"GET /echo HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n")
+            resp = conn.read_response()
+
+Every server started through it is stopped (SIGTERM, then SIGKILL) when the test ends, and its
+log is attached to the report of a failing test. Raw-socket helpers live in `rawhttp.py`.
+
+Environment:
+    ASGID_BIN          the asgid binary (default: build/asgid in the source tree)
+    ASGID_EXAMPLES     folder of the example apps (default: build/examples)
+    ASGID_TEST_APPS    folder of the test apps, probe.so (default: build/tests/apps)
+    ASGID_TEST_TIMEOUT seconds one test may run (default: 30)
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from rawhttp import RawConnection, request_bytes
+
+SOURCE_DIR = Path(__file__).resolve().parents[2]
+ASGID_BIN = Path(os.environ.get("ASGID_BIN", SOURCE_DIR / "build" / "asgid"))
+EXAMPLES_DIR = Path(os.environ.get("ASGID_EXAMPLES", SOURCE_DIR / "build" / "examples"))
+TEST_APPS_DIR = Path(os.environ.get("ASGID_TEST_APPS", SOURCE_DIR / "build" / "tests" / "apps"))
+TEST_TIMEOUT = float(os.environ.get("ASGID_TEST_TIMEOUT", "30"))
+
+# How long a server may take to accept connections, and to stop after SIGTERM.
+READY_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+# The INI section of every setting the tests use (mirrors src/settings/settings_table.h).
+SECTIONS = {
+    "bind": "server", "backlog": "server", "max_connections": "server",
+    "root_path": "server", "server_header": "server",
+    "app": "app", "worker_class": "app", "threads": "app", "lifespan": "app",
+    "workers": "workers", "worker_start": "workers", "timeout": "workers",
+    "graceful_timeout": "workers", "max_requests": "workers", "max_requests_jitter": "workers",
+    "keepalive_timeout": "http", "header_timeout": "http", "body_timeout": "http",
+    "write_timeout": "http", "limit_request_line": "http", "limit_request_fields": "http",
+    "limit_request_field_size": "http", "limit_chunk_extension": "http",
+    "max_body_size": "http", "drain_limit": "http",
+    "log_level": "log", "error_log": "log", "access_log": "log", "access_log_format": "log",
+    "pidfile": "process", "user": "process", "group": "process", "umask": "process",
+}
+
+
+def app_path(name):
+    """An app spec from a short name: "probe" (test app), "hello" (example), or a path.
+
+    A ":symbol" suffix is kept: "probe:probe_entry_null".
+    """
+    base, sep, symbol = name.partition(":")
+    if "/" in base:
+        path = Path(base)
+    elif base == "probe":
+        path = TEST_APPS_DIR / "probe.so"
+    else:
+        path = EXAMPLES_DIR / (base + ".so")
+    return str(path) + (sep + symbol if sep else "")
+
+
+def free_port(family=socket.AF_INET, host="127.0.0.1"):
+    """A port the kernel considers free right now (bind to port 0, then release it)."""
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def write_ini(path, settings):
+    """Writes settings ({name: value or [values]}) as an INI file, each under its section."""
+    by_section = {}
+    for name, value in settings.items():
+        if value is None:
+            continue
+        section = SECTIONS[name]
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            by_section.setdefault(section, []).append(f"{name} = {v}")
+    text = ""
+    for section, lines in by_section.items():
+        text += f"[{section}]\n" + "\n".join(lines) + "\n\n"
+    Path(path).write_text(text)
+    return text
+
+
+class Server:
+    """One asgid process started from an inline INI file."""
+
+    def __init__(self, workdir, app, env=None, **settings):
+        self.workdir = Path(workdir)
+        self.port = None
+        self.host = "127.0.0.1"
+        self.unix_path = None
+        if "bind" not in settings:
+            self.port = free_port()
+            settings["bind"] = f"127.0.0.1:{self.port}"
+        else:
+            self._find_listener(settings["bind"])
+        base = {"app": app_path(app) if app else None, "workers": 1,
+                "graceful_timeout": "3s", "error_log": "-"}
+        base.update(settings)
+        self.settings = base
+        self.ini_path = self.workdir / "asgid.ini"
+        self.ini_text = write_ini(self.ini_path, base)
+        self.log_path = self.workdir / "asgid.stderr"
+        self.stdout_path = self.workdir / "asgid.stdout"
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.proc = None
+        self.returncode = None
+
+    def _find_listener(self, binds):
+        """Picks the listener readiness is checked on: the first TCP one, else a Unix one."""
+        binds = binds if isinstance(binds, (list, tuple)) else [binds]
+        for b in binds:
+            if b.startswith("unix:"):
+                self.unix_path = self.unix_path or b[len("unix:"):].split()[0]
+                continue
+            host, _, port = b.rpartition(":")
+            if self.port is None:
+                self.host = host.strip("[]")
+                self.port = int(port)
+
+    @property
+    def url(self):
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self, wait=True):
+        self.proc = subprocess.Popen(
+            [str(ASGID_BIN), "-c", str(self.ini_path)],
+            stdout=open(self.stdout_path, "wb"), stderr=open(self.log_path, "wb"),
+            stdin=subprocess.DEVNULL, env=self.env, cwd=self.workdir,
+            # Its own process group, so that teardown can reap workers a killed master left.
+            start_new_session=True)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stdout(self):
+        try:
+            return self.stdout_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def _try_connect(self):
+        if self.port is not None:
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            s = socket.socket(family, socket.SOCK_STREAM)
+            addr = (self.host, self.port)
+        else:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            addr = self.unix_path
+        s.settimeout(1.0)
+        try:
+            s.connect(addr)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    def wait_ready(self, timeout=READY_TIMEOUT):
+        """Waits until the listener accepts; fails with the log if the process exits first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"asgid exited with {self.proc.returncode} before accepting "
+                            f"connections\n--- config ---\n{self.ini_text}"
+                            f"--- log ---\n{self.log()}")
+            if self._try_connect():
+                return self
+            time.sleep(0.02)
+        pytest.fail(f"asgid did not accept connections within {timeout} s\n"
+                    f"--- log ---\n{self.log()}")
+
+    def wait_exit(self, timeout):
+        """Waits for the process to exit; returns its exit code, or None on timeout."""
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        return self.returncode
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """Graceful stop (SIGTERM); SIGKILL after `timeout`. Returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            if self.wait_exit(timeout) is None:
+                self.kill()
+        self.returncode = self.proc.returncode
+        return self.returncode
+
+    def kill(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        # Workers are separate processes in the group this server was started in; a master
+        # that died hard leaves them behind, and nothing else would end them.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.returncode = self.proc.returncode
+
+    def raw(self, timeout=5.0, **kwargs):
+        """A raw HTTP connection to this server (see rawhttp.RawConnection)."""
+        if self.port is None:
+            return RawConnection.unix(self.unix_path, timeout=timeout, **kwargs)
+        return RawConnection(self.host, self.port, timeout=timeout, **kwargs)
+
+    def assert_serves(self, path="/echo"):
+        """A fresh connection still gets a normal answer: the worker survived and serves."""
+        resp = self.request(request_bytes("GET", path))
+        assert resp.status == 200, f"server no longer serves: {resp!r}"
+
+    def request(self, data, **kwargs):
+        """Sends raw bytes on a fresh connection and returns the first response."""
+        with self.raw() as conn:
+            conn.send(data)
+            return conn.read_response(**kwargs)
+
+
+@pytest.fixture
+def server(request, tmp_path):
+    """Factory: server(app="probe", env={...}, start=True, **settings) -> a running Server."""
+    servers = []
+    request.node._asgid_servers = servers
+
+    def start_server(app="probe", env=None, start=True, wait=True, **settings):
+        workdir = tmp_path / f"server{len(servers)}"
+        workdir.mkdir()
+        srv = Server(workdir, app, env=env, **settings)
+        servers.append(srv)
+        if start:
+            srv.start(wait=wait)
+        return srv
+
+    yield start_server
+    for srv in servers:
+        try:
+            srv.stop()
+        finally:
+            srv.kill()
+
+
+@pytest.fixture
+def short_tmp():
+    """A short temporary folder, for Unix socket paths (sun_path holds ~100 bytes)."""
+    path = tempfile.mkdtemp(prefix="asgid-")
+    yield Path(path)
+    for p in Path(path).iterdir():
+        p.unlink()
+    os.rmdir(path)
+
+
+def run_asgid(args, timeout=15, env=None):
+    """Runs asgid to completion (e.g. --check-config); returns (exit code, stdout + stderr)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run([str(ASGID_BIN), *args], capture_output=True, timeout=timeout,
+                          env=full_env, stdin=subprocess.DEVNULL)
+    return proc.returncode, (proc.stdout + proc.stderr).decode(errors="replace")
+
+
+def pytest_sessionstart(session):
+    missing = [p for p in (ASGID_BIN, TEST_APPS_DIR / "probe.so") if not Path(p).exists()]
+    if missing:
+        raise pytest.UsageError("missing build outputs: " + ", ".join(map(str, missing)) +
+                                " (build with cmake, or set ASGID_BIN / ASGID_TEST_APPS)")
+
+
+class TestTimeout(Exception):
+    pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Bounds every test body in time (pytest-timeout is not a dependency): SIGALRM raises."""
+    def on_alarm(signum, frame):
+        raise TestTimeout(f"test exceeded {TEST_TIMEOUT} s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Attaches the config and log of every server the test started to a failing report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for i, srv in enumerate(getattr(item, "_asgid_servers", [])):
+            report.sections.append((f"asgid #{i} config", srv.ini_text))
+            report.sections.append((f"asgid #{i} stderr", srv.log()[-20000:]))
