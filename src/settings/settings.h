@@ -54,19 +54,32 @@ enum { ASGID_LIFESPAN_AUTO, ASGID_LIFESPAN_ON, ASGID_LIFESPAN_OFF };
 enum { ASGID_WORKER_START_FORK, ASGID_WORKER_START_SPAWN };
 enum { ASGID_LEVEL_DEBUG, ASGID_LEVEL_INFO, ASGID_LEVEL_WARNING, ASGID_LEVEL_ERROR };
 
+/* ASGID_SETTING_INDEX_<name>: the row number of each setting; ASGID_SETTING_COUNT rows. */
+#define ASGID_SETTING_INDEX(name, section, kind, def, short_flag, min, max, choices, help)     \
+  ASGID_SETTING_INDEX_##name,
+enum { ASGID_SETTINGS_TABLE(ASGID_SETTING_INDEX) ASGID_SETTING_COUNT };
+
 #define ASGID_SETTING_MEMBER(name, section, kind, def, short_flag, min, max, choices, help)    \
   ASGID_SETTING_CTYPE_##kind name;
 #define ASGID_SETTING_SOURCE_MEMBER(name, section, kind, def, short_flag, min, max, choices,   \
                                     help)                                                      \
   asgid_setting_source name;
+#define ASGID_SETTING_ORIGIN_MEMBER(name, section, kind, def, short_flag, min, max, choices,   \
+                                    help)                                                      \
+  char *name;
 
 typedef struct asgid_settings {
   ASGID_SETTINGS_TABLE(ASGID_SETTING_MEMBER)
+  /* which layer set each value */
   struct {
     ASGID_SETTINGS_TABLE(ASGID_SETTING_SOURCE_MEMBER)
   } source;
-  /* where each value that came from a file was set, for messages: "path:line" */
-  char *config_path; /* the file read, or NULL */
+  /* where each value read from INI text was set, "path:line" (for a LIST, its first value in
+   * the winning layer); NULL for values from elsewhere. Owned by the struct. */
+  struct {
+    ASGID_SETTINGS_TABLE(ASGID_SETTING_ORIGIN_MEMBER)
+  } origin;
+  char *config_path; /* the configuration file read by asgid_settings_load_args, or NULL */
 } asgid_settings;
 
 /* What main() should do after asgid_settings_load_args. */
@@ -81,18 +94,27 @@ typedef enum asgid_settings_action {
   ASGID_ACTION_ERROR          /* errors were already written to the error stream */
 } asgid_settings_action;
 
-/* Sets every member to its default (parsed from the table). Returns 0. */
+/* Sets every member to its default (parsed from the table). Returns 0, or -1 when memory
+ * ran out (the struct can then still be passed to asgid_settings_free). */
 int asgid_settings_init_defaults(asgid_settings *s);
 
-/* Loads settings with full precedence: defaults < file (from -c/--config, or ASGID_CONFIG)
- * < environment (ASGID_*) < command line. Every error is written to `err` as one line
- * ("file:line: message" for the file, "environment ASGID_X: ..." , "command line --x: ...")
- * and the function goes on to report all of them, then returns ASGID_ACTION_ERROR.
- * `envp` is the environment to read (NULL-terminated, like environ). */
+/* Initialises `s` and loads settings with full precedence: defaults < file (from -c/--config,
+ * or ASGID_CONFIG) < environment (ASGID_*) < command line. Every error is written to `err` as
+ * one line ("file:line: message" for the file, "environment ASGID_X: ..." , "command line
+ * --x: ...") and the function goes on to report all of them, then returns ASGID_ACTION_ERROR.
+ * -h/--help, -v/--version, --settings-doc and --example-config return at once without
+ * reading the file or the environment. `envp` is the environment to read (NULL-terminated,
+ * like environ; NULL for none); ASGID_* variables that name no setting are ignored, as the
+ * environment is shared with other programs. Call asgid_settings_free afterwards whatever the
+ * result. */
 asgid_settings_action asgid_settings_load_args(asgid_settings *s, int argc, char **argv,
                                                char **envp, FILE *err);
 
-/* Applies INI text (used for files and for spawned workers). Errors name `origin:line`.
+/* Applies INI text (used for files and for spawned workers) on top of the current values.
+ * The text is one layer: the first value it gives a LIST replaces the values from below,
+ * later ones append. Keys must not be indented (inih would read an indented line as the
+ * continuation of the previous value) and lines are limited to the length inih was built
+ * for (INI_MAX_LINE). Errors are written to `err` as "origin:line: message", all of them.
  * Returns the number of errors (0 on success). */
 int asgid_settings_apply_ini(asgid_settings *s, const char *text, const char *origin,
                              asgid_setting_source source, FILE *err);
@@ -100,7 +122,9 @@ int asgid_settings_apply_ini(asgid_settings *s, const char *text, const char *or
 /* Frees everything a settings struct owns. */
 void asgid_settings_free(asgid_settings *s);
 
-/* Writes every setting with its value and source ("default", "file path:line"... ). */
+/* Writes every setting, grouped under its [section], one line per value:
+ * "name = value    # source" where source is "default", "file PATH:LINE",
+ * "environment ASGID_X" or "command line". Values are written as they are parsed. */
 void asgid_settings_print_config(const asgid_settings *s, FILE *out);
 
 /* --help text, docs/settings.md, conf/asgid.ini: all generated from the table. */
@@ -108,11 +132,15 @@ void asgid_settings_print_help(FILE *out, const char *program);
 void asgid_settings_print_doc(FILE *out);
 void asgid_settings_print_example_conf(FILE *out);
 
-/* Serializes the current values as INI text that asgid_settings_apply_ini reads back to an
- * identical struct. Returns a malloc'd string. */
+/* Serializes the current values as INI text that asgid_settings_apply_ini reads back to
+ * identical values (not sources). Every value survives: the loaders refuse values that INI
+ * cannot hold (line breaks, surrounding whitespace, ';' starting a comment, overlong lines).
+ * Returns a malloc'd string, or NULL when memory ran out. */
 char *asgid_settings_serialize(const asgid_settings *s);
 
-/* The text of an ENUM value, e.g. asgid_settings_enum_name("lifespan", 0) == "auto". */
+/* The text of an ENUM value, e.g. asgid_settings_enum_name("lifespan", 0) == "auto"; NULL
+ * for an unknown setting, a setting that is not an ENUM or an index out of range. The string
+ * is static. */
 const char *asgid_settings_enum_name(const char *setting, int index);
 
 #endif /* ASGID_SETTINGS_H */

@@ -1,0 +1,203 @@
+/*
+ * settings_cli.c - the command line: action options, -c/--config, one option per setting
+ * (--name VALUE, --name=VALUE, the row's short flag, bare BOOL options) and the app as a
+ * single positional argument, like `gunicorn module:app`.
+ */
+#include "settings/settings_load.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const settings_action_option settings_action_options[] = {
+    {"help", 'h', ASGID_ACTION_HELP, "show this help and exit"},
+    {"version", 'v', ASGID_ACTION_VERSION, "print the version and exit"},
+    {"check-config", 0, ASGID_ACTION_CHECK_CONFIG,
+     "load the configuration; report every error, or \"configuration OK\""},
+    {"print-config", 0, ASGID_ACTION_PRINT_CONFIG,
+     "print every setting's value and where it came from"},
+    {"settings-doc", 0, ASGID_ACTION_SETTINGS_DOC,
+     "print the settings reference (docs/settings.md)"},
+    {"example-config", 0, ASGID_ACTION_EXAMPLE_CONF,
+     "print a commented configuration file (conf/asgid.ini)"},
+};
+const size_t settings_action_option_count =
+    sizeof settings_action_options / sizeof settings_action_options[0];
+
+/* The option being parsed: argv[*index], which may take the next argument as its value. */
+typedef struct cli_option {
+  const char *flag; /* "-w" or "--workers", as written */
+  int flag_length;
+  const char *attached_value; /* after '=' (long) or the letter (short), or NULL */
+} cli_option;
+
+static void report(FILE *err, const cli_option *option, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static void report(FILE *err, const cli_option *option, const char *format, ...) {
+  fprintf(err, "command line %.*s: ", option->flag_length, option->flag);
+  va_list args;
+  va_start(args, format);
+  vfprintf(err, format, args);
+  va_end(args);
+  fputc('\n', err);
+}
+
+/* The option's value: attached, or the next argument (consumed). NULL if there is none. */
+static const char *take_value(const cli_option *option, int argc, char **argv, int *index) {
+  if (option->attached_value)
+    return option->attached_value;
+  if (*index + 1 < argc)
+    return argv[++*index];
+  return NULL;
+}
+
+static const settings_action_option *find_action(const char *long_name, size_t length,
+                                                 char short_flag) {
+  for (size_t i = 0; i < settings_action_option_count; i++) {
+    const settings_action_option *a = &settings_action_options[i];
+    if (long_name ? strlen(a->long_name) == length && memcmp(a->long_name, long_name, length) == 0
+                  : a->short_flag != 0 && a->short_flag == short_flag)
+      return a;
+  }
+  return NULL;
+}
+
+static int choose_action(settings_cli *cli, const settings_action_option *a,
+                         const cli_option *option, FILE *err) {
+  if (option->attached_value) {
+    report(err, option, "takes no value");
+    return 1;
+  }
+  if (cli->action != ASGID_ACTION_RUN && cli->action != a->action) {
+    report(err, option, "only one action at a time");
+    return 1;
+  }
+  cli->action = a->action;
+  return 0;
+}
+
+/* The setting a long option names: "--keepalive-timeout" is keepalive_timeout. */
+static const settings_descriptor *find_long_setting(const char *name, size_t length) {
+  char key[SETTINGS_ENV_NAME_SIZE];
+  if (length >= sizeof key)
+    return NULL;
+  for (size_t i = 0; i < length; i++)
+    key[i] = name[i] == '-' ? '_' : name[i];
+  return settings_find(key, length);
+}
+
+/* argv[*index], an option: an action, -c/--config, or a setting. Returns the errors. */
+static int parse_option(settings_cli *cli, int argc, char **argv, int *index, FILE *err) {
+  const char *arg = argv[*index];
+  bool is_long = arg[1] == '-';
+  cli_option option = {.flag = arg};
+  const char *name = NULL;
+  size_t name_length = 0;
+  if (is_long) {
+    name = arg + 2;
+    const char *equals = strchr(name, '=');
+    name_length = equals ? (size_t)(equals - name) : strlen(name);
+    option.flag_length = (int)(2 + name_length);
+    option.attached_value = equals ? equals + 1 : NULL;
+  } else {
+    option.flag_length = 2;
+    option.attached_value = arg[2] ? arg + 2 : NULL;
+  }
+
+  const settings_action_option *action = find_action(name, name_length, arg[1]);
+  if (action)
+    return choose_action(cli, action, &option, err);
+
+  bool is_config = is_long ? name_length == 6 && memcmp(name, "config", 6) == 0 : arg[1] == 'c';
+  const settings_descriptor *d =
+      is_long ? find_long_setting(name, name_length) : settings_find_short(arg[1]);
+  if (!is_config && !d) {
+    report(err, &option, "unknown option (see --help)");
+    return 1;
+  }
+  /* a bare BOOL option means on; its value can only be attached (--server-header=off), so
+   * that the next argument is never swallowed */
+  const char *value = d && d->kind == ASGID_KIND_BOOL && !option.attached_value
+                          ? "on"
+                          : take_value(&option, argc, argv, index);
+  if (!value) {
+    report(err, &option, "needs a value");
+    return 1;
+  }
+  if (is_config) {
+    if (cli->config_path) {
+      report(err, &option, "only one configuration file can be read");
+      return 1;
+    }
+    cli->config_path = value;
+    cli->config_flag = is_long ? "--config" : "-c";
+    return 0;
+  }
+  cli->values[cli->count++] = (settings_cli_value){
+      .setting = d, .text = value, .flag = option.flag, .flag_length = option.flag_length};
+  return 0;
+}
+
+/* A single positional argument is the app, unless --app/-a gives it. */
+static int add_positional_app(settings_cli *cli, const char *app, FILE *err) {
+  const settings_descriptor *d = settings_find("app", 3);
+  for (size_t i = 0; i < cli->count; i++) {
+    if (cli->values[i].setting == d) {
+      fprintf(err, "command line %s: the app is given by %.*s too\n", app,
+              cli->values[i].flag_length, cli->values[i].flag);
+      return 1;
+    }
+  }
+  cli->values[cli->count++] =
+      (settings_cli_value){.setting = d, .text = app, .flag = app, .flag_length = (int)strlen(app)};
+  return 0;
+}
+
+int settings_cli_parse(settings_cli *cli, int argc, char **argv, FILE *err) {
+  *cli = (settings_cli){.action = ASGID_ACTION_RUN};
+  /* each argument gives at most one value, the positional app included */
+  cli->values = malloc(sizeof *cli->values * (argc > 0 ? (size_t)argc : 1));
+  if (!cli->values) {
+    fputs("command line: out of memory\n", err);
+    return 1;
+  }
+  int errors = 0;
+  const char *app = NULL;
+  bool options_ended = false;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (!options_ended && strcmp(arg, "--") == 0) {
+      options_ended = true;
+    } else if (!options_ended && arg[0] == '-' && arg[1] != '\0') {
+      errors += parse_option(cli, argc, argv, &i, err);
+    } else if (app) {
+      fprintf(err, "command line %s: unexpected argument (the app is already %s)\n", arg, app);
+      errors++;
+    } else {
+      app = arg;
+    }
+  }
+  if (app)
+    errors += add_positional_app(cli, app, err);
+  return errors;
+}
+
+int settings_cli_apply(asgid_settings *s, const settings_cli *cli, FILE *err) {
+  settings_layer layer = {.source = ASGID_SOURCE_CLI};
+  int errors = 0;
+  for (size_t i = 0; i < cli->count; i++) {
+    const settings_cli_value *v = &cli->values[i];
+    char message[512];
+    if (settings_set(s, v->setting, v->text, &layer, NULL, message, sizeof message) < 0) {
+      fprintf(err, "command line %.*s: %s\n", v->flag_length, v->flag, message);
+      errors++;
+    }
+  }
+  return errors;
+}
+
+void settings_cli_free(settings_cli *cli) {
+  free(cli->values);
+  cli->values = NULL;
+  cli->count = 0;
+}
