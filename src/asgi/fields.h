@@ -1,0 +1,20 @@
+/*
+ * fields.h - what an HTTP header field may contain (RFC 9110 §5), shared by the checks on
+ * requests from clients and on responses from apps.
+ */
+#ifndef ASGID_ASGI_FIELDS_H
+#define ASGID_ASGI_FIELDS_H
+
+#include <stddef.h>
+
+/* 1 when name is a non-empty RFC 9110 token. */
+int asgi_field_name_valid(const char *name, size_t len);
+
+/* 1 when value holds no control character other than horizontal tab (so no CR, LF, NUL or
+ * DEL); obs-text bytes (0x80-0xFF) are allowed. */
+int asgi_field_value_valid(const char *value, size_t len);
+
+/* ASCII case-insensitive comparison of a field (any case) with a lowercase literal. */
+int asgi_field_equals(const char *field, size_t len, const char *lowercase);
+
+#endif /* ASGID_ASGI_FIELDS_H */

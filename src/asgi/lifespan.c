@@ -1,0 +1,131 @@
+/* lifespan.c - the ASGI lifespan protocol. See lifespan.h. */
+#include "asgi/lifespan.h"
+
+#include <string.h>
+
+#include "log/log.h"
+#include "settings/settings.h"
+
+enum phase {
+  PHASE_STARTING,      /* lifespan.startup not yet answered */
+  PHASE_RUNNING,       /* startup answered; serving */
+  PHASE_STOPPING,      /* shutdown asked, lifespan.shutdown not yet answered */
+  PHASE_FINISHED
+};
+
+static void finish_startup(asgi_lifespan *l, int ok, const char *message) {
+  if (l->phase != PHASE_STARTING) return;
+  l->phase = PHASE_RUNNING;
+  l->on_startup(l, ok, message);
+}
+
+static void finish_shutdown(asgi_lifespan *l) {
+  if (l->phase == PHASE_FINISHED) return;
+  int was_stopping = l->phase == PHASE_STOPPING;
+  l->phase = PHASE_FINISHED;
+  if (was_stopping && l->on_shutdown) l->on_shutdown(l);
+}
+
+static void on_defer(uv_timer_t *timer) {
+  asgi_lifespan *l = timer->data;
+  if (!l->wants_event) return;
+  asgid_event event;
+  memset(&event, 0, sizeof event);
+  if (l->phase == PHASE_STARTING && l->request.lifespan_phase == 0) {
+    event.type = ASGID_LIFESPAN_STARTUP;
+  } else if (l->phase == PHASE_STOPPING) {
+    event.type = ASGID_LIFESPAN_SHUTDOWN;
+  } else {
+    return; /* the app waits for shutdown: delivered when it comes */
+  }
+  l->wants_event = 0;
+  asgi_request_deliver(&l->request, &event);
+}
+
+static void defer_delivery(asgi_lifespan *l) { uv_timer_start(&l->defer, on_defer, 0, 0); }
+
+static void transport_want_event(void *data) {
+  asgi_lifespan *l = data;
+  l->wants_event = 1;
+  defer_delivery(l);
+}
+
+static void transport_send(void *data, const asgid_event *event) {
+  asgi_lifespan *l = data;
+  switch (event->type) {
+    case ASGID_LIFESPAN_STARTUP_COMPLETE:
+      finish_startup(l, 1, NULL);
+      break;
+    case ASGID_LIFESPAN_STARTUP_FAILED:
+      finish_startup(l, 0, event->u.failed.message ? event->u.failed.message : "(no message)");
+      break;
+    case ASGID_LIFESPAN_SHUTDOWN_FAILED:
+      log_error("lifespan shutdown failed: %s",
+                event->u.failed.message ? event->u.failed.message : "(no message)");
+      finish_shutdown(l);
+      break;
+    case ASGID_LIFESPAN_SHUTDOWN_COMPLETE:
+      finish_shutdown(l);
+      break;
+    default:
+      break;
+  }
+}
+
+static void transport_release(void *data) {
+  asgi_lifespan *l = data;
+  if (l->phase == PHASE_STARTING) {
+    /* The app ended the lifespan without answering startup: it has none. */
+    l->active = 0;
+    if (l->mode == ASGID_LIFESPAN_ON)
+      finish_startup(l, 0, l->request.call_refused
+                               ? "the app does not support the lifespan protocol "
+                                 "(lifespan = on requires it)"
+                               : "the app finished the lifespan without answering startup");
+    else
+      finish_startup(l, 1, NULL);
+    return;
+  }
+  l->active = 0;
+  finish_shutdown(l);
+}
+
+static const asgi_transport lifespan_transport = {
+    .want_event = transport_want_event,
+    .send = transport_send,
+    .release = transport_release,
+};
+
+void asgi_lifespan_start(asgi_lifespan *l, asgi_context *ctx, int mode,
+                         asgi_lifespan_startup_cb on_startup, void *data) {
+  memset(l, 0, sizeof *l);
+  l->ctx = ctx;
+  l->mode = mode;
+  l->on_startup = on_startup;
+  l->data = data;
+  l->phase = PHASE_STARTING;
+  uv_timer_init(ctx->loop, &l->defer);
+  l->defer.data = l;
+  if (mode == ASGID_LIFESPAN_OFF) {
+    finish_startup(l, 1, NULL);
+    return;
+  }
+  l->active = 1;
+  asgi_request_init(&l->request, ctx, &lifespan_transport, l);
+  l->request.scope.type = ASGID_SCOPE_LIFESPAN;
+  l->request.scope.type_name = "lifespan";
+  asgi_request_start(&l->request);
+}
+
+void asgi_lifespan_shutdown(asgi_lifespan *l, asgi_lifespan_shutdown_cb on_shutdown) {
+  l->on_shutdown = on_shutdown;
+  if (!l->active || l->phase != PHASE_RUNNING) {
+    l->phase = PHASE_FINISHED;
+    on_shutdown(l);
+    return;
+  }
+  l->phase = PHASE_STOPPING;
+  defer_delivery(l);
+}
+
+void asgi_lifespan_close(asgi_lifespan *l) { uv_close((uv_handle_t *)&l->defer, NULL); }

@@ -1,0 +1,45 @@
+/*
+ * lifespan.h - ASGI's lifespan protocol for one worker: startup before the first accept,
+ * shutdown after the last connection.
+ *
+ * lifespan = auto: an app that refuses the lifespan scope (ASGID_E_UNSUPPORTED) or finishes
+ * it without answering runs without one. lifespan = on: that is an error. lifespan = off:
+ * the app never sees a lifespan scope. Loop thread only.
+ */
+#ifndef ASGID_ASGI_LIFESPAN_H
+#define ASGID_ASGI_LIFESPAN_H
+
+#include <uv.h>
+
+#include "asgi/request.h"
+
+typedef struct asgi_lifespan asgi_lifespan;
+
+/* ok: 1 to go on serving; message: why startup failed (NULL when ok). */
+typedef void (*asgi_lifespan_startup_cb)(asgi_lifespan *lifespan, int ok, const char *message);
+typedef void (*asgi_lifespan_shutdown_cb)(asgi_lifespan *lifespan);
+
+struct asgi_lifespan {
+  asgid_request request;
+  asgi_context *ctx;
+  int mode;               /* ASGID_LIFESPAN_AUTO / ON / OFF */
+  int active;             /* the app runs a lifespan */
+  int phase;              /* see lifespan.c */
+  int wants_event;
+  uv_timer_t defer;       /* delivers events outside api calls */
+  asgi_lifespan_startup_cb on_startup;
+  asgi_lifespan_shutdown_cb on_shutdown;
+  void *data;
+};
+
+/* Runs startup; on_startup is called once, later. */
+void asgi_lifespan_start(asgi_lifespan *lifespan, asgi_context *ctx, int mode,
+                         asgi_lifespan_startup_cb on_startup, void *data);
+
+/* Runs shutdown (at once when there is no lifespan); on_shutdown is called once, later. */
+void asgi_lifespan_shutdown(asgi_lifespan *lifespan, asgi_lifespan_shutdown_cb on_shutdown);
+
+/* Closes the lifespan's handle. */
+void asgi_lifespan_close(asgi_lifespan *lifespan);
+
+#endif /* ASGID_ASGI_LIFESPAN_H */

@@ -1,0 +1,418 @@
+/* request.c - ASGI request state, validation and thread hand-off. See request.h. */
+#include "asgi/request.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "asgi/fields.h"
+#include "log/log.h"
+
+/* Work posted by an app thread for the loop thread. */
+typedef enum op_kind { OP_RECEIVE, OP_SEND, OP_DONE, OP_JOB_FINISHED } op_kind;
+
+typedef struct asgi_op {
+  op_kind kind;
+  asgid_request *req;
+  asgi_job *job;        /* OP_JOB_FINISHED */
+  asgid_event event;    /* OP_SEND: points into the copy that follows the op */
+  struct asgi_op *next;
+} asgi_op;
+
+static int on_loop_thread(const asgi_context *ctx) {
+  uv_thread_t self = uv_thread_self();
+  return uv_thread_equal(&self, &ctx->loop_thread);
+}
+
+static void lock(asgi_context *ctx) {
+  if (ctx->threaded) uv_mutex_lock(&ctx->lock);
+}
+
+static void unlock(asgi_context *ctx) {
+  if (ctx->threaded) uv_mutex_unlock(&ctx->lock);
+}
+
+/* ---------------------------------------------------------------- loop-thread actions */
+
+static void maybe_release(asgid_request *req) {
+  if (!req->app_done || req->in_callback || req->released) return;
+  req->released = 1;
+  req->transport->release(req->transport_data);
+}
+
+static void run_job(asgi_context *ctx, asgi_job *job) {
+  job->request->in_callback = 1;
+  ctx->dispatch(ctx, job);
+}
+
+static void finish_job(asgi_job *job) {
+  asgid_request *req = job->request;
+  req->in_callback = 0;
+  if (job->kind == ASGI_JOB_CALL && job->call_result != 0) {
+    /* The app refused the scope: it will not call done, so the request ends here. */
+    req->call_refused = 1;
+    lock(req->ctx);
+    req->app_done = 1;
+    unlock(req->ctx);
+  }
+  if (req->event_pending) {
+    req->event_pending = 0;
+    run_job(req->ctx, &req->event_job);
+    return;
+  }
+  maybe_release(req);
+}
+
+static void do_op(asgi_op *op) {
+  asgid_request *req = op->req;
+  switch (op->kind) {
+    case OP_RECEIVE:
+      req->transport->want_event(req->transport_data);
+      break;
+    case OP_SEND:
+      req->transport->send(req->transport_data, &op->event);
+      break;
+    case OP_DONE:
+      maybe_release(req);
+      break;
+    case OP_JOB_FINISHED:
+      finish_job(op->job);
+      break;
+  }
+}
+
+static void on_ops(uv_async_t *handle) {
+  asgi_context *ctx = handle->data;
+  uv_mutex_lock(&ctx->lock);
+  asgi_op *op = ctx->ops_head;
+  ctx->ops_head = ctx->ops_tail = NULL;
+  uv_mutex_unlock(&ctx->lock);
+  while (op) {
+    asgi_op *next = op->next;
+    do_op(op);
+    free(op);
+    op = next;
+  }
+}
+
+/* Runs op on the loop thread: now when already there, else queued. extra bytes are
+ * allocated after the op for copies of event data. */
+static asgi_op *new_op(op_kind kind, asgid_request *req, size_t extra) {
+  asgi_op *op = calloc(1, sizeof *op + extra);
+  if (!op) return NULL;
+  op->kind = kind;
+  op->req = req;
+  return op;
+}
+
+static void post_op(asgi_context *ctx, asgi_op *op) {
+  uv_mutex_lock(&ctx->lock);
+  if (ctx->ops_tail)
+    ctx->ops_tail->next = op;
+  else
+    ctx->ops_head = op;
+  ctx->ops_tail = op;
+  uv_mutex_unlock(&ctx->lock);
+  uv_async_send(&ctx->ops_async);
+}
+
+/* ---------------------------------------------------------------- context */
+
+int asgi_context_init(asgi_context *ctx, uv_loop_t *loop, const asgid_app *app,
+                      asgi_dispatch_fn dispatch, int threaded) {
+  memset(ctx, 0, sizeof *ctx);
+  ctx->loop = loop;
+  ctx->loop_thread = uv_thread_self();
+  ctx->app = app;
+  ctx->dispatch = dispatch;
+  ctx->threaded = threaded;
+  int rc = uv_mutex_init(&ctx->lock);
+  if (rc != 0) return rc;
+  rc = uv_async_init(loop, &ctx->ops_async, on_ops);
+  if (rc != 0) {
+    uv_mutex_destroy(&ctx->lock);
+    return rc;
+  }
+  ctx->ops_async.data = ctx;
+  /* The op handle must not keep a stopping loop alive by itself. */
+  uv_unref((uv_handle_t *)&ctx->ops_async);
+  return 0;
+}
+
+static void on_ops_closed(uv_handle_t *handle) {
+  asgi_context *ctx = handle->data;
+  uv_mutex_destroy(&ctx->lock);
+}
+
+void asgi_context_close(asgi_context *ctx) {
+  uv_close((uv_handle_t *)&ctx->ops_async, on_ops_closed);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+void asgi_request_init(asgid_request *req, asgi_context *ctx, const asgi_transport *transport,
+                       void *transport_data) {
+  memset(req, 0, sizeof *req);
+  req->ctx = ctx;
+  req->transport = transport;
+  req->transport_data = transport_data;
+  req->content_length = UINT64_MAX;
+  req->scope.struct_size = sizeof req->scope;
+  req->scope.asgi_version = "3.0";
+  req->scope.spec_version = "2.3";
+  req->scope.state = ctx->lifespan_state;
+  req->call_job.kind = ASGI_JOB_CALL;
+  req->call_job.request = req;
+  req->event_job.kind = ASGI_JOB_EVENT;
+  req->event_job.request = req;
+}
+
+void asgi_request_start(asgid_request *req) { run_job(req->ctx, &req->call_job); }
+
+void asgi_request_deliver(asgid_request *req, const asgid_event *event) {
+  lock(req->ctx);
+  req->receive_outstanding = 0;
+  if (event->type == ASGID_LIFESPAN_STARTUP) req->lifespan_phase = 1;
+  if (event->type == ASGID_LIFESPAN_SHUTDOWN) req->lifespan_phase = 3;
+  unlock(req->ctx);
+  req->event_job.event = *event;
+  if (req->in_callback)
+    req->event_pending = 1;
+  else
+    run_job(req->ctx, &req->event_job);
+}
+
+void asgi_request_disconnect(asgid_request *req) {
+  atomic_store(&req->disconnected, 1);
+}
+
+void asgi_job_run(asgi_job *job) {
+  asgid_request *req = job->request;
+  const asgid_app *app = req->ctx->app;
+  if (job->kind == ASGI_JOB_CALL)
+    job->call_result = app->call(app->app_data, req, &req->scope);
+  else
+    app->on_event(app->app_data, req, &job->event);
+}
+
+void asgi_job_finished(asgi_job *job) {
+  asgi_context *ctx = job->request->ctx;
+  if (on_loop_thread(ctx)) {
+    finish_job(job);
+    return;
+  }
+  asgi_op *op = new_op(OP_JOB_FINISHED, job->request, 0);
+  if (!op) abort(); /* losing this would leak the request forever; nothing sane remains */
+  op->job = job;
+  post_op(ctx, op);
+}
+
+/* ---------------------------------------------------------------- the server api */
+
+static int api_receive(asgid_request *req) {
+  asgi_context *ctx = req->ctx;
+  int rc = ASGID_OK;
+  lock(ctx);
+  if (req->app_done || req->receive_outstanding)
+    rc = ASGID_E_INVALID;
+  else
+    req->receive_outstanding = 1;
+  unlock(ctx);
+  if (rc != ASGID_OK) return rc;
+  if (on_loop_thread(ctx)) {
+    req->transport->want_event(req->transport_data);
+    return ASGID_OK;
+  }
+  asgi_op *op = new_op(OP_RECEIVE, req, 0);
+  if (!op) {
+    lock(ctx);
+    req->receive_outstanding = 0;
+    unlock(ctx);
+    return ASGID_E_NOMEM;
+  }
+  post_op(ctx, op);
+  return ASGID_OK;
+}
+
+static int parse_length(const char *value, size_t len, uint64_t *out) {
+  if (len == 0 || len > 19) return -1;
+  uint64_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (value[i] < '0' || value[i] > '9') return -1;
+    n = n * 10 + (uint64_t)(value[i] - '0');
+  }
+  *out = n;
+  return 0;
+}
+
+/* http.response.start: status and headers as RFC 9110 allows them on the wire. */
+static int check_response_start(const asgid_event *event, uint64_t *content_length) {
+  int status = event->u.response_start.status;
+  if (status < 200 || status > 999) return ASGID_E_INVALID;
+  if (event->u.response_start.header_count && !event->u.response_start.headers)
+    return ASGID_E_INVALID;
+  *content_length = UINT64_MAX;
+  for (size_t i = 0; i < event->u.response_start.header_count; i++) {
+    const asgid_header *h = &event->u.response_start.headers[i];
+    if (!h->name || (!h->value && h->value_len)) return ASGID_E_INVALID;
+    if (!asgi_field_name_valid(h->name, h->name_len) ||
+        !asgi_field_value_valid(h->value, h->value_len))
+      return ASGID_E_INVALID;
+    if (asgi_field_equals(h->name, h->name_len, "content-length")) {
+      uint64_t n;
+      if (parse_length(h->value, h->value_len, &n) != 0) return ASGID_E_INVALID;
+      if (*content_length != UINT64_MAX && *content_length != n) return ASGID_E_INVALID;
+      *content_length = n;
+    }
+  }
+  return ASGID_OK;
+}
+
+/* Checks event against the request's state and, when valid, records its effect. */
+static int accept_event(asgid_request *req, const asgid_event *event) {
+  if (req->app_done) return ASGID_E_INVALID;
+  if (req->scope.type == ASGID_SCOPE_LIFESPAN) {
+    switch (event->type) {
+      case ASGID_LIFESPAN_STARTUP_COMPLETE:
+      case ASGID_LIFESPAN_STARTUP_FAILED:
+        if (req->lifespan_phase != 1) return ASGID_E_INVALID;
+        req->lifespan_phase = 2;
+        return ASGID_OK;
+      case ASGID_LIFESPAN_SHUTDOWN_COMPLETE:
+      case ASGID_LIFESPAN_SHUTDOWN_FAILED:
+        if (req->lifespan_phase != 3) return ASGID_E_INVALID;
+        req->lifespan_phase = 0;
+        return ASGID_OK;
+      default:
+        return ASGID_E_INVALID;
+    }
+  }
+  switch (event->type) {
+    case ASGID_HTTP_RESPONSE_START: {
+      uint64_t content_length;
+      if (req->response_started) return ASGID_E_INVALID;
+      int rc = check_response_start(event, &content_length);
+      if (rc != ASGID_OK) return rc;
+      req->response_started = 1;
+      req->content_length = content_length;
+      return ASGID_OK;
+    }
+    case ASGID_HTTP_RESPONSE_BODY: {
+      size_t len = event->u.response_body.body_len;
+      if (!req->response_started || req->response_complete) return ASGID_E_INVALID;
+      if (len && !event->u.response_body.body) return ASGID_E_INVALID;
+      if (req->content_length != UINT64_MAX && len > req->content_length - req->body_sent)
+        return ASGID_E_INVALID; /* more than the declared Content-Length */
+      req->body_sent += len;
+      if (!event->u.response_body.more_body) req->response_complete = 1;
+      return ASGID_OK;
+    }
+    default:
+      return ASGID_E_INVALID;
+  }
+}
+
+/* Copies an event and its data behind a new op, for the loop thread. */
+static asgi_op *copy_send_op(asgid_request *req, const asgid_event *event) {
+  size_t extra = 0;
+  if (event->type == ASGID_HTTP_RESPONSE_START) {
+    extra = event->u.response_start.header_count * sizeof(asgid_header);
+    for (size_t i = 0; i < event->u.response_start.header_count; i++)
+      extra += event->u.response_start.headers[i].name_len +
+               event->u.response_start.headers[i].value_len;
+  } else if (event->type == ASGID_HTTP_RESPONSE_BODY) {
+    extra = event->u.response_body.body_len;
+  } else if (event->u.failed.message) { /* lifespan.*.failed */
+    extra = strlen(event->u.failed.message) + 1;
+  }
+  asgi_op *op = new_op(OP_SEND, req, extra);
+  if (!op) return NULL;
+  op->event = *event;
+  char *data = (char *)(op + 1);
+  if (event->type == ASGID_HTTP_RESPONSE_START) {
+    asgid_header *headers = (asgid_header *)data;
+    char *bytes = data + event->u.response_start.header_count * sizeof(asgid_header);
+    for (size_t i = 0; i < event->u.response_start.header_count; i++) {
+      const asgid_header *h = &event->u.response_start.headers[i];
+      memcpy(bytes, h->name, h->name_len);
+      headers[i].name = bytes;
+      headers[i].name_len = h->name_len;
+      bytes += h->name_len;
+      if (h->value_len) memcpy(bytes, h->value, h->value_len);
+      headers[i].value = bytes;
+      headers[i].value_len = h->value_len;
+      bytes += h->value_len;
+    }
+    op->event.u.response_start.headers = headers;
+  } else if (event->type == ASGID_HTTP_RESPONSE_BODY && extra) {
+    memcpy(data, event->u.response_body.body, extra);
+    op->event.u.response_body.body = (const uint8_t *)data;
+  } else if (extra) {
+    memcpy(data, event->u.failed.message, extra);
+    op->event.u.failed.message = data;
+  }
+  return op;
+}
+
+static int api_send(asgid_request *req, const asgid_event *event) {
+  if (!req || !event) return ASGID_E_INVALID;
+  asgi_context *ctx = req->ctx;
+  lock(ctx);
+  int rc = accept_event(req, event);
+  unlock(ctx);
+  if (rc != ASGID_OK) return rc;
+  if (atomic_load(&req->disconnected)) return ASGID_E_DISCONNECTED;
+  if (on_loop_thread(ctx)) {
+    req->transport->send(req->transport_data, event);
+    return ASGID_OK;
+  }
+  asgi_op *op = copy_send_op(req, event);
+  if (!op) return ASGID_E_NOMEM;
+  post_op(ctx, op);
+  return ASGID_OK;
+}
+
+static void api_done(asgid_request *req) {
+  asgi_context *ctx = req->ctx;
+  lock(ctx);
+  int already = req->app_done;
+  req->app_done = 1;
+  unlock(ctx);
+  if (already) return;
+  if (on_loop_thread(ctx)) {
+    maybe_release(req);
+    return;
+  }
+  asgi_op *op = new_op(OP_DONE, req, 0);
+  if (!op) abort(); /* losing done would leak the request forever */
+  post_op(ctx, op);
+}
+
+static int api_set_state(asgid_request *req, void *state) {
+  if (req->scope.type != ASGID_SCOPE_LIFESPAN || req->lifespan_phase != 1)
+    return ASGID_E_INVALID;
+  req->ctx->lifespan_state = state;
+  return ASGID_OK;
+}
+
+static void api_log(asgid_log_level level, const char *fmt, ...) {
+  static const log_level levels[] = {LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARNING,
+                                     LOG_LEVEL_ERROR};
+  log_level mapped = (unsigned)level < 4 ? levels[level] : LOG_LEVEL_ERROR;
+  va_list ap;
+  va_start(ap, fmt);
+  log_vwrite(mapped, fmt, ap);
+  va_end(ap);
+}
+
+static const asgid_server_api server_api = {
+    .abi_version = ASGID_ABI_VERSION,
+    .struct_size = sizeof(asgid_server_api),
+    .server_version = "asgid/" ASGID_VERSION,
+    .receive = api_receive,
+    .send = api_send,
+    .done = api_done,
+    .set_state = api_set_state,
+    .log = api_log,
+};
+
+const asgid_server_api *asgi_server_api(void) { return &server_api; }

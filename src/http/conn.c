@@ -1,0 +1,535 @@
+/* conn.c - one HTTP/1.1 connection: reading, parsing, deadlines, writing. See conn.h. */
+#include "http/conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+
+/* How long a connection closed after an error keeps discarding what the client still sends,
+ * so that closing does not reset the connection before the client read the error (nginx's
+ * lingering close). */
+#define LINGER_MS 2000
+
+static uint64_t now_ms(const http_conn *conn) { return uv_now(conn->server->loop); }
+
+static const asgid_settings *settings_of(const http_conn *conn) {
+  return conn->server->settings;
+}
+
+static void advance(http_conn *conn);
+static void update_reading(http_conn *conn);
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+/* ---------------------------------------------------------------- closing */
+
+static void on_handle_closed(uv_handle_t *handle) {
+  http_conn *conn = handle->data;
+  if (--conn->open_handles > 0) return;
+  http_buffer_free(&conn->out);
+  http_buffer_free(&conn->in_flight);
+  if (conn->read_buffer) http_server_return_buffer(conn->server, conn->read_buffer);
+  http_server_connection_closed(conn->server, conn);
+  free(conn);
+}
+
+void http_conn_close(http_conn *conn) {
+  if (conn->closing) return;
+  conn->closing = 1;
+  if (conn->ex) {
+    http_exchange *ex = conn->ex;
+    conn->ex = NULL;
+    http_exchange_detach(ex);
+  }
+  uv_close(&conn->io.handle, on_handle_closed);
+  uv_close((uv_handle_t *)&conn->timer, on_handle_closed);
+}
+
+int http_conn_close_if_idle(http_conn *conn) {
+  if (conn->ex || conn->writing || conn->out.len) return 0;
+  http_conn_close(conn);
+  return 1;
+}
+
+/* ---------------------------------------------------------------- deadlines */
+
+static void on_timer(uv_timer_t *timer);
+
+void http_conn_arm_timer(http_conn *conn) {
+  if (conn->closing) return;
+  uint64_t due = 0;
+  const uint64_t deadlines[] = {conn->header_deadline, conn->body_deadline,
+                                conn->write_deadline, conn->idle_deadline,
+                                conn->linger_deadline};
+  for (size_t i = 0; i < sizeof deadlines / sizeof deadlines[0]; i++)
+    if (deadlines[i] && (!due || deadlines[i] < due)) due = deadlines[i];
+  if (due == conn->timer_due) return;
+  conn->timer_due = due;
+  if (!due) {
+    uv_timer_stop(&conn->timer);
+    return;
+  }
+  uint64_t now = now_ms(conn);
+  uv_timer_start(&conn->timer, on_timer, due > now ? due - now : 0, 0);
+}
+
+static int expired(uint64_t deadline, uint64_t now) { return deadline && deadline <= now; }
+
+static void on_timer(uv_timer_t *timer) {
+  http_conn *conn = timer->data;
+  uint64_t now = now_ms(conn);
+  conn->timer_due = 0;
+  if (expired(conn->write_deadline, now)) {
+    log_info("closing connection from %s: client did not read the response within "
+             "write_timeout", conn->client_host);
+    http_conn_close(conn);
+  } else if (expired(conn->linger_deadline, now)) {
+    http_conn_close(conn);
+  } else if (expired(conn->header_deadline, now)) {
+    conn->header_deadline = 0;
+    if (conn->ex) /* part of a head came */
+      http_conn_fail(conn, 408, "request head not received within header_timeout");
+    else
+      http_conn_close(conn); /* no byte of a request came: nothing to answer */
+  } else if (expired(conn->body_deadline, now)) {
+    conn->body_deadline = 0;
+    http_conn_fail(conn, 408, "request body not received within body_timeout");
+  } else if (expired(conn->idle_deadline, now)) {
+    conn->idle_deadline = 0;
+    http_conn_close(conn);
+  }
+  http_conn_arm_timer(conn);
+  http_server_flush_dirty(conn->server);
+}
+
+/* ---------------------------------------------------------------- writing */
+
+static void start_lingering_close(http_conn *conn);
+
+/* Everything handed to the kernel: close if that was the last response. */
+static void on_output_drained(http_conn *conn) {
+  conn->write_deadline = 0;
+  if (conn->close_after_write && !conn->lingering) start_lingering_close(conn);
+  http_conn_arm_timer(conn);
+}
+
+static void on_write(uv_write_t *req, int status) {
+  http_conn *conn = req->data;
+  conn->writing = 0;
+  conn->in_flight.len = 0;
+  if (conn->closing) return;
+  if (status < 0) {
+    http_conn_close(conn);
+    return;
+  }
+  http_conn_flush(conn);
+  advance(conn); /* an exchange may have waited for its bytes to leave */
+  http_server_flush_dirty(conn->server);
+}
+
+void http_conn_flush(http_conn *conn) {
+  if (conn->closing) return;
+  if (conn->ex) http_exchange_write_pending_head(conn->ex);
+  if (conn->writing) return;
+  if (conn->out.len == 0) {
+    on_output_drained(conn);
+    return;
+  }
+  uv_buf_t buf = uv_buf_init(conn->out.data, (unsigned)conn->out.len);
+  int written = uv_try_write(&conn->io.stream, &buf, 1);
+  if (written == UV_EAGAIN || written == UV_ENOSYS) written = 0;
+  if (written < 0) {
+    http_conn_close(conn);
+    return;
+  }
+  if ((size_t)written == conn->out.len) {
+    conn->out.len = 0;
+    on_output_drained(conn);
+    return;
+  }
+  /* The socket is full: the rest goes to a uv_write that owns its own buffer, while new
+   * output keeps collecting in `out`. */
+  http_buffer tmp = conn->in_flight;
+  conn->in_flight = conn->out;
+  conn->out = tmp;
+  conn->out.len = 0;
+  memmove(conn->in_flight.data, conn->in_flight.data + written,
+          conn->in_flight.len - (size_t)written);
+  conn->in_flight.len -= (size_t)written;
+  buf = uv_buf_init(conn->in_flight.data, (unsigned)conn->in_flight.len);
+  conn->write_req.data = conn;
+  if (uv_write(&conn->write_req, &conn->io.stream, &buf, 1, on_write) != 0) {
+    http_conn_close(conn);
+    return;
+  }
+  conn->writing = 1;
+  conn->write_deadline = now_ms(conn) + settings_of(conn)->write_timeout;
+  http_conn_arm_timer(conn);
+}
+
+void http_conn_mark_dirty(http_conn *conn) {
+  if (conn->on_dirty || conn->closing) return;
+  conn->on_dirty = 1;
+  conn->dirty_next = conn->server->dirty_head;
+  conn->server->dirty_head = conn;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  http_conn *conn = req->data;
+  free(req);
+  if (status == UV_ECANCELED || conn->closing) return;
+  if (status < 0 || conn->peer_eof) {
+    http_conn_close(conn);
+    return;
+  }
+  conn->linger_deadline = now_ms(conn) + LINGER_MS;
+  http_conn_arm_timer(conn);
+  update_reading(conn);
+}
+
+/* The last response is out: send FIN, then read and discard until the client closes. */
+static void start_lingering_close(http_conn *conn) {
+  conn->lingering = 1;
+  conn->header_deadline = conn->body_deadline = conn->idle_deadline = 0;
+  if (conn->ex) {
+    http_exchange *ex = conn->ex;
+    conn->ex = NULL;
+    http_exchange_detach(ex);
+  }
+  uv_shutdown_t *req = malloc(sizeof *req);
+  if (!req || uv_shutdown(req, &conn->io.stream, on_shutdown) != 0) {
+    free(req);
+    http_conn_close(conn);
+    return;
+  }
+  req->data = conn;
+}
+
+void http_conn_fail(http_conn *conn, int status, const char *reason) {
+  log_info("%d from %s: %s", status, conn->client_host, reason ? reason : "");
+  http_exchange *ex = conn->ex;
+  int response_begun = ex && (ex->start_received || ex->head_written);
+  if (ex) {
+    conn->ex = NULL;
+    http_exchange_detach(ex);
+  }
+  if (response_begun) {
+    http_conn_close(conn); /* part of a response is out: only a close can signal the error */
+    return;
+  }
+  http_response_write_error(&conn->out, status, settings_of(conn)->server_header);
+  conn->close_after_write = 1;
+  conn->header_deadline = conn->body_deadline = conn->idle_deadline = 0;
+  http_conn_mark_dirty(conn);
+  update_reading(conn);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static int span_outstanding(const http_conn *conn) {
+  return conn->ex && conn->ex->span_outstanding;
+}
+
+static void update_reading(http_conn *conn) {
+  if (conn->closing) return;
+  int want;
+  if (conn->lingering)
+    want = 1;
+  else if (conn->peer_eof || conn->close_after_write)
+    want = 0;
+  else
+    want = !conn->read_buffer || conn->read_end < HTTP_READ_BUFFER_SIZE ||
+           (conn->read_start > 0 && !span_outstanding(conn));
+  if (want == (int)conn->reading) return;
+  conn->reading = (unsigned)want;
+  if (want) {
+    uv_read_start(&conn->io.stream, on_alloc, on_read);
+  } else {
+    uv_read_stop(&conn->io.stream);
+  }
+}
+
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
+  (void)suggested;
+  http_conn *conn = handle->data;
+  if (!conn->read_buffer) {
+    conn->read_buffer = http_server_take_buffer(conn->server);
+    conn->read_start = conn->read_end = 0;
+    if (!conn->read_buffer) {
+      *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS: the connection closes */
+      return;
+    }
+  }
+  if (!span_outstanding(conn)) {
+    if (conn->read_start == conn->read_end) {
+      conn->read_start = conn->read_end = 0;
+    } else if (conn->read_end == HTTP_READ_BUFFER_SIZE && conn->read_start > 0) {
+      memmove(conn->read_buffer, conn->read_buffer + conn->read_start,
+              conn->read_end - conn->read_start);
+      conn->read_end -= conn->read_start;
+      conn->read_start = 0;
+    }
+  }
+  *buf = uv_buf_init(conn->read_buffer + conn->read_end,
+                     (unsigned)(HTTP_READ_BUFFER_SIZE - conn->read_end));
+}
+
+/* Gives the read buffer back to the pool when it holds nothing the connection needs. */
+static void release_idle_buffer(http_conn *conn) {
+  if (conn->read_buffer && !conn->ex && conn->read_start == conn->read_end) {
+    http_server_return_buffer(conn->server, conn->read_buffer);
+    conn->read_buffer = NULL;
+    conn->read_start = conn->read_end = 0;
+  }
+}
+
+static void on_peer_eof(http_conn *conn) {
+  conn->peer_eof = 1;
+  http_exchange *ex = conn->ex;
+  if (!ex || !ex->head_complete || !ex->body_complete) {
+    /* Between requests, in the middle of a head or of a body: nothing more can come. */
+    http_conn_close(conn);
+    return;
+  }
+  /* The request is complete (a client may half-close after sending it): finish the
+   * response, then close. An app waiting for more events learns the client left. */
+  advance(conn);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  (void)buf;
+  http_conn *conn = stream->data;
+  if (nread > 0) {
+    if (conn->lingering) {
+      conn->read_start = conn->read_end = 0; /* discarded */
+    } else {
+      conn->read_end += (size_t)nread;
+      conn->idle_deadline = 0;
+      if (!conn->ex && !conn->header_deadline)
+        conn->header_deadline = now_ms(conn) + settings_of(conn)->header_timeout;
+      if (conn->body_deadline)
+        conn->body_deadline = now_ms(conn) + settings_of(conn)->body_timeout;
+      advance(conn);
+    }
+  } else if (nread == UV_EOF) {
+    if (conn->lingering)
+      http_conn_close(conn);
+    else
+      on_peer_eof(conn);
+  } else if (nread < 0) {
+    http_conn_close(conn);
+  }
+  if (!conn->closing) {
+    if (!conn->lingering) release_idle_buffer(conn);
+    update_reading(conn);
+    http_conn_arm_timer(conn);
+  }
+  http_server_flush_dirty(conn->server);
+}
+
+/* ---------------------------------------------------------------- the exchange cycle */
+
+static const char *unread(const http_conn *conn) {
+  return conn->read_buffer ? conn->read_buffer + conn->read_start : "";
+}
+
+static size_t unread_len(const http_conn *conn) { return conn->read_end - conn->read_start; }
+
+static size_t feed(http_conn *conn) {
+  size_t consumed = http_parser_feed(&conn->parser, unread(conn), unread_len(conn));
+  conn->read_start += consumed;
+  return consumed;
+}
+
+static void deliver(http_exchange *ex, asgid_event_type type, const char *body, size_t len,
+                    int more) {
+  asgid_event event;
+  memset(&event, 0, sizeof event);
+  event.type = type;
+  event.u.request.body = (const uint8_t *)body;
+  event.u.request.body_len = len;
+  event.u.request.more_body = more;
+  ex->wants_event = 0;
+  asgi_request_deliver(&ex->request, &event);
+}
+
+/* Reads the head of the next request. Returns 1 when the exchange can go on. */
+static int read_head(http_conn *conn) {
+  http_exchange *ex = conn->ex;
+  if (!ex) {
+    if (unread_len(conn) == 0) return 0;
+    ex = calloc(1, sizeof *ex);
+    if (!ex) {
+      http_conn_close(conn);
+      return 0;
+    }
+    ex->conn = conn;
+    ex->server = conn->server;
+    if (access_log_enabled()) {
+      uv_timeval64_t tv;
+      uv_gettimeofday(&tv);
+      ex->start_wall_usec = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+      ex->start_ns = uv_hrtime();
+    }
+    conn->ex = ex;
+    http_parser_begin(&conn->parser, &ex->head);
+    if (!conn->header_deadline)
+      conn->header_deadline = now_ms(conn) + settings_of(conn)->header_timeout;
+  }
+  feed(conn);
+  if (conn->parser.error_status) {
+    http_conn_fail(conn, conn->parser.error_status, conn->parser.error_reason);
+    return 0;
+  }
+  if (conn->parser.pause != HTTP_PAUSE_HEAD) return 0; /* more bytes needed */
+  ex->head_complete = 1;
+  conn->header_deadline = 0;
+  if (http_exchange_begin(ex) != 0) {
+    http_conn_fail(conn, 500, "out of memory");
+    return 0;
+  }
+  return 1;
+}
+
+/* Parses body bytes while the app wants them (or discards them once the app is done).
+ * Returns 1 when something changed and the cycle should look again. */
+static int read_body(http_conn *conn) {
+  http_exchange *ex = conn->ex;
+  const asgid_settings *s = settings_of(conn);
+  if (ex->span_outstanding) {
+    if (!ex->wants_event && !ex->draining) return 0; /* the app still holds the last span */
+    ex->span_outstanding = 0;
+  }
+  if (!ex->wants_event && !ex->draining) {
+    conn->body_deadline = 0;
+    return 0; /* flow control: nothing is read for an app that does not ask */
+  }
+  if (ex->wants_event && ex->head.expect_continue && !ex->continue_sent) {
+    ex->continue_sent = 1;
+    if (!ex->start_received)
+      http_buffer_append_str(&conn->out, HTTP_RESPONSE_CONTINUE);
+    http_conn_mark_dirty(conn);
+  }
+  feed(conn);
+  if (conn->parser.error_status) {
+    http_conn_fail(conn, conn->parser.error_status, conn->parser.error_reason);
+    return 0;
+  }
+  switch (conn->parser.pause) {
+    case HTTP_PAUSE_BODY:
+      conn->body_deadline = 0;
+      if (ex->draining) {
+        ex->drained += conn->parser.body_len;
+        if (ex->drained > s->drain_limit) {
+          conn->keep_alive = 0; /* too much to discard: close after the response instead */
+          ex->body_complete = 1;
+        }
+        return 1;
+      }
+      ex->span_outstanding = 1;
+      if (!conn->parser.body_more) ex->final_body_delivered = 1;
+      deliver(ex, ASGID_HTTP_REQUEST, conn->parser.body_at, conn->parser.body_len,
+              conn->parser.body_more);
+      return 1;
+    case HTTP_PAUSE_COMPLETE:
+      conn->body_deadline = 0;
+      ex->body_complete = 1;
+      if (ex->wants_event && !ex->final_body_delivered) {
+        ex->final_body_delivered = 1;
+        deliver(ex, ASGID_HTTP_REQUEST, "", 0, 0);
+      }
+      return 1;
+    default: /* more bytes needed */
+      if (ex->wants_event && !conn->body_deadline)
+        conn->body_deadline = now_ms(conn) + s->body_timeout;
+      return 0;
+  }
+}
+
+/* Everything the connection can do now without waiting: read heads, feed bodies to the app,
+ * finish exchanges and start the next pipelined one. Transport calls from the app only set
+ * state and come back here, so no app callback ever runs inside an api call. */
+static void step(http_conn *conn) {
+  while (!conn->closing && !conn->close_after_write && !conn->lingering) {
+    http_exchange *ex = conn->ex;
+    if (!ex || !ex->head_complete) {
+      if (!read_head(conn)) return;
+      continue;
+    }
+    if (!ex->body_complete) {
+      if (!read_body(conn)) return;
+      continue;
+    }
+    if (ex->wants_event && (ex->response_complete || conn->peer_eof)) {
+      /* ASGI: after the body, receive() answers http.disconnect once the response is done
+       * or the client has gone. */
+      deliver(ex, ASGID_HTTP_DISCONNECT, NULL, 0, 0);
+      continue;
+    }
+    if (!ex->response_complete || !ex->released) return;
+    http_exchange_finish(ex);
+    conn->ex = NULL;
+    if (!conn->keep_alive || conn->peer_eof || conn->server->stopping) {
+      conn->close_after_write = 1;
+      http_conn_mark_dirty(conn);
+      return;
+    }
+    if (unread_len(conn) == 0)
+      conn->idle_deadline = now_ms(conn) + settings_of(conn)->keepalive_timeout;
+  }
+}
+
+static void advance(http_conn *conn) {
+  if (conn->closing || conn->in_step) return;
+  conn->in_step = 1;
+  step(conn);
+  conn->in_step = 0;
+  if (!conn->closing) {
+    update_reading(conn);
+    http_conn_arm_timer(conn);
+  }
+}
+
+void http_exchange_pump(http_exchange *ex) {
+  if (ex->conn) {
+    advance(ex->conn);
+    return;
+  }
+  /* The connection is gone: all the app can still learn is that. */
+  if (ex->wants_event) deliver(ex, ASGID_HTTP_DISCONNECT, NULL, 0, 0);
+}
+
+void http_conn_kick(http_conn *conn) {
+  if (!conn->in_step && conn->ex) http_server_schedule_pump(conn->server, conn->ex);
+}
+
+void http_conn_start(http_conn *conn, http_server *server, const listener *bound) {
+  conn->server = server;
+  conn->listener = bound;
+  conn->io.handle.data = conn;
+  conn->open_handles = 2;
+  uv_timer_init(server->loop, &conn->timer);
+  conn->timer.data = conn;
+  http_parser_init(&conn->parser, &server->limits);
+  if (bound->kind == LISTENER_TCP) {
+    struct sockaddr_storage addr;
+    int len = sizeof addr;
+    if (uv_tcp_getpeername(&conn->io.tcp, (struct sockaddr *)&addr, &len) == 0) {
+      if (addr.ss_family == AF_INET6) {
+        uv_ip6_name((struct sockaddr_in6 *)&addr, conn->client_host, sizeof conn->client_host);
+        conn->client_port = ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+      } else {
+        uv_ip4_name((struct sockaddr_in *)&addr, conn->client_host, sizeof conn->client_host);
+        conn->client_port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+      }
+    }
+    uv_tcp_nodelay(&conn->io.tcp, 1);
+  } else {
+    strcpy(conn->client_host, "-");
+    conn->client_port = -1;
+  }
+  conn->header_deadline = now_ms(conn) + server->settings->header_timeout;
+  http_conn_arm_timer(conn);
+  update_reading(conn);
+}

@@ -1,0 +1,94 @@
+/*
+ * server.h - the HTTP/1.1 protocol side of one worker: accepting on the listeners, the
+ * connections, and what they share (limits, read buffers, the queue of deferred work).
+ *
+ * Loop thread only.
+ */
+#ifndef ASGID_HTTP_SERVER_H
+#define ASGID_HTTP_SERVER_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "asgi/request.h"
+#include "http/parser.h"
+#include "master/listeners.h"
+#include "settings/settings.h"
+
+typedef struct http_conn http_conn;
+typedef struct http_exchange http_exchange;
+
+/* One listening socket as the worker sees it. */
+typedef struct http_listener {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } io;
+  struct http_server *server;
+  const listener *info;
+  int accept_pending; /* a connection waits because max_connections was reached */
+} http_listener;
+
+typedef struct http_server {
+  uv_loop_t *loop;
+  const asgid_settings *settings;
+  asgi_context *asgi;
+  http_limits limits;
+
+  http_listener *listeners;
+  size_t listener_count;
+  int accepting;
+
+  http_conn *connections; /* every open connection (doubly linked) */
+  size_t connection_count;
+
+  /* Exchanges with deferred work (an event to produce for the app): run from an idle
+   * handle so that no callback ever runs inside an api call. */
+  http_exchange *pump_head;
+  uv_idle_t pump_idle;
+
+  /* Connections with response bytes to hand to the kernel at the end of this callback. */
+  http_conn *dirty_head;
+
+  /* Read buffers of idle connections are returned here, so idle connections hold none. */
+  char **free_buffers;
+  size_t free_buffer_count;
+
+  uint64_t requests_served;
+  void (*on_drained)(struct http_server *server); /* all connections closed while stopping */
+  int stopping;
+} http_server;
+
+/* Size of one connection read buffer. Large enough for most request heads in one read;
+ * heads and bodies larger than this stream through it. */
+#define HTTP_READ_BUFFER_SIZE 16384
+
+/* Prepares the protocol side of a worker. Returns 0 or a negative libuv error. */
+int http_server_init(http_server *server, uv_loop_t *loop, const asgid_settings *settings,
+                     asgi_context *asgi);
+
+/* Starts accepting on already-open listening sockets. Returns 0 or a negative libuv error
+ * (with the listener's name logged). */
+int http_server_listen(http_server *server, const listener_set *listeners);
+
+/* Graceful stop, step one: stop accepting and close idle keep-alive connections; busy ones
+ * close when their response is done. on_drained runs when none is left. */
+void http_server_stop(http_server *server, void (*on_drained)(http_server *server));
+
+/* Closes every connection at once (fast stop, or graceful_timeout expired). */
+void http_server_abort_all(http_server *server);
+
+/* Closes the server's own handles; call after the connections are gone. */
+void http_server_close(http_server *server);
+
+/* Internal to http/: the deferred-work queue and output flushing. */
+void http_server_schedule_pump(http_server *server, http_exchange *ex);
+void http_server_unschedule_pump(http_server *server, http_exchange *ex);
+void http_server_flush_dirty(http_server *server);
+char *http_server_take_buffer(http_server *server);
+void http_server_return_buffer(http_server *server, char *buffer);
+void http_server_connection_closed(http_server *server, http_conn *conn);
+
+#endif /* ASGID_HTTP_SERVER_H */

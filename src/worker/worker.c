@@ -1,0 +1,167 @@
+/* worker.c - the worker entry and its life cycle. See worker.h. */
+#include "worker/worker.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#include "apps/native.h"
+#include "asgi/lifespan.h"
+#include "asgi/request.h"
+#include "http/server.h"
+#include "log/log.h"
+#include "worker/worker_class.h"
+
+typedef struct worker {
+  uv_loop_t loop;
+  const asgid_settings *settings;
+  const listener_set *listeners;
+  const worker_class *wclass;
+  native_app app;
+  asgi_context asgi;
+  http_server http;
+  asgi_lifespan lifespan;
+  uv_signal_t sigterm, sigint, sigquit;
+  uv_timer_t graceful_timer;
+  int exit_status;
+  int stopping;
+} worker;
+
+static void close_all(worker *w) {
+  /* App threads must be done before the handle they post to (asgi's) closes. */
+  w->wclass->stop();
+  uv_signal_stop(&w->sigterm);
+  uv_signal_stop(&w->sigint);
+  uv_signal_stop(&w->sigquit);
+  uv_close((uv_handle_t *)&w->sigterm, NULL);
+  uv_close((uv_handle_t *)&w->sigint, NULL);
+  uv_close((uv_handle_t *)&w->sigquit, NULL);
+  uv_close((uv_handle_t *)&w->graceful_timer, NULL);
+  http_server_close(&w->http);
+  asgi_lifespan_close(&w->lifespan);
+  asgi_context_close(&w->asgi);
+}
+
+static void on_lifespan_shutdown(asgi_lifespan *lifespan) {
+  worker *w = lifespan->data;
+  uv_timer_stop(&w->graceful_timer);
+  close_all(w);
+}
+
+static void on_drained(http_server *server) {
+  worker *w = (worker *)((char *)server - offsetof(worker, http));
+  asgi_lifespan_shutdown(&w->lifespan, on_lifespan_shutdown);
+}
+
+static void on_graceful_timeout(uv_timer_t *timer) {
+  worker *w = timer->data;
+  log_warning("graceful_timeout expired with %zu connection(s) open: closing them",
+              w->http.connection_count);
+  http_server_abort_all(&w->http); /* on_drained follows when the last one has closed */
+}
+
+static void begin_stop(worker *w, int graceful) {
+  if (w->stopping) {
+    if (!graceful) http_server_abort_all(&w->http);
+    return;
+  }
+  w->stopping = 1;
+  log_info("stopping (%s)", graceful ? "graceful" : "fast");
+  uint64_t timeout = graceful ? w->settings->graceful_timeout : 0;
+  uv_timer_start(&w->graceful_timer, on_graceful_timeout, timeout, 0);
+  http_server_stop(&w->http, on_drained);
+}
+
+static void on_signal(uv_signal_t *handle, int signum) {
+  begin_stop(handle->data, signum == SIGTERM);
+}
+
+static void on_startup(asgi_lifespan *lifespan, int ok, const char *message) {
+  worker *w = lifespan->data;
+  if (!ok) {
+    log_error("app startup failed: %s", message);
+    w->exit_status = WORKER_EXIT_APP_LOAD_ERROR;
+    close_all(w);
+    return;
+  }
+  if (http_server_listen(&w->http, w->listeners) != 0) {
+    w->exit_status = WORKER_EXIT_BOOT_ERROR;
+    begin_stop(w, 0);
+    return;
+  }
+  for (size_t i = 0; i < w->listeners->count; i++)
+    log_info("listening on %s%s (worker class %s)",
+             w->listeners->items[i].kind == LISTENER_UNIX ? "unix:" : "http://",
+             w->listeners->items[i].name, w->wclass->name);
+}
+
+static int init_signals(worker *w) {
+  uv_signal_t *handles[] = {&w->sigterm, &w->sigint, &w->sigquit};
+  int signums[] = {SIGTERM, SIGINT, SIGQUIT};
+  for (size_t i = 0; i < 3; i++) {
+    uv_signal_init(&w->loop, handles[i]);
+    handles[i]->data = w;
+    int rc = uv_signal_start(handles[i], on_signal, signums[i]);
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
+int worker_check_app(const asgid_settings *settings, char *err, size_t err_size) {
+  if (!settings->app[0]) {
+    snprintf(err, err_size, "no app given: set app in [app], pass --app, or ASGID_APP");
+    return -1;
+  }
+  const worker_class *wclass =
+      worker_class_resolve(settings->worker_class, settings->app, err, err_size);
+  if (!wclass) return -1;
+  native_app app;
+  if (native_app_load(&app, settings->app, asgi_server_api(), err, err_size) != 0) return -1;
+  native_app_unload(&app);
+  return 0;
+}
+
+int worker_run(const asgid_settings *settings, const listener_set *listeners) {
+  static worker w; /* one per process; static so that signal and close callbacks outlive us */
+  char err[1024];
+  memset(&w, 0, sizeof w);
+  w.settings = settings;
+  w.listeners = listeners;
+  if (!settings->app[0]) {
+    log_error("no app given: set app in [app], pass --app, or ASGID_APP");
+    return WORKER_EXIT_APP_LOAD_ERROR;
+  }
+  w.wclass = worker_class_resolve(settings->worker_class, settings->app, err, sizeof err);
+  if (!w.wclass) {
+    log_error("%s", err);
+    return WORKER_EXIT_BOOT_ERROR;
+  }
+  if (uv_loop_init(&w.loop) != 0) return WORKER_EXIT_BOOT_ERROR;
+  if (native_app_load(&w.app, settings->app, asgi_server_api(), err, sizeof err) != 0) {
+    log_error("%s", err);
+    uv_loop_close(&w.loop);
+    return WORKER_EXIT_APP_LOAD_ERROR;
+  }
+  int rc = w.wclass->start(settings);
+  if (rc == 0) rc = asgi_context_init(&w.asgi, &w.loop, w.app.app, w.wclass->dispatch,
+                                      w.wclass->threaded);
+  if (rc == 0) rc = http_server_init(&w.http, &w.loop, settings, &w.asgi);
+  if (rc == 0) rc = init_signals(&w);
+  if (rc != 0) {
+    log_error("worker start: %s", uv_strerror(rc));
+    return WORKER_EXIT_BOOT_ERROR;
+  }
+  uv_timer_init(&w.loop, &w.graceful_timer);
+  w.graceful_timer.data = &w;
+  asgi_lifespan_start(&w.lifespan, &w.asgi, settings->lifespan, on_startup, &w);
+
+  uv_run(&w.loop, UV_RUN_DEFAULT);
+
+  native_app_unload(&w.app);
+  uv_run(&w.loop, UV_RUN_NOWAIT); /* close callbacks */
+  if (uv_loop_close(&w.loop) != 0) log_debug("event loop closed with handles open");
+  if (w.exit_status == WORKER_EXIT_OK) log_info("stopped after %llu request(s)",
+                                                (unsigned long long)w.http.requests_served);
+  return w.exit_status;
+}

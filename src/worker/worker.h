@@ -1,0 +1,29 @@
+/*
+ * worker.h - the worker: one event loop serving the listeners with the app.
+ *
+ * One entry for every way a worker starts (today in the single asgid process; with the
+ * master, after fork or spawn): it receives the settings and the open listeners, loads the
+ * app, runs lifespan startup, accepts until told to stop, then drains gracefully.
+ */
+#ifndef ASGID_WORKER_H
+#define ASGID_WORKER_H
+
+#include "master/listeners.h"
+#include "settings/settings.h"
+
+/* Exit statuses that tell a supervisor not to respawn in a loop (gunicorn's values). */
+enum {
+  WORKER_EXIT_OK = 0,
+  WORKER_EXIT_FAILURE = 1,
+  WORKER_EXIT_BOOT_ERROR = 3,     /* the worker could not start (class, loop, listeners) */
+  WORKER_EXIT_APP_LOAD_ERROR = 4  /* the app could not be loaded or its startup failed */
+};
+
+/* Runs a worker until it stops. Returns one of the WORKER_EXIT_* statuses. */
+int worker_run(const asgid_settings *settings, const listener_set *listeners);
+
+/* Loads the app and resolves its worker class without serving (for --check-config). On
+ * failure writes the reason into err and returns -1. */
+int worker_check_app(const asgid_settings *settings, char *err, size_t err_size);
+
+#endif /* ASGID_WORKER_H */

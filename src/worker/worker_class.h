@@ -1,0 +1,42 @@
+/*
+ * worker_class.h - the registry of worker classes: how app code runs inside a worker.
+ *
+ *   event   app callbacks run on the worker's event loop thread (never block in them)
+ *   thread  app callbacks run on a pool of `threads` threads (blocking code is fine)
+ *   auto    picked from the app: a native app runs on `event`
+ *   asyncio, uvloop  Python ASGI apps on an embedded CPython (not built in yet)
+ *
+ * Every class says whether it can run here; an unknown or unavailable class is an error
+ * that lists the classes and why the chosen one cannot run.
+ */
+#ifndef ASGID_WORKER_CLASS_H
+#define ASGID_WORKER_CLASS_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "apps/app_spec.h"
+#include "asgi/request.h"
+#include "settings/settings.h"
+
+typedef struct worker_class {
+  const char *name;
+  const char *summary;
+  /* NULL when the class can run here, else why not (one clause). */
+  const char *(*unavailable)(void);
+  /* The app kinds the class runs. */
+  int runs_native, runs_python;
+  int threaded; /* app callbacks run off the loop thread */
+  /* Starts the class's machinery (the thread pool). Returns 0 or a negative libuv error. */
+  int (*start)(const asgid_settings *settings);
+  asgi_dispatch_fn dispatch;
+  /* Waits for running app callbacks and stops the machinery. */
+  void (*stop)(void);
+} worker_class;
+
+/* Resolves the worker_class setting for an app spec. On failure writes one line into err
+ * naming the classes and why the requested one is unavailable, and returns NULL. */
+const worker_class *worker_class_resolve(const char *name, const char *app_spec, char *err,
+                                         size_t err_size);
+
+#endif /* ASGID_WORKER_CLASS_H */
