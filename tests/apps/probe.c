@@ -21,7 +21,8 @@
  *   /receive-twice      calls receive twice in a row, then answers 200 "twice:<rc>"
  *
  * Lifespan: startup stores the state "probe-state", then blocks ~300 ms before completing so
- * that tests can prove no request is served before startup completed. PROBE_LIFESPAN_FAIL=1
+ * that tests can prove no request is served before startup completed (PROBE_STARTUP_DELAY_MS
+ * overrides the delay; the tests set 0 where it does not matter). PROBE_LIFESPAN_FAIL=1
  * makes startup fail; PROBE_SHUTDOWN_FILE names a file that receives "shutdown" when the
  * lifespan shutdown runs.
  *
@@ -437,7 +438,8 @@ static void lifespan_event(probe_req *p, const asgid_event *ev) {
     api->set_state(p->req, probe_state);
     /* Blocking is fine here: no request is served before startup completes, which is
      * exactly what the delay lets a test observe. */
-    sleep_ms(300);
+    const char *delay = getenv("PROBE_STARTUP_DELAY_MS");
+    sleep_ms(delay != NULL ? strtol(delay, NULL, 10) : 300);
     const char *fail = getenv("PROBE_LIFESPAN_FAIL");
     if (fail != NULL && strcmp(fail, "1") == 0) {
       out.type = ASGID_LIFESPAN_STARTUP_FAILED;

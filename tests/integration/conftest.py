@@ -38,7 +38,7 @@ TEST_TIMEOUT = float(os.environ.get("ASGID_TEST_TIMEOUT", "30"))
 
 # How long a server may take to accept connections, and to stop after SIGTERM.
 READY_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = 6.0
 
 # The INI section of every setting the tests use (mirrors src/settings/settings_table.h).
 SECTIONS = {
@@ -117,6 +117,9 @@ class Server:
         self.log_path = self.workdir / "asgid.stderr"
         self.stdout_path = self.workdir / "asgid.stdout"
         self.env = dict(os.environ)
+        # The probe's lifespan startup sleeps 300 ms by default, to let test_lifespan prove no
+        # request is served before it completes. Other tests need not pay for it.
+        self.env.setdefault("PROBE_STARTUP_DELAY_MS", "0")
         self.env.update(env or {})
         self.proc = None
         self.returncode = None

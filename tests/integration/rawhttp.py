@@ -218,7 +218,7 @@ class _BufferConnection(RawConnection):
     def __init__(self, data):
         self.buf = data
         self.eof = True
-        self.timeout = 0
+        self.timeout = 1.0
 
     def _fill(self, timeout=None):
         return False

@@ -12,7 +12,7 @@ from rawhttp import RawConnection, request_bytes
 def test_first_request_sees_startup_state(server):
     # The probe's startup sleeps 300 ms before completing. Connect and send the instant the
     # port accepts: the request must still only be served after startup completed.
-    srv = server(start=False)
+    srv = server(start=False, env={"PROBE_STARTUP_DELAY_MS": "300"})
     started = time.monotonic()
     srv.start(wait=False)
     deadline = started + 10
