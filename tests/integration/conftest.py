@@ -31,14 +31,20 @@ import pytest
 from rawhttp import RawConnection, request_bytes
 
 SOURCE_DIR = Path(__file__).resolve().parents[2]
-ASGID_BIN = Path(os.environ.get("ASGID_BIN", SOURCE_DIR / "build" / "asgid"))
-EXAMPLES_DIR = Path(os.environ.get("ASGID_EXAMPLES", SOURCE_DIR / "build" / "examples"))
-TEST_APPS_DIR = Path(os.environ.get("ASGID_TEST_APPS", SOURCE_DIR / "build" / "tests" / "apps"))
+# Resolved now: the server runs in the test's folder, where relative paths would not hold.
+ASGID_BIN = Path(os.environ.get("ASGID_BIN", SOURCE_DIR / "build" / "asgid")).resolve()
+EXAMPLES_DIR = Path(os.environ.get("ASGID_EXAMPLES",
+                                   SOURCE_DIR / "build" / "examples")).resolve()
+TEST_APPS_DIR = Path(os.environ.get("ASGID_TEST_APPS",
+                                    SOURCE_DIR / "build" / "tests" / "apps")).resolve()
 TEST_TIMEOUT = float(os.environ.get("ASGID_TEST_TIMEOUT", "30"))
 
 # How long a server may take to accept connections, and to stop after SIGTERM.
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 6.0
+
+# Lines AddressSanitizer, LeakSanitizer and UBSan print when they find something.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 # The INI section of every setting the tests use (mirrors src/settings/settings_table.h).
 SECTIONS = {
@@ -228,6 +234,30 @@ class Server:
             pass
         self.returncode = self.proc.returncode
 
+    def cpu_seconds(self):
+        """CPU time (user + system) used so far by the master and its workers, from /proc.
+
+        Lets a test tell an idle server from one spinning in a loop after some event.
+        """
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            # fields[2] is the process group (field 5 of proc(5)); 11, 12 are utime, stime.
+            if int(fields[2]) == self.proc.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
+    def assert_idle(self, seconds=1.0, limit=0.3):
+        """Fails when the server burns more than `limit` CPU seconds while nothing happens."""
+        before = self.cpu_seconds()
+        time.sleep(seconds)
+        used = self.cpu_seconds() - before
+        assert used < limit, f"server used {used:.2f} s of CPU in {seconds} s while idle"
+
     def raw(self, timeout=5.0, **kwargs):
         """A raw HTTP connection to this server (see rawhttp.RawConnection)."""
         if self.port is None:
@@ -267,6 +297,11 @@ def server(request, tmp_path):
             srv.stop()
         finally:
             srv.kill()
+    # Under a sanitizer build, a report fails the test even when the HTTP exchange looked fine.
+    for srv in servers:
+        for marker in SANITIZER_MARKERS:
+            if marker in srv.log():
+                pytest.fail(f"sanitizer report in the server log:\n{srv.log()[-20000:]}")
 
 
 @pytest.fixture
