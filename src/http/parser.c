@@ -217,6 +217,9 @@ static int on_headers_complete(llhttp_t *l) {
 
 static int on_body(llhttp_t *l, const char *at, size_t len) {
   http_parser *p = parser_of(l);
+  /* llhttp flushes an open span at the end of every buffer, even an empty one: pausing on
+   * nothing would report the same empty span forever. */
+  if (len == 0) return 0;
   p->body_received += len;
   if (p->limits->body_size && p->body_received > p->limits->body_size)
     return fail(p, 413, "request body too large");
