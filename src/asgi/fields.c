@@ -1,19 +1,28 @@
 /* fields.c - header field character classes. See fields.h. */
 #include "asgi/fields.h"
 
-#include <string.h>
 
 /* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" /
- *         "~" / DIGIT / ALPHA */
-static int is_tchar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
-  return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
+ *         "~" / DIGIT / ALPHA. A table: this runs on every header byte of every response. */
+static const unsigned char tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
+    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
 
 int asgi_field_name_valid(const char *name, size_t len) {
   if (len == 0) return 0;
   for (size_t i = 0; i < len; i++)
-    if (!is_tchar((unsigned char)name[i])) return 0;
+    if (!tchar[(unsigned char)name[i]]) return 0;
   return 1;
 }
 
@@ -25,8 +34,7 @@ int asgi_field_value_valid(const char *value, size_t len) {
   return 1;
 }
 
-int asgi_field_equals(const char *field, size_t len, const char *lowercase) {
-  size_t n = strlen(lowercase);
+int asgi_field_equals_n(const char *field, size_t len, const char *lowercase, size_t n) {
   if (len != n) return 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)field[i];

@@ -14,7 +14,12 @@ int asgi_field_name_valid(const char *name, size_t len);
  * DEL); obs-text bytes (0x80-0xFF) are allowed. */
 int asgi_field_value_valid(const char *value, size_t len);
 
-/* ASCII case-insensitive comparison of a field (any case) with a lowercase literal. */
-int asgi_field_equals(const char *field, size_t len, const char *lowercase);
+/* ASCII case-insensitive comparison of a field (any case) with a lowercase string of n
+ * bytes. */
+int asgi_field_equals_n(const char *field, size_t len, const char *lowercase, size_t n);
+
+/* The same with a lowercase string literal (its length known at compile time). */
+#define asgi_field_equals(field, len, literal) \
+  asgi_field_equals_n((field), (len), "" literal, sizeof(literal) - 1)
 
 #endif /* ASGID_ASGI_FIELDS_H */

@@ -64,12 +64,11 @@ void http_conn_arm_timer(http_conn *conn) {
                                 conn->linger_deadline};
   for (size_t i = 0; i < sizeof deadlines / sizeof deadlines[0]; i++)
     if (deadlines[i] && (!due || deadlines[i] < due)) due = deadlines[i];
-  if (due == conn->timer_due) return;
+  /* Deadlines mostly move later (every request pushes them): a timer already armed for an
+   * earlier time is left alone and re-armed when it fires, which keeps timer operations
+   * off the per-request path. */
+  if (!due || (conn->timer_due && conn->timer_due <= due)) return;
   conn->timer_due = due;
-  if (!due) {
-    uv_timer_stop(&conn->timer);
-    return;
-  }
   uint64_t now = now_ms(conn);
   uv_timer_start(&conn->timer, on_timer, due > now ? due - now : 0, 0);
 }

@@ -1,7 +1,6 @@
 /* response.c - response serialization. See response.h. */
 #include "http/response.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 #include "asgi/fields.h"
@@ -25,6 +24,24 @@ static int connection_says_close(const char *value, size_t len) {
   return 0;
 }
 
+/* Number formatting without printf: the head is written for every response. */
+static int append_number(http_buffer *out, uint64_t n, unsigned base) {
+  char digits[24];
+  size_t i = sizeof digits;
+  do {
+    digits[--i] = "0123456789abcdef"[n % base];
+    n /= base;
+  } while (n);
+  return http_buffer_append(out, digits + i, sizeof digits - i);
+}
+
+static int append_status_line(http_buffer *out, int status) {
+  const char *reason = http_status_reason(status);
+  return http_buffer_append(out, "HTTP/1.1 ", 9) || append_number(out, (uint64_t)status, 10) ||
+         http_buffer_append(out, " ", 1) || http_buffer_append_str(out, reason) ||
+         http_buffer_append(out, "\r\n", 2);
+}
+
 static uint64_t parse_digits(const char *value, size_t len) {
   uint64_t n = 0;
   for (size_t i = 0; i < len; i++) n = n * 10 + (uint64_t)(value[i] - '0');
@@ -37,9 +54,7 @@ int http_response_write_head(http_buffer *out, const http_response_input *in,
   plan->keep_alive = in->keep_alive;
   int has_date = 0, has_server = 0;
 
-  if (http_buffer_appendf(out, "HTTP/1.1 %d %s\r\n", in->status,
-                          http_status_reason(in->status)) != 0)
-    return -1;
+  if (append_status_line(out, in->status) != 0) return -1;
   for (size_t i = 0; i < in->header_count; i++) {
     const asgid_header *h = &in->headers[i];
     /* Framing and connection management belong to the server. */
@@ -64,7 +79,9 @@ int http_response_write_head(http_buffer *out, const http_response_input *in,
         http_buffer_append(out, "\r\n", 2) != 0)
       return -1;
   }
-  if (!has_date && http_buffer_appendf(out, "date: %s\r\n", http_date_now()) != 0) return -1;
+  if (!has_date && (http_buffer_append(out, "date: ", 6) || http_buffer_append_str(out, http_date_now()) ||
+                    http_buffer_append(out, "\r\n", 2)))
+    return -1;
   if (!has_server && in->server_header && http_buffer_append_str(out, "server: asgid\r\n") != 0)
     return -1;
 
@@ -74,7 +91,8 @@ int http_response_write_head(http_buffer *out, const http_response_input *in,
     if (in->body_known && (body_allowed || in->request_is_head)) {
       plan->has_content_length = 1;
       plan->content_length = in->body_length;
-      if (http_buffer_appendf(out, "content-length: %" PRIu64 "\r\n", in->body_length) != 0)
+      if (http_buffer_append(out, "content-length: ", 16) || append_number(out, in->body_length, 10) ||
+          http_buffer_append(out, "\r\n", 2))
         return -1;
     } else if (plan->send_body && in->http_minor >= 1) {
       plan->chunked = 1;
@@ -97,7 +115,8 @@ int http_response_write_body(http_buffer *out, const http_response_plan *plan,
                              const void *data, size_t len) {
   if (!plan->send_body || len == 0) return 0;
   if (plan->chunked) {
-    if (http_buffer_appendf(out, "%zx\r\n", len) != 0 || http_buffer_append(out, data, len) != 0)
+    if (append_number(out, len, 16) || http_buffer_append(out, "\r\n", 2) ||
+        http_buffer_append(out, data, len))
       return -1;
     return http_buffer_append(out, "\r\n", 2);
   }
