@@ -77,3 +77,17 @@ def test_pipeline_split_at_awkward_boundaries(server):
     assert first.body == b"abcde"
     assert second.body == b"fghij"
     assert third["query_string"] == "tail"
+
+
+def test_pipelined_request_after_an_unread_body(server):
+    # The app answers without reading the body; the server must skip exactly that body and
+    # parse the next request right after it.
+    srv = server(drain_limit="1k")
+    with srv.raw() as conn:
+        conn.send(request_bytes("POST", "/ignore-body", headers=[("Content-Length", 20)],
+                                body=b"GET /scope?fake HTTP") +
+                  request_bytes("GET", "/scope?real"))
+        first = conn.read_response()
+        second = scope_of(conn.read_response())
+    assert first.body == b"ok"
+    assert second["query_string"] == "real"

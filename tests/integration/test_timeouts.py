@@ -34,6 +34,39 @@ def test_header_timeout_is_a_deadline_not_reset_per_byte(server):
     srv.assert_serves()
 
 
+def test_header_deadline_applies_to_the_next_request_on_a_kept_connection(server):
+    # After a response, a slow second request gets the header deadline too (not the longer
+    # keep-alive timeout, and not a deadline reset by every byte).
+    srv = server(header_timeout="600ms", keepalive_timeout="10s")
+    with srv.raw() as conn:
+        conn.send(request_bytes("GET", "/echo"))
+        assert conn.read_response().status == 200
+        start = time.monotonic()
+        for byte in b"GET /echo HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"s" * 100:
+            try:
+                conn.send(bytes([byte]))
+                if conn._fill(timeout=0.1) is False or conn.buf:
+                    break
+            except socket.timeout:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        elapsed = time.monotonic() - start
+        data = conn.read_until_close(timeout=3)
+    assert data == b"" or data.startswith(b"HTTP/1.1 408 "), data[:200]
+    assert elapsed < 3.0, elapsed
+
+
+def test_connection_that_never_sends_is_closed(server):
+    # Holding connections open without a byte (slowloris) must not keep a slot forever.
+    srv = server(header_timeout="500ms", keepalive_timeout="500ms")
+    with srv.raw() as conn:
+        start = time.monotonic()
+        data = conn.read_until_close(timeout=5)
+    assert data == b"" or data.startswith(b"HTTP/1.1 408 "), data[:200]
+    assert time.monotonic() - start < 3.0
+
+
 def test_complete_headers_within_header_timeout_are_served(server):
     # Counterpart: a client that sends slowly but finishes in time is served normally.
     srv = server(header_timeout="2s")
