@@ -71,3 +71,11 @@ def test_access_log_disabled_by_default(server, tmp_path):
     srv.request(request_bytes("GET", "/echo"))
     assert srv.stop() == 0
     assert '"GET /echo' not in srv.stdout() + srv.log()
+
+
+def test_access_log_dash_is_standard_output(server):
+    srv = server(access_log="-")
+    srv.request(request_bytes("GET", "/echo?to-stdout"))
+    assert srv.stop() == 0
+    assert '"GET /echo?to-stdout HTTP/1.1" 200' in srv.stdout()
+    assert "to-stdout" not in srv.log()
