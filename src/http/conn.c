@@ -172,6 +172,7 @@ void http_conn_mark_dirty(http_conn *conn) {
   conn->on_dirty = 1;
   conn->dirty_next = conn->server->dirty_head;
   conn->server->dirty_head = conn;
+  http_server_wake(conn->server);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status) {
@@ -205,23 +206,25 @@ static void start_lingering_close(http_conn *conn) {
   req->data = conn;
 }
 
-void http_conn_fail(http_conn *conn, int status, const char *reason) {
-  log_info("%d from %s: %s", status, conn->client_host, reason ? reason : "");
-  http_exchange *ex = conn->ex;
-  int response_begun = ex && (ex->start_received || ex->head_written);
-  if (ex) {
+void http_conn_end_after_output(http_conn *conn) {
+  if (conn->ex) {
+    http_exchange *ex = conn->ex;
     conn->ex = NULL;
     http_exchange_detach(ex);
   }
-  if (response_begun) {
-    http_conn_close(conn); /* part of a response is out: only a close can signal the error */
-    return;
-  }
-  http_response_write_error(&conn->out, status, settings_of(conn)->server_header);
   conn->close_after_write = 1;
   conn->header_deadline = conn->body_deadline = conn->idle_deadline = 0;
   http_conn_mark_dirty(conn);
   update_reading(conn);
+}
+
+void http_conn_fail(http_conn *conn, int status, const char *reason) {
+  log_info("%d from %s: %s", status, conn->client_host, reason ? reason : "");
+  http_exchange *ex = conn->ex;
+  /* Once part of a response is out, only the end of the connection can signal the error. */
+  if (!ex || (!ex->start_received && !ex->head_written))
+    http_response_write_error(&conn->out, status, settings_of(conn)->server_header);
+  http_conn_end_after_output(conn);
 }
 
 /* ---------------------------------------------------------------- reading */

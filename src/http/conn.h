@@ -125,6 +125,10 @@ extern const asgi_transport http_exchange_transport;
  * call): look at it again from the deferred-work queue. */
 void http_conn_kick(http_conn *conn);
 
+/* conn.c: sends what is already queued, then closes: no further request is read and no
+ * further byte of the current exchange is written. */
+void http_conn_end_after_output(http_conn *conn);
+
 /* conn.c: answers a protocol error with status and closes the connection. */
 void http_conn_fail(http_conn *conn, int status, const char *reason);
 

@@ -235,7 +235,7 @@ static void transport_release(void *data) {
     log_error("app finished %s %.*s with an incomplete response: closing the connection",
               ex->request.scope.method, (int)ex->request.scope.raw_path_len,
               ex->request.scope.raw_path);
-    http_conn_close(conn); /* detaches and frees the exchange */
+    http_conn_end_after_output(conn); /* detaches and frees the exchange */
     return;
   }
   if (!ex->body_complete) stop_reading_body(ex);

@@ -163,9 +163,12 @@ static int on_headers_complete(llhttp_t *l) {
   size_t host_count = 0, content_length_count = 0;
   int chunked_seen = 0, other_coding = 0, has_transfer_encoding = 0;
   for (size_t i = 0; i < head->field_count; i++) {
-    const http_field *f = &head->fields[i];
+    http_field *f = &head->fields[i];
     const char *name = head->arena + f->name_offset;
     const char *value = head->arena + f->value_offset;
+    /* RFC 9112 §5: the field value excludes trailing whitespace (llhttp keeps it). */
+    while (f->value_len && (value[f->value_len - 1] == ' ' || value[f->value_len - 1] == '\t'))
+      f->value_len--;
     if (!asgi_field_name_valid(name, f->name_len)) return fail(p, 400, "invalid header name");
     if (!asgi_field_value_valid(value, f->value_len))
       return fail(p, 400, "control character in header value");
@@ -279,7 +282,10 @@ size_t http_parser_feed(http_parser *p, const char *data, size_t len) {
     p->paused = 1;
     return consumed;
   }
-  if (err != HPE_USER) { /* llhttp's own strict checks: every one is a malformed request */
+  /* Our callbacks set the status they want (llhttp reports on_headers_complete's error as
+   * HPE_CB_HEADERS_COMPLETE, not HPE_USER); anything else is one of llhttp's own strict
+   * checks, each a malformed request. */
+  if (!p->error_status) {
     p->error_status = 400;
     p->error_reason = llhttp_get_error_reason(&p->llhttp);
   }

@@ -191,9 +191,10 @@ static void on_pump(uv_idle_t *idle) {
     ex->in_pump_queue = 0;
     http_exchange_pump(ex);
   }
-  uv_idle_stop(idle);
   http_server_flush_dirty(server);
 }
+
+void http_server_wake(http_server *server) { uv_idle_start(&server->pump_idle, on_pump); }
 
 void http_server_flush_dirty(http_server *server) {
   while (server->dirty_head) {
@@ -202,6 +203,7 @@ void http_server_flush_dirty(http_server *server) {
     conn->on_dirty = 0;
     http_conn_flush(conn);
   }
+  if (!server->pump_head) uv_idle_stop(&server->pump_idle);
 }
 
 char *http_server_take_buffer(http_server *server) {

@@ -87,6 +87,9 @@ void http_server_close(http_server *server);
 void http_server_schedule_pump(http_server *server, http_exchange *ex);
 void http_server_unschedule_pump(http_server *server, http_exchange *ex);
 void http_server_flush_dirty(http_server *server);
+/* Makes the loop run the deferred-work queue and the flush soon, for output produced
+ * outside the server's own callbacks (an app thread's send arriving through asgi). */
+void http_server_wake(http_server *server);
 char *http_server_take_buffer(http_server *server);
 void http_server_return_buffer(http_server *server, char *buffer);
 void http_server_connection_closed(http_server *server, http_conn *conn);
