@@ -77,7 +77,7 @@ class RawConnection:
     def send(self, data):
         self.sock.sendall(data)
 
-    def _fill(self, timeout=None):
+    def fill(self, timeout=None):
         """Reads more bytes into the buffer. False on EOF/reset; raises socket.timeout."""
         if self.eof:
             return False
@@ -99,7 +99,7 @@ class RawConnection:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise socket.timeout("server did not close the connection")
-            if not self._fill(left):
+            if not self.fill(left):
                 break
         data, self.buf = self.buf, b""
         return data
@@ -121,14 +121,14 @@ class RawConnection:
 
     def _read_line(self):
         while b"\r\n" not in self.buf:
-            if not self._fill():
+            if not self.fill():
                 raise ResponseError(f"connection closed mid-line; got {self.buf[:300]!r}")
         line, _, self.buf = self.buf.partition(b"\r\n")
         return line
 
     def _read_exact(self, n):
         while len(self.buf) < n:
-            if not self._fill():
+            if not self.fill():
                 return None
         data, self.buf = self.buf[:n], self.buf[n:]
         return data
@@ -141,7 +141,7 @@ class RawConnection:
         """
         while True:
             while not self.buf:
-                if not self._fill():
+                if not self.fill():
                     raise ResponseError("connection closed before a response")
             status_line = self._read_line()
             parts = status_line.decode("latin-1").split(" ", 2)
@@ -220,7 +220,7 @@ class _BufferConnection(RawConnection):
         self.eof = True
         self.timeout = 1.0
 
-    def _fill(self, timeout=None):
+    def fill(self, timeout=None):
         return False
 
 

@@ -85,7 +85,7 @@ def test_echo_example_answers_while_the_upload_is_still_running(server):
         resp_head = b""
         deadline = time.monotonic() + 5
         while b"first" not in resp_head and time.monotonic() < deadline:
-            assert conn._fill(), "closed"
+            assert conn.fill(), "closed"
             resp_head = conn.buf
         assert b"first" in resp_head
         conn.send(b"6\r\nsecond\r\n0\r\n\r\n")

@@ -41,7 +41,7 @@ def test_client_gone_mid_chunked_body(probe):
 def test_client_gone_mid_response(probe):
     with probe.raw(rcvbuf=65536) as conn:
         conn.send(request_bytes("GET", "/chunks?n=256&size=65536"))  # 16 MiB
-        conn._fill()  # the response has started
+        conn.fill()  # the response has started
     probe.assert_idle()
     probe.assert_serves()
 

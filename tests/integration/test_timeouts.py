@@ -21,7 +21,7 @@ def test_header_timeout_is_a_deadline_not_reset_per_byte(server):
             except (BrokenPipeError, ConnectionResetError):
                 break
             try:
-                if not conn._fill(timeout=0.1):
+                if not conn.fill(timeout=0.1):
                     break  # closed
                 answered_at = answered_at or time.monotonic()
             except socket.timeout:
@@ -45,7 +45,7 @@ def test_header_deadline_applies_to_the_next_request_on_a_kept_connection(server
         for byte in b"GET /echo HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"s" * 100:
             try:
                 conn.send(bytes([byte]))
-                if conn._fill(timeout=0.1) is False or conn.buf:
+                if conn.fill(timeout=0.1) is False or conn.buf:
                     break
             except socket.timeout:
                 continue
