@@ -241,3 +241,28 @@ def test_small_chunk_extensions_are_accepted(server):
                        b"5;name=value\r\nhello\r\n0\r\n\r\n")
     assert resp.status == 200
     assert resp.body == b"hello"
+
+
+# ---------------------------------------------------------------------------- accepted forms
+# The strict rules must not reject what RFC 9112 allows: these bodies must be echoed.
+
+ACCEPTED = [
+    ("coding-name-is-case-insensitive", b"Transfer-Encoding: Chunked\r\n"),
+    ("coding-with-trailing-space", b"Transfer-Encoding: chunked \r\n"),
+    ("header-name-case", b"TRANSFER-ENCODING: chunked\r\n"),
+]
+
+
+@pytest.mark.parametrize("header", [a[1] for a in ACCEPTED], ids=[a[0] for a in ACCEPTED])
+def test_valid_chunked_variants_are_accepted(probe, header):
+    resp = probe.request(BODY_POST + header + b"\r\n5\r\nhello\r\n0\r\n\r\n")
+    assert resp.status == 200, resp
+    assert resp.body == b"hello"
+
+
+def test_uppercase_hex_chunk_size_is_accepted(probe):
+    body = b"z" * 0xAB
+    resp = probe.request(BODY_POST + b"Transfer-Encoding: chunked\r\n\r\nAB\r\n" + body +
+                         b"\r\n0\r\n\r\n")
+    assert resp.status == 200
+    assert resp.body == body

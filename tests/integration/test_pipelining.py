@@ -91,3 +91,14 @@ def test_pipelined_request_after_an_unread_body(server):
         second = scope_of(conn.read_response())
     assert first.body == b"ok"
     assert second["query_string"] == "real"
+
+
+def test_two_hundred_pipelined_requests_before_reading(server):
+    # The client reads nothing until it has sent everything: the server must keep order and
+    # not lose responses while its writes back up.
+    srv = server()
+    n = 200
+    with srv.raw(timeout=10) as conn:
+        conn.send(b"".join(request_bytes("GET", f"/scope?i={i}") for i in range(n)))
+        got = [scope_of(conn.read_response())["query_string"] for _ in range(n)]
+    assert got == [f"i={i}" for i in range(n)]

@@ -74,3 +74,13 @@ def test_response_without_length_is_not_chunked_for_http10(server):
     assert b"chunked" not in head.lower()
     # HTTP/1.0 has no chunked coding: the body ends with the connection.
     assert body == b"".join(b"chunk %d\n" % i for i in range(5))
+
+
+def test_head_on_a_streamed_response_sends_no_chunks(server):
+    srv = server()
+    with srv.raw() as conn:
+        conn.send(request_bytes("HEAD", "/chunks?n=3") + request_bytes("GET", "/scope?after"))
+        head = conn.read_response(head=True)
+        after = conn.read_response()
+    assert head.status == 200
+    assert after.status == 200 and b"after" in after.body
