@@ -123,6 +123,20 @@ def test_expect_100_continue_not_sent_when_the_app_does_not_read(server):
     assert resp.body == b"ok"
 
 
+def test_no_100_continue_to_an_http10_client(server):
+    # RFC 9110 §10.1.1: a server must not send 100 (Continue) to an HTTP/1.0 client. The
+    # client sends its body after a pause; the only response must be the final one.
+    srv = server()
+    with srv.raw() as conn:
+        conn.send(b"POST /echo HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        time.sleep(0.3)
+        conn.send(b"hello")
+        data = conn.read_until_close()
+    assert data.startswith(b"HTTP/1.1 200 ") or data.startswith(b"HTTP/1.0 200 "), data[:100]
+    assert b" 100 " not in data.split(b"\r\n")[0]
+    assert data.endswith(b"hello")
+
+
 def test_unread_small_body_is_drained_and_connection_reused(server):
     srv = server(drain_limit="1k")
     with srv.raw() as conn:
