@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up this machine and runs every test of asgid on two builds:
+#   build/       RelWithDebInfo, warnings as errors
+#   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, warnings as errors
+# Each build runs the C unit tests (ctest) and the integration tests (pytest, driving the real
+# binary over loopback). Any failure, warning or sanitizer report fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+# Debian's own interpreter, with Debian's pytest/httpx: the machine may put another python3
+# first on PATH.
+python=/usr/bin/python3
+jobs=$(nproc)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+run_build() {
+  local dir=$1
+  shift
+  echo "== $dir: configure and build"
+  cmake -S . -B "$dir" -DASGID_WERROR=ON -DASGID_BUILD_TESTS=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" >/dev/null
+  echo "== $dir: unit tests"
+  ctest --test-dir "$dir" --output-on-failure
+  echo "== $dir: integration tests"
+  ASGID_BIN="$dir/asgid" ASGID_EXAMPLES="$dir/examples" ASGID_TEST_APPS="$dir/tests/apps" \
+    "$python" -m pytest tests/integration -q -p no:cacheprovider
+}
+
+run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DASGID_SANITIZE=ON
+echo "== all tests passed"
