@@ -256,6 +256,13 @@ cpu_ticks() {
   "$PYTHON" "$here/proctree.py" cpu "$1"
 }
 
+# Busy ticks of the server's CPU from /proc/stat (user nice system irq softirq steal; the
+# same USER_HZ unit). Minus the server's own ticks this shows how much of its core went to
+# something else: other processes, and the interrupt work of loopback networking.
+core_busy_ticks() {
+  awk -v c="cpu$SERVER_CPU" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
 # Fails loudly when wrk saw errors: a benchmark of failing requests measures nothing.
 check_wrk() {
   local name=$1 out=$2
@@ -274,14 +281,16 @@ run_wrk() {
 }
 
 # One warmed-up, measured wrk run against $1; appends a line to $tmp/throughput.txt:
-#   name round req/s p99_ms cpu_us_per_req server_cpu_percent
+#   name round req/s p99_ms cpu_us_per_req server_cpu_percent core_other_percent
 measure_throughput() {
   local name=$1 round=$2 pid=${server_pid[$1]} port=${server_port[$1]}
-  local out=$tmp/wrk-$name-$round.txt t0 t1 requests elapsed rps p99
+  local out=$tmp/wrk-$name-$round.txt t0 t1 c0 c1 requests elapsed rps p99
   run_wrk "$WARMUP_S" "$port" "$tmp/wrk-$name-$round-warmup.txt"
   check_wrk "$name (warm-up)" "$tmp/wrk-$name-$round-warmup.txt"
   t0=$(cpu_ticks "$pid")
+  c0=$(core_busy_ticks)
   run_wrk "$duration" "$port" "$out"
+  c1=$(core_busy_ticks)
   t1=$(cpu_ticks "$pid")
   check_wrk "$name" "$out"
   requests=$(awk '/ requests in / { print $1 }' "$out")
@@ -295,10 +304,11 @@ measure_throughput() {
                            printf "%.3f", v * f }' "$out")
   [ "${requests:-0}" -gt 0 ] || die "$name: wrk completed no requests"
   awk -v n="$name" -v r="$round" -v rps="$rps" -v p99="$p99" -v ticks=$((t1 - t0)) \
-      -v hz="$clk_tck" -v req="$requests" -v d="$elapsed" \
-      'BEGIN { printf "%s %d %.0f %s %.2f %.0f\n", n, r, rps, p99, ticks / hz * 1e6 / req, ticks / hz / d * 100 }' \
+      -v hz="$clk_tck" -v req="$requests" -v d="$elapsed" -v core=$((c1 - c0)) \
+      'BEGIN { other = (core - ticks) / hz / d * 100; if (other < 0) other = 0
+              printf "%s %d %.0f %s %.2f %.0f %.0f\n", n, r, rps, p99, ticks / hz * 1e6 / req, ticks / hz / d * 100, other }' \
       >>"$tmp/throughput.txt"
-  tail -n 1 "$tmp/throughput.txt" | awk '{ printf "  round %d %-6s %10s req/s  p99 %8.3f ms  %7.2f us CPU/req  server CPU %s%%\n", $2, $1, $3, $4, $5, $6 }'
+  tail -n 1 "$tmp/throughput.txt" | awk -v cpu="$SERVER_CPU" '{ printf "  round %d %-6s %10s req/s  p99 %8.3f ms  %7.2f us CPU/req  server CPU %s%%  CPU %s other use %s%%\n", $2, $1, $3, $4, $5, $6, cpu, $7 }'
 }
 
 throughput() {
@@ -314,15 +324,16 @@ throughput() {
 
   echo
   echo "median of $rounds round(s):"
-  printf '  %-6s %12s %12s %16s %12s\n' server "req/s" "p99 (ms)" "CPU us/req" "server CPU"
+  printf '  %-6s %12s %12s %16s %12s %14s\n' server "req/s" "p99 (ms)" "CPU us/req" "server CPU" "CPU $SERVER_CPU other"
   declare -A med_rps=() med_cpu=()
   for name in $only; do
     med_rps[$name]=$(awk -v n="$name" '$1 == n { print $3 }' "$tmp/throughput.txt" | median)
     med_cpu[$name]=$(awk -v n="$name" '$1 == n { print $5 }' "$tmp/throughput.txt" | median)
-    printf '  %-6s %12.0f %12.3f %16.2f %11.0f%%\n' "$name" "${med_rps[$name]}" \
+    printf '  %-6s %12.0f %12.3f %16.2f %11.0f%% %13.0f%%\n' "$name" "${med_rps[$name]}" \
       "$(awk -v n="$name" '$1 == n { print $4 }' "$tmp/throughput.txt" | median)" \
       "${med_cpu[$name]}" \
-      "$(awk -v n="$name" '$1 == n { print $6 }' "$tmp/throughput.txt" | median)"
+      "$(awk -v n="$name" '$1 == n { print $6 }' "$tmp/throughput.txt" | median)" \
+      "$(awk -v n="$name" '$1 == n { print $7 }' "$tmp/throughput.txt" | median)"
   done
   if [ "$only" = "asgid nginx" ]; then
     awk -v ar="${med_rps[asgid]}" -v nr="${med_rps[nginx]}" -v ac="${med_cpu[asgid]}" -v nc="${med_cpu[nginx]}" 'BEGIN {
