@@ -115,6 +115,7 @@ static void on_output_drained(http_conn *conn) {
 
 static void on_write(uv_write_t *req, int status) {
   http_conn *conn = req->data;
+  free(req);
   conn->writing = 0;
   conn->in_flight.len = 0;
   if (conn->closing) return;
@@ -157,8 +158,10 @@ void http_conn_flush(http_conn *conn) {
           conn->in_flight.len - (size_t)written);
   conn->in_flight.len -= (size_t)written;
   buf = uv_buf_init(conn->in_flight.data, (unsigned)conn->in_flight.len);
-  conn->write_req.data = conn;
-  if (uv_write(&conn->write_req, &conn->io.stream, &buf, 1, on_write) != 0) {
+  uv_write_t *req = malloc(sizeof *req);
+  if (req) req->data = conn;
+  if (!req || uv_write(req, &conn->io.stream, &buf, 1, on_write) != 0) {
+    free(req);
     http_conn_close(conn);
     return;
   }

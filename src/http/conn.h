@@ -67,8 +67,9 @@ struct http_conn {
   char *read_buffer;         /* from the server pool; NULL while idle */
   size_t read_start, read_end;
   http_buffer out;           /* response bytes not yet handed to the kernel */
-  http_buffer in_flight;     /* bytes owned by write_req while it runs */
-  uv_write_t write_req;
+  http_buffer in_flight;     /* bytes owned by the uv_write in progress (writing == 1); its
+                                request is allocated only then: most responses leave in one
+                                uv_try_write, and idle connections should stay small */
   http_exchange *ex;         /* the exchange being read or served; NULL while idle */
   uint64_t header_deadline, body_deadline, write_deadline, idle_deadline, linger_deadline;
   uint64_t timer_due;        /* when the timer is armed for; 0 = not armed */
