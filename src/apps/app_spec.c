@@ -16,8 +16,24 @@ static int is_identifier(const char *s) {
   return 1;
 }
 
+static int ends_with(const char *s, size_t len, const char *suffix) {
+  size_t n = strlen(suffix);
+  return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+/* "libapp.so.1.2": a versioned shared object name. */
+static int has_versioned_so(const char *s, size_t len) {
+  for (const char *p = s; (p = strstr(p, ".so.")) && (size_t)(p - s) + 4 < len; p += 4)
+    if (p[4] >= '0' && p[4] <= '9') return 1;
+  return 0;
+}
+
 app_kind app_spec_kind(const char *spec) {
-  if (strchr(spec, '/') || strstr(spec, ".so") || strstr(spec, ".dylib") || strstr(spec, ".dll"))
+  /* The file part: the spec without a trailing ":symbol" (or Python's ":attribute"). */
+  const char *colon = strrchr(spec, ':');
+  size_t len = colon && is_identifier(colon + 1) ? (size_t)(colon - spec) : strlen(spec);
+  if (memchr(spec, '/', len) || ends_with(spec, len, ".so") || has_versioned_so(spec, len) ||
+      ends_with(spec, len, ".dylib") || ends_with(spec, len, ".dll"))
     return APP_KIND_NATIVE;
   return APP_KIND_PYTHON;
 }

@@ -76,9 +76,18 @@ static int check_field_size(http_parser *p) {
   return 0;
 }
 
+/* Trailer fields of a chunked body arrive after the app has the head: they are bounded but
+ * kept out of it (the scope points into the head, which must not change). */
+static int on_trailer_bytes(http_parser *p, size_t len) {
+  p->trailer_bytes += len;
+  if (p->trailer_bytes > p->limits->field_size) return fail(p, 431, "trailer section too large");
+  return 0;
+}
+
 static int on_header_field(llhttp_t *l, const char *at, size_t len) {
   http_parser *p = parser_of(l);
   http_head *head = p->head;
+  if (p->head_done) return on_trailer_bytes(p, len);
   if (head->field_count == 0 || p->in_field_value) {
     if (head->field_count >= p->limits->field_count) return fail(p, 431, "too many header fields");
     if (head->field_count == head->field_cap) {
@@ -101,6 +110,7 @@ static int on_header_field(llhttp_t *l, const char *at, size_t len) {
 
 static int on_header_value(llhttp_t *l, const char *at, size_t len) {
   http_parser *p = parser_of(l);
+  if (p->head_done) return on_trailer_bytes(p, len);
   http_field *f = current_field(p->head);
   p->in_field_value = 1;
   if (arena_append(p->head, at, len, 0) != 0) return fail(p, 500, "out of memory");
@@ -214,6 +224,7 @@ static int on_headers_complete(llhttp_t *l) {
       head->content_length > p->limits->body_size)
     return fail(p, 413, "request body too large");
   head->keep_alive = llhttp_should_keep_alive(l);
+  p->head_done = 1;
   p->pause = HTTP_PAUSE_HEAD;
   return HPE_PAUSED;
 }
@@ -267,6 +278,8 @@ void http_parser_begin(http_parser *p, http_head *head) {
   p->request_line_bytes = 0;
   p->extension_bytes = 0;
   p->in_field_value = 0;
+  p->head_done = 0;
+  p->trailer_bytes = 0;
 }
 
 size_t http_parser_feed(http_parser *p, const char *data, size_t len) {

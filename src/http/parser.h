@@ -66,6 +66,8 @@ typedef struct http_parser {
   size_t extension_bytes;
   int in_field_value;       /* the last span was a value (a new name starts a new field) */
   int paused;               /* llhttp is paused and must be resumed before the next feed */
+  int head_done;            /* fields from now on are trailers */
+  size_t trailer_bytes;
   int error_status;         /* status to answer when parsing failed */
   const char *error_reason; /* for the log */
 } http_parser;
