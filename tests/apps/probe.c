@@ -19,12 +19,17 @@
  *   /order              sends a body before the start, then answers 200 "order:<rc>"
  *   /sleep?ms=N         blocks N ms in call (only sensible with worker_class = thread)
  *   /receive-twice      calls receive twice in a row, then answers 200 "twice:<rc>"
+ *   /pid                answers the worker process's pid as text (getpid())
+ *   /spin?ms=N          busy-loops N ms on the CPU (no sleep, no syscall but clock_gettime),
+ *                       then answers 200 "spun": a hung worker for the heartbeat timeout
+ *   /log?QUERY          writes "probe-log QUERY" to the error log (warning), answers "logged"
  *
  * Lifespan: startup stores the state "probe-state", then blocks ~300 ms before completing so
  * that tests can prove no request is served before startup completed (PROBE_STARTUP_DELAY_MS
  * overrides the delay; the tests set 0 where it does not matter). PROBE_LIFESPAN_FAIL=1
  * makes startup fail; PROBE_SHUTDOWN_FILE names a file that receives "shutdown" when the
- * lifespan shutdown runs.
+ * lifespan shutdown runs; PROBE_SHUTDOWN_DIR names a folder where each worker process writes
+ * "shutdown.<pid>" when its lifespan shutdown runs (several workers, one file each).
  *
  * Extra entry symbols for configuration tests: probe_entry_null refuses to load (returns
  * NULL) and probe_entry_bad_abi announces an ABI version the server cannot know.
@@ -37,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const asgid_server_api *api;
 
@@ -138,6 +144,9 @@ typedef enum kind {
   K_ORDER,
   K_SLEEP,
   K_RECEIVE_TWICE,
+  K_PID,
+  K_SPIN,
+  K_LOG,
   K_NOT_FOUND,
   K_LIFESPAN
 } kind;
@@ -200,6 +209,22 @@ static void probe_req_finish(probe_req *p) {
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+/* Burns the CPU for ms milliseconds without giving the event loop a chance to run: the only
+ * call in the loop is clock_gettime (a vDSO call on Linux, no real syscall). */
+static void spin_ms(long ms) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  volatile unsigned long sink = 0;
+  for (;;) {
+    for (int i = 0; i < 10000; i++)
+      sink += (unsigned long)i;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long elapsed = (now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L;
+    if (elapsed >= ms)
+      break;
   }
 }
 
@@ -460,6 +485,16 @@ static void lifespan_event(probe_req *p, const asgid_event *ev) {
         fclose(f);
       }
     }
+    const char *dir = getenv("PROBE_SHUTDOWN_DIR");
+    if (dir != NULL && dir[0] != '\0') {
+      char file[4096];
+      snprintf(file, sizeof file, "%s/shutdown.%ld", dir, (long)getpid());
+      FILE *f = fopen(file, "w");
+      if (f != NULL) {
+        fputs("shutdown", f);
+        fclose(f);
+      }
+    }
     out.type = ASGID_LIFESPAN_SHUTDOWN_COMPLETE;
     api->send(p->req, &out);
     probe_req_finish(p);
@@ -491,6 +526,12 @@ static kind kind_of(const asgid_scope *s) {
     return K_SLEEP;
   if (path_is(s, "/receive-twice"))
     return K_RECEIVE_TWICE;
+  if (path_is(s, "/pid"))
+    return K_PID;
+  if (path_is(s, "/spin"))
+    return K_SPIN;
+  if (path_is(s, "/log"))
+    return K_LOG;
   return K_NOT_FOUND;
 }
 
@@ -553,6 +594,21 @@ static int probe_call(void *app_data, asgid_request *req, const asgid_scope *sco
   case K_SLEEP:
     sleep_ms(query_long(scope, "ms", 100));
     respond_text(req, 200, "slept");
+    break;
+  case K_PID: {
+    char text[32];
+    snprintf(text, sizeof text, "%ld", (long)getpid());
+    respond_text(req, 200, text);
+    break;
+  }
+  case K_SPIN:
+    spin_ms(query_long(scope, "ms", 100));
+    respond_text(req, 200, "spun");
+    break;
+  case K_LOG:
+    api->log(ASGID_LOG_WARNING, "probe-log %.*s", (int)scope->query_string_len,
+             scope->query_string);
+    respond_text(req, 200, "logged");
     break;
   default:
     respond_text(req, 404, "probe: no such endpoint");
