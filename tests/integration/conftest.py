@@ -16,6 +16,8 @@ Environment:
     ASGID_EXAMPLES     folder of the example apps (default: build/examples)
     ASGID_TEST_APPS    folder of the test apps, probe.so (default: build/tests/apps)
     ASGID_TEST_TIMEOUT seconds one test may run (default: 30)
+    ASGID_TEST_WORKER_START  fork or spawn: [workers] worker_start of every server a test
+                       starts, unless the test sets it (default: the server's own default)
 """
 
 import os
@@ -38,6 +40,10 @@ EXAMPLES_DIR = Path(os.environ.get("ASGID_EXAMPLES",
 TEST_APPS_DIR = Path(os.environ.get("ASGID_TEST_APPS",
                                     SOURCE_DIR / "build" / "tests" / "apps")).resolve()
 TEST_TIMEOUT = float(os.environ.get("ASGID_TEST_TIMEOUT", "30"))
+# Lets the whole suite run with workers spawned instead of forked (or the reverse).
+WORKER_START = os.environ.get("ASGID_TEST_WORKER_START") or None
+if WORKER_START not in (None, "fork", "spawn"):
+    raise ValueError(f"ASGID_TEST_WORKER_START must be fork or spawn, not {WORKER_START!r}")
 
 # How long a server may take to accept connections, and to stop after SIGTERM.
 READY_TIMEOUT = 10.0
@@ -84,6 +90,34 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def process_stat(pid):
+    """(state, ppid) of a process from /proc/<pid>/stat, or None when it does not exist."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return fields[0], int(fields[1])
+
+
+def pid_alive(pid):
+    """True while a process exists and is not a zombie (exited, not yet reaped)."""
+    stat = process_stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def child_pids(pid, zombies=False):
+    """The pids whose parent is pid, from /proc (Linux). Zombies only when asked."""
+    out = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and (zombies or fields[0] != "Z"):
+            out.add(int(stat.parent.name))
+    return out
+
+
 def write_ini(path, settings):
     """Writes settings ({name: value or [values]}) as an INI file, each under its section."""
     by_section = {}
@@ -115,7 +149,7 @@ class Server:
         else:
             self._find_listener(settings["bind"])
         base = {"app": app_path(app) if app else None, "workers": 1,
-                "graceful_timeout": "3s", "error_log": "-"}
+                "worker_start": WORKER_START, "graceful_timeout": "3s", "error_log": "-"}
         base.update(settings)
         self.settings = base
         self.ini_path = self.workdir / "asgid.ini"
@@ -233,6 +267,25 @@ class Server:
         except (ProcessLookupError, PermissionError):
             pass
         self.returncode = self.proc.returncode
+
+    def worker_pids(self, master=None, exclude=()):
+        """Live worker pids: the children of the master (default: the process the test
+        started), minus `exclude` (e.g. a new master started by USR2, also a child)."""
+        master = self.proc.pid if master is None else master
+        return child_pids(master) - set(exclude)
+
+    def wait_workers(self, count, timeout=10.0, master=None, exclude=(), differ_from=()):
+        """Waits until the master has exactly `count` live workers, none of them in
+        `differ_from`; returns their pids, or fails with the log."""
+        deadline = time.monotonic() + timeout
+        pids = set()
+        while time.monotonic() < deadline:
+            pids = self.worker_pids(master, exclude)
+            if len(pids) == count and not (pids & set(differ_from)):
+                return pids
+            time.sleep(0.02)
+        pytest.fail(f"expected {count} workers (not {sorted(differ_from)}) within {timeout} s, "
+                    f"have {sorted(pids)}\n--- log ---\n{self.log()[-20000:]}")
 
     def cpu_seconds(self):
         """CPU time (user + system) used so far by the master and its workers, from /proc.
