@@ -1,15 +1,17 @@
 /*
  * main.c - argv -> settings -> role.
  *
- * Actions (--help, --version, --print-config, --check-config and the generated documents)
- * print and exit; otherwise asgid opens the listeners, drops privileges and serves.
+ * Roles: a spawned worker (asgid --spawned-worker, started by a master only); the actions
+ * (--help, --version, --print-config, --check-config and the generated documents), which
+ * print and exit; otherwise the master, which opens the listeners and runs the workers.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log/log.h"
-#include "master/listeners.h"
+#include "master/master.h"
 #include "platform/platform.h"
 #include "settings/settings.h"
 #include "worker/worker.h"
@@ -26,32 +28,16 @@ static int check_config(const asgid_settings *settings) {
   return 0;
 }
 
-static int serve(const asgid_settings *settings) {
-  if (log_open(settings) != 0) {
-    fprintf(stderr, "cannot open the log files (error_log %s, access_log %s)\n",
-            settings->error_log, settings->access_log);
-    return 1;
-  }
-  platform_set_umask(settings->umask);
-  listener_set listeners;
-  char err[1024];
-  if (listeners_open(settings, &listeners, err, sizeof err) != 0) {
-    log_error("%s", err);
-    return 1;
-  }
-  if (platform_switch_user(settings->user, settings->group, err, sizeof err) != 0) {
-    log_error("%s", err);
-    listeners_close(&listeners);
-    return 1;
-  }
-  int status = worker_run(settings, &listeners);
-  listeners_close(&listeners);
+static int serve(asgid_settings *settings, int argc, char **argv) {
+  if (log_open(settings) != 0) return 1; /* log_open said why, on standard error */
+  int status = master_run(settings, argc, argv);
   log_close();
   return status;
 }
 
 int main(int argc, char **argv) {
   platform_process_init();
+  if (argc == 2 && strcmp(argv[1], "--spawned-worker") == 0) return worker_spawned_main();
   asgid_settings settings;
   asgid_settings_action action = asgid_settings_load_args(&settings, argc, argv, environ, stderr);
   int status = 0;
@@ -78,7 +64,7 @@ int main(int argc, char **argv) {
       status = 1;
       break;
     case ASGID_ACTION_RUN:
-      status = serve(&settings);
+      status = serve(&settings, argc, argv);
       break;
   }
   asgid_settings_free(&settings);

@@ -90,6 +90,8 @@ int http_exchange_begin(http_exchange *ex) {
                      !server->stopping;
   asgi_request_init(&ex->request, server->asgi, &http_exchange_transport, ex);
   if (build_scope(ex) != 0) return -1;
+  log_note_request(ex->request.scope.method, ex->head.method_len,
+                   ex->head.arena + ex->head.target_offset, ex->head.target_len);
   asgi_request_start(&ex->request);
   return 0;
 }
@@ -303,7 +305,11 @@ static void write_access_log(const http_exchange *ex) {
 }
 
 void http_exchange_finish(http_exchange *ex) {
-  ex->server->requests_served++;
+  http_server *server = ex->server;
+  server->requests_served++;
+  if (server->max_requests && server->requests_served == server->max_requests &&
+      server->on_max_requests)
+    server->on_max_requests(server);
   if (access_log_enabled()) write_access_log(ex);
   ex->conn = NULL;
   free_exchange(ex);

@@ -89,6 +89,14 @@ int log_enabled(log_level level);
 #define log_warning(...) log_write(LOG_LEVEL_WARNING, __VA_ARGS__)
 #define log_error(...) log_write(LOG_LEVEL_ERROR, __VA_ARGS__)
 
+/* Last words: when a worker is aborted (the master's SIGABRT to a hung worker), the error
+ * log gets one line naming the request the worker started last. log_note_request records it
+ * (a copy into a fixed buffer: cheap enough for every request); log_install_last_words sets
+ * the handler, after log_open. */
+void log_install_last_words(const char *role);
+void log_note_request(const char *method, size_t method_len, const char *target,
+                      size_t target_len);
+
 /* A header as the access log sees it (request or response). */
 typedef struct access_log_header {
   const char *name; /* request names lowercase; response names as the app sent them */

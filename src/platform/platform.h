@@ -29,10 +29,12 @@ typedef int platform_socket;
 #define PLATFORM_INVALID_SOCKET (-1)
 
 /* Opens a non-blocking, close-on-exec TCP socket bound to addr (IPv6 sockets are v6-only so
- * that [::]:port and 0.0.0.0:port can coexist) and listening with backlog. On success stores
+ * that [::]:port and 0.0.0.0:port can coexist) and listening with backlog; reuse_port sets
+ * SO_REUSEPORT (other processes may bind the same address). On success stores
  * the socket in *out and returns 0; otherwise a negative errno. */
 struct sockaddr;
-int platform_listen_tcp(const struct sockaddr *addr, int backlog, platform_socket *out);
+int platform_listen_tcp(const struct sockaddr *addr, int backlog, int reuse_port,
+                        platform_socket *out);
 
 /* The same for a Unix socket at path, created with mode (0 keeps the umask's). A stale socket
  * file left by a previous run is replaced; any other existing file is an error. */
@@ -47,3 +49,46 @@ void platform_set_umask(unsigned mask);
 /* Switches to group and user (names or numeric ids; either may be empty to keep it), with
  * the user's supplementary groups. On failure writes why into err and returns -1. */
 int platform_switch_user(const char *user, const char *group, char *err, size_t err_size);
+
+/* The absolute path of asgid's own executable, found by the operating system
+ * (uv_exepath), never argv[0] or a PATH or working-directory search, and checked to be an
+ * absolute path to an existing regular executable file. Returns a malloc'd path, or NULL
+ * with the reason in err. */
+char *platform_executable_path(char *err, size_t err_size);
+
+/* The CPUs this process may use: its CPU affinity, capped by a cgroup CPU quota (rounded
+ * up). At least 1. */
+long platform_available_cpus(void);
+
+/* Forks the process (fork start of workers). Returns the child's pid in the parent, 0 in the
+ * child, or a negative errno. */
+int platform_fork(void);
+
+/* Sends signal signum to process pid. Returns 0 or a negative errno. */
+int platform_kill(int pid, int signum);
+
+/* Reaps child pid if it has exited, without waiting. Returns 1 and fills *exit_status and
+ * *term_signal when it has, 0 when it still runs, or a negative errno. */
+int platform_reap(int pid, int *exit_status, int *term_signal);
+
+/* The short name of a signal ("KILL", "SEGV"), or "?" when unknown. */
+const char *platform_signal_name(int signum);
+
+/* Installs a last-words handler for SIGABRT: it writes message(len) to fd with one write()
+ * (async-signal-safe), then lets the abort proceed. message must stay valid and is read at
+ * signal time, so its owner may update it. */
+void platform_on_abort_write(int fd, const char *message, const size_t *len);
+
+/* Duplicates a socket (a received one is copied out of the libuv handle that carried it).
+ * Returns the new socket or PLATFORM_INVALID_SOCKET. */
+platform_socket platform_dup_socket(platform_socket s);
+
+/* 1 when the process runs in the foreground process group of a terminal (where SIGWINCH
+ * means "the window was resized", not an operator's command). */
+int platform_in_foreground_terminal(void);
+
+/* Describes a listening socket: its family is TCP (v4/v6) or Unix; fills the numeric host (or
+ * the Unix path) and the port (-1 for Unix). Returns 0, or a negative errno when it is not a
+ * listening stream socket. */
+int platform_describe_listener(platform_socket s, int *is_unix, char *host, size_t host_size,
+                               int *port);

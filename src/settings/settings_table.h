@@ -29,6 +29,8 @@
     "Address to listen on: HOST:PORT, [IPV6]:PORT, or unix:PATH [mode=0660]; repeatable")      \
   X(backlog, "server", INT, "2048", 0, 1, 65535, NULL,                                          \
     "Listen queue length of each listening socket")                                            \
+  X(reuse_port, "server", BOOL, "off", 0, 0, 0, NULL,                                          \
+    "Set SO_REUSEPORT on TCP listeners, so other processes may bind the same address")        \
   X(max_connections, "server", INT, "4096", 0, 1, 1000000, NULL,                                \
     "Open client connections per worker; beyond it the worker stops accepting")               \
   X(root_path, "server", STR, "", 0, 0, 0, NULL,                                                \

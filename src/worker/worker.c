@@ -11,6 +11,7 @@
 #include "asgi/request.h"
 #include "http/server.h"
 #include "log/log.h"
+#include "worker/link.h"
 #include "worker/worker_class.h"
 
 typedef struct worker {
@@ -22,7 +23,9 @@ typedef struct worker {
   asgi_context asgi;
   http_server http;
   asgi_lifespan lifespan;
-  uv_signal_t sigterm, sigint, sigquit;
+  uv_signal_t sigterm, sigint, sigquit, sigusr1;
+  worker_link link;
+  int id;
   uv_timer_t graceful_timer;
   int exit_status;
   int stopping;
@@ -31,12 +34,10 @@ typedef struct worker {
 static void close_all(worker *w) {
   /* App threads must be done before the handle they post to (asgi's) closes. */
   w->wclass->stop();
-  uv_signal_stop(&w->sigterm);
-  uv_signal_stop(&w->sigint);
-  uv_signal_stop(&w->sigquit);
-  uv_close((uv_handle_t *)&w->sigterm, NULL);
-  uv_close((uv_handle_t *)&w->sigint, NULL);
-  uv_close((uv_handle_t *)&w->sigquit, NULL);
+  uv_signal_t *signals[] = {&w->sigterm, &w->sigint, &w->sigquit, &w->sigusr1};
+  for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+    uv_close((uv_handle_t *)signals[i], NULL);
+  worker_link_close(&w->link);
   uv_close((uv_handle_t *)&w->graceful_timer, NULL);
   http_server_close(&w->http);
   asgi_lifespan_close(&w->lifespan);
@@ -74,7 +75,28 @@ static void begin_stop(worker *w, int graceful) {
 }
 
 static void on_signal(uv_signal_t *handle, int signum) {
+  if (signum == SIGUSR1) {
+    log_reopen();
+    return;
+  }
   begin_stop(handle->data, signum == SIGTERM);
+}
+
+static void on_master_gone(void *data) {
+  worker *w = data;
+  log_warning("the master has gone: stopping");
+  begin_stop(w, 1);
+}
+
+static uint64_t count_requests(void *data) { return ((worker *)data)->http.requests_served; }
+
+static uint64_t count_connections(void *data) { return ((worker *)data)->http.connection_count; }
+
+static void on_max_requests(http_server *server) {
+  worker *w = (worker *)((char *)server - offsetof(worker, http));
+  log_info("served max_requests (%llu): retiring", (unsigned long long)server->max_requests);
+  worker_link_send(&w->link, "retire");
+  begin_stop(w, 1);
 }
 
 static void on_startup(asgi_lifespan *lifespan, int ok, const char *message) {
@@ -90,16 +112,14 @@ static void on_startup(asgi_lifespan *lifespan, int ok, const char *message) {
     begin_stop(w, 0);
     return;
   }
-  for (size_t i = 0; i < w->listeners->count; i++)
-    log_info("listening on %s%s (worker class %s)",
-             w->listeners->items[i].kind == LISTENER_UNIX ? "unix:" : "http://",
-             w->listeners->items[i].name, w->wclass->name);
+  log_info("booted (pid %ld, worker class %s)", (long)uv_os_getpid(), w->wclass->name);
+  worker_link_send(&w->link, "ready");
 }
 
 static int init_signals(worker *w) {
-  uv_signal_t *handles[] = {&w->sigterm, &w->sigint, &w->sigquit};
-  int signums[] = {SIGTERM, SIGINT, SIGQUIT};
-  for (size_t i = 0; i < 3; i++) {
+  uv_signal_t *handles[] = {&w->sigterm, &w->sigint, &w->sigquit, &w->sigusr1};
+  int signums[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1};
+  for (size_t i = 0; i < 4; i++) {
     uv_signal_init(&w->loop, handles[i]);
     handles[i]->data = w;
     int rc = uv_signal_start(handles[i], on_signal, signums[i]);
@@ -122,12 +142,30 @@ int worker_check_app(const asgid_settings *settings, char *err, size_t err_size)
   return 0;
 }
 
-int worker_run(const asgid_settings *settings, const listener_set *listeners) {
+/* max_requests plus a random 0..jitter, so workers started together do not retire together. */
+static uint64_t retirement_point(const asgid_settings *settings) {
+  if (settings->max_requests <= 0) return 0;
+  uint64_t jitter = 0;
+  if (settings->max_requests_jitter > 0) {
+    uint32_t random;
+    if (uv_random(NULL, NULL, &random, sizeof random, 0, NULL) == 0)
+      jitter = random % ((uint64_t)settings->max_requests_jitter + 1);
+  }
+  return (uint64_t)settings->max_requests + jitter;
+}
+
+int worker_run(const worker_bootstrap *bootstrap) {
   static worker w; /* one per process; static so that signal and close callbacks outlive us */
+  const asgid_settings *settings = bootstrap->settings;
   char err[1024];
   memset(&w, 0, sizeof w);
   w.settings = settings;
-  w.listeners = listeners;
+  w.listeners = bootstrap->listeners;
+  w.id = bootstrap->id;
+  char role[32];
+  snprintf(role, sizeof role, "worker %d", w.id);
+  log_set_role(role);
+  log_install_last_words(role);
   if (!settings->app[0]) {
     log_error("no app given: set app in [app], pass --app, or ASGID_APP");
     return WORKER_EXIT_APP_LOAD_ERROR;
@@ -143,15 +181,25 @@ int worker_run(const asgid_settings *settings, const listener_set *listeners) {
     uv_loop_close(&w.loop);
     return WORKER_EXIT_APP_LOAD_ERROR;
   }
+  /* Heartbeats come often enough that a few late ones never reach `timeout`. */
+  uint64_t heartbeat_ms = settings->timeout / 4 < 1000 ? settings->timeout / 4 : 1000;
   int rc = w.wclass->start(settings);
   if (rc == 0) rc = asgi_context_init(&w.asgi, &w.loop, w.app.app, w.wclass->dispatch,
                                       w.wclass->threaded);
   if (rc == 0) rc = http_server_init(&w.http, &w.loop, settings, &w.asgi);
   if (rc == 0) rc = init_signals(&w);
+  w.link.requests = count_requests;
+  w.link.connections = count_connections;
+  w.link.on_master_gone = on_master_gone;
+  w.link.data = &w;
+  if (rc == 0) rc = worker_link_open(&w.link, &w.loop, bootstrap->channel_fd,
+                                     bootstrap->channel_ipc, heartbeat_ms);
   if (rc != 0) {
     log_error("worker start: %s", uv_strerror(rc));
     return WORKER_EXIT_BOOT_ERROR;
   }
+  w.http.max_requests = retirement_point(settings);
+  w.http.on_max_requests = on_max_requests;
   uv_timer_init(&w.loop, &w.graceful_timer);
   w.graceful_timer.data = &w;
   asgi_lifespan_start(&w.lifespan, &w.asgi, settings->lifespan, on_startup, &w);

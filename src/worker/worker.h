@@ -8,6 +8,8 @@
 #ifndef ASGID_WORKER_H
 #define ASGID_WORKER_H
 
+#include <stddef.h>
+
 #include "master/listeners.h"
 #include "settings/settings.h"
 
@@ -19,8 +21,24 @@ enum {
   WORKER_EXIT_APP_LOAD_ERROR = 4  /* the app could not be loaded or its startup failed */
 };
 
+/* What a worker receives from its master, whether it was forked or spawned. */
+typedef struct worker_bootstrap {
+  const asgid_settings *settings;
+  const listener_set *listeners;
+  int id;          /* 1, 2, ...: names the worker in logs */
+  int channel_fd;  /* the channel to the master (see link.h) */
+  int channel_ipc; /* the channel is a libuv IPC pipe (spawned workers) */
+} worker_bootstrap;
+
 /* Runs a worker until it stops. Returns one of the WORKER_EXIT_* statuses. */
-int worker_run(const asgid_settings *settings, const listener_set *listeners);
+int worker_run(const worker_bootstrap *bootstrap);
+
+/* The entry of a spawned worker (asgid --spawned-worker): receives the bootstrap over the
+ * IPC pipe on descriptor WORKER_SPAWN_CHANNEL_FD, then runs worker_run. */
+int worker_spawned_main(void);
+
+/* Where a spawned worker finds its channel to the master. */
+#define WORKER_SPAWN_CHANNEL_FD 3
 
 /* Loads the app and resolves its worker class without serving (for --check-config). On
  * failure writes the reason into err and returns -1. */

@@ -1,0 +1,503 @@
+/* master.c - the master's life cycle: start, keep `workers` running, act on signals, stop.
+ * See master.h. */
+#include "master/master.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+#include "master/pidfile.h"
+#include "platform/platform.h"
+#include "worker/worker.h"
+#include "worker/worker_class.h"
+
+extern char **environ;
+
+/* How often the master looks at its workers (heartbeats, respawns, stop deadline). */
+#define TICK_MS 100
+/* A worker that dies sooner than this after it started counts as a crash loop. */
+#define EARLY_DEATH_MS 5000
+/* Longest wait between respawns of a crashing worker. */
+#define MAX_BACKOFF_MS 10000
+/* Extra time a stopping worker gets beyond graceful_timeout before SIGKILL. */
+#define STOP_MARGIN_MS 2000
+
+static uint64_t now_ms(master *m) { return uv_now(&m->loop); }
+
+static long wanted_workers(const asgid_settings *s) {
+  return s->workers > 0 ? s->workers : platform_available_cpus();
+}
+
+/* ---------------------------------------------------------------- stopping */
+
+static void close_handle(uv_handle_t *handle, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(handle)) uv_close(handle, NULL);
+}
+
+/* Every worker is gone: close the master's handles so the loop ends. A new master started by
+ * USR2 keeps running: closing its handle only stops watching it. */
+static void finish(master *m) { uv_walk(&m->loop, close_handle, NULL); }
+
+static void begin_stop(master *m, int graceful) {
+  if (m->stopping && graceful) return;
+  if (!m->stopping)
+    log_info("stopping (%s): %s workers", graceful ? "graceful" : "fast",
+             graceful ? "finishing in-flight requests of the" : "closing the");
+  m->stopping = 1;
+  uint64_t allowed = graceful ? m->settings->graceful_timeout + STOP_MARGIN_MS : STOP_MARGIN_MS;
+  m->stop_deadline = now_ms(m) + allowed;
+  workers_signal(m, -1, graceful ? SIGTERM : SIGINT);
+  if (!m->workers) finish(m);
+}
+
+/* ---------------------------------------------------------------- keeping N workers */
+
+static int count(master *m, int generation, int only_ready) {
+  int n = 0;
+  for (worker_proc *w = m->workers; w; w = w->next)
+    if (w->generation == generation && w->state != WORKER_STOPPING && !w->retiring &&
+        (!only_ready || w->state == WORKER_READY))
+      n++;
+  return n;
+}
+
+static worker_proc *youngest(master *m, int generation) {
+  worker_proc *found = NULL;
+  for (worker_proc *w = m->workers; w; w = w->next)
+    if (w->generation == generation && w->state != WORKER_STOPPING &&
+        (!found || w->started_ms > found->started_ms))
+      found = w;
+  return found;
+}
+
+static int previous_generation_running(master *m) {
+  for (worker_proc *w = m->workers; w; w = w->next)
+    if (w->generation != m->generation) return 1;
+  return 0;
+}
+
+static void maintain(master *m) {
+  if (m->stopping || m->paused) return;
+  int live = count(m, m->generation, 0);
+  if (live < m->target && !m->outside_loop) {
+    /* A forked child must not find itself inside the master's uv_run (it cleans up the
+     * master's loop by running it): workers start between loop runs. */
+    uv_stop(&m->loop);
+  }
+  while (live < m->target && m->outside_loop && now_ms(m) >= m->respawn_not_before) {
+    if (workers_start_one(m) != 0) {
+      m->respawn_not_before = now_ms(m) + 1000;
+      break;
+    }
+    live++;
+  }
+  while (live > m->target) {
+    worker_proc *w = youngest(m, m->generation);
+    log_info("stopping worker %d (pid %d): %ld wanted", w->id, w->pid, m->target);
+    workers_stop(w, SIGTERM);
+    live--;
+  }
+  /* A reload is complete when the new generation is all ready: only then do the old
+   * workers stop, so that there is never a moment without accepting workers. */
+  if (previous_generation_running(m) && count(m, m->generation, 1) >= m->target) {
+    for (worker_proc *w = m->workers; w; w = w->next)
+      if (w->generation != m->generation && w->state != WORKER_STOPPING) {
+        log_info("stopping worker %d (pid %d) of the previous configuration", w->id, w->pid);
+        workers_stop(w, SIGTERM);
+      }
+  }
+}
+
+static void on_tick(uv_timer_t *timer) {
+  master *m = timer->data;
+  uint64_t now = now_ms(m);
+  workers_check_timeouts(m, now);
+  if (m->stopping && m->workers && now > m->stop_deadline) {
+    log_warning("workers still running past the stop deadline: sending SIGKILL");
+    workers_signal(m, -1, SIGKILL);
+    m->stop_deadline = now + STOP_MARGIN_MS;
+  }
+  maintain(m);
+}
+
+void master_worker_ready(master *m, worker_proc *w) {
+  if (w->state == WORKER_BOOTING) w->state = WORKER_READY;
+  log_info("worker %d (pid %d) is ready", w->id, w->pid);
+  maintain(m);
+}
+
+void master_worker_retiring(master *m, worker_proc *w) {
+  log_info("worker %d (pid %d) retires after %llu requests: starting its replacement", w->id,
+           w->pid, (unsigned long long)w->requests);
+  w->retiring = 1;
+  maintain(m);
+}
+
+static void release_previous_settings(master *m) {
+  if (m->previous && !previous_generation_running(m)) {
+    asgid_settings_free(m->previous);
+    free(m->previous);
+    m->previous = NULL;
+  }
+}
+
+/* New workers of a reload could not start: go back to the configuration that works. */
+static void abandon_reload(master *m, int status) {
+  log_error("reload failed: the new workers could not start (status %d); keeping the previous "
+            "configuration", status);
+  for (worker_proc *w = m->workers; w; w = w->next)
+    if (w->generation == m->generation) workers_stop(w, SIGTERM);
+  asgid_settings_free(m->settings);
+  free(m->settings);
+  m->settings = m->previous;
+  m->previous = NULL;
+  m->generation--;
+  m->target = wanted_workers(m->settings);
+}
+
+void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_signal) {
+  int expected = w->state == WORKER_STOPPING || w->retiring;
+  if (term_signal)
+    log_write(expected ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR,
+              "worker %d (pid %d) was killed by signal %d (SIG%s)", w->id, w->pid, term_signal,
+              platform_signal_name(term_signal));
+  else
+    log_write(exit_status || !expected ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO,
+              "worker %d (pid %d) exited with status %d", w->id, w->pid, exit_status);
+
+  int boot_failure = w->state == WORKER_BOOTING && !term_signal &&
+                     (exit_status == WORKER_EXIT_BOOT_ERROR ||
+                      exit_status == WORKER_EXIT_APP_LOAD_ERROR);
+  if (!m->stopping && boot_failure) {
+    if (w->generation == m->generation && m->previous) {
+      abandon_reload(m, exit_status);
+    } else if (w->generation == m->generation) {
+      /* Respawning would fail the same way forever: stop with the worker's reason. */
+      log_error("%s: stopping the master (exit status %d)",
+                exit_status == WORKER_EXIT_APP_LOAD_ERROR ? "the app could not be loaded"
+                                                          : "a worker could not boot",
+                exit_status);
+      m->exit_status = exit_status;
+      begin_stop(m, 0);
+    }
+  } else if (!m->stopping && !expected) {
+    uint64_t lived = now_ms(m) - w->started_ms;
+    m->crash_streak = lived < EARLY_DEATH_MS ? m->crash_streak + 1 : 0;
+    uint64_t backoff = 0;
+    if (m->crash_streak > 1) {
+      backoff = 100u << (m->crash_streak < 8 ? m->crash_streak : 8);
+      if (backoff > MAX_BACKOFF_MS) backoff = MAX_BACKOFF_MS;
+      log_warning("workers keep dying early: next start in %llu ms",
+                  (unsigned long long)backoff);
+    }
+    m->respawn_not_before = now_ms(m) + backoff;
+  }
+  release_previous_settings(m);
+  if (m->stopping && !m->workers) {
+    finish(m);
+    return;
+  }
+  maintain(m);
+}
+
+/* ---------------------------------------------------------------- reload (HUP) */
+
+static void log_lines(const char *text) {
+  const char *line = text;
+  while (*line) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    if (len) log_error("%.*s", (int)len, line);
+    line += len + (end ? 1 : 0);
+  }
+}
+
+static void reload(master *m) {
+  asgid_settings *fresh = calloc(1, sizeof *fresh);
+  char *errors = NULL;
+  size_t errors_len = 0;
+  FILE *err = open_memstream(&errors, &errors_len);
+  if (!fresh || !err) {
+    log_error("reload failed: out of memory");
+    free(fresh);
+    if (err) fclose(err);
+    free(errors);
+    return;
+  }
+  asgid_settings_action action = asgid_settings_load_args(fresh, m->argc, m->argv, environ, err);
+  char why[1024] = "";
+  int ok = action == ASGID_ACTION_RUN;
+  if (ok && !worker_class_resolve(fresh->worker_class, fresh->app, why, sizeof why)) ok = 0;
+  listener_set listeners = {0};
+  if (ok && listeners_open_reusing(fresh, &m->listeners, &listeners, why, sizeof why) != 0)
+    ok = 0;
+  fclose(err);
+  if (!ok) {
+    log_lines(errors);
+    if (why[0]) log_error("%s", why);
+    log_error("reload failed: keeping the current configuration");
+    free(errors);
+    asgid_settings_free(fresh);
+    free(fresh);
+    return;
+  }
+  free(errors);
+  if (m->previous) { /* a reload during a reload: the oldest workers go now */
+    workers_signal(m, m->generation - 1, SIGTERM);
+    asgid_settings_free(m->previous);
+    free(m->previous);
+  }
+  listeners_close(&m->listeners); /* running workers hold their own copies */
+  m->listeners = listeners;
+  m->previous = m->settings;
+  m->settings = fresh;
+  m->generation++;
+  m->target = wanted_workers(fresh);
+  m->paused = 0;
+  m->crash_streak = 0;
+  m->respawn_not_before = 0;
+  if (log_open(fresh) != 0) log_error("reload: cannot open the new log files");
+  log_info("reloaded the configuration: starting %ld new worker(s)", m->target);
+  maintain(m);
+}
+
+/* ---------------------------------------------------------------- upgrade (USR2) */
+
+static char *oldbin_path(const char *pidfile) {
+  size_t size = strlen(pidfile) + sizeof ".oldbin";
+  char *path = malloc(size);
+  if (path) snprintf(path, size, "%s.oldbin", pidfile);
+  return path;
+}
+
+static void on_upgrade_exit(uv_process_t *process, int64_t exit_status, int term_signal) {
+  master *m = process->data;
+  m->upgrade_running = 0;
+  uv_close((uv_handle_t *)process, NULL);
+  log_error("the new master (pid %d) exited (status %lld, signal %d): this master goes on",
+            process->pid, (long long)exit_status, term_signal);
+  if (m->pidfile) {
+    char *oldbin = oldbin_path(m->pidfile);
+    if (oldbin && pidfile_rename(oldbin, m->pidfile) != 0) {
+      char err[256];
+      pidfile_write(m->pidfile, (long)uv_os_getpid(), err, sizeof err);
+    }
+    free(oldbin);
+  }
+}
+
+static void upgrade(master *m) {
+  if (m->upgrade_running) {
+    log_warning("USR2: a new master (pid %d) is already running", m->upgrade.pid);
+    return;
+  }
+  char err[512];
+  char *executable = platform_executable_path(err, sizeof err);
+  if (!executable) {
+    log_error("USR2: %s", err);
+    return;
+  }
+  /* The new master finds the listeners as inherited descriptors 3, 4, ... */
+  size_t n = m->listeners.count;
+  uv_stdio_container_t *stdio = calloc(3 + n, sizeof *stdio);
+  char **args = calloc((size_t)m->argc + 1, sizeof *args);
+  size_t env_count = 0;
+  while (environ[env_count]) env_count++;
+  char **env = calloc(env_count + 2, sizeof *env);
+  char *inherit = listeners_inherit_variable(&m->listeners, 3);
+  if (!stdio || !args || !env || !inherit) {
+    log_error("USR2: out of memory");
+    goto done;
+  }
+  for (int fd = 0; fd < 3; fd++) stdio[fd] = (uv_stdio_container_t){UV_INHERIT_FD, {.fd = fd}};
+  for (size_t i = 0; i < n; i++)
+    stdio[3 + i] = (uv_stdio_container_t){UV_INHERIT_FD, {.fd = m->listeners.items[i].socket}};
+  args[0] = executable;
+  for (int i = 1; i < m->argc; i++) args[i] = m->argv[i];
+  size_t e = 0;
+  for (size_t i = 0; i < env_count; i++)
+    if (strncmp(environ[i], LISTENERS_INHERIT_ENV "=", strlen(LISTENERS_INHERIT_ENV) + 1) != 0)
+      env[e++] = environ[i];
+  env[e++] = inherit;
+  uv_process_options_t options;
+  memset(&options, 0, sizeof options);
+  options.exit_cb = on_upgrade_exit;
+  options.file = executable;
+  options.args = args;
+  options.env = env;
+  options.stdio = stdio;
+  options.stdio_count = (int)(3 + n);
+  m->upgrade.data = m;
+  if (m->pidfile) {
+    char *oldbin = oldbin_path(m->pidfile);
+    if (!oldbin || pidfile_rename(m->pidfile, oldbin) != 0)
+      log_warning("USR2: cannot rename the pidfile to %s.oldbin", m->pidfile);
+    free(oldbin);
+  }
+  int rc = uv_spawn(&m->loop, &m->upgrade, &options);
+  if (rc != 0) {
+    log_error("USR2: cannot start %s: %s", executable, uv_strerror(rc));
+    uv_close((uv_handle_t *)&m->upgrade, NULL);
+    if (m->pidfile) {
+      char *oldbin = oldbin_path(m->pidfile);
+      if (oldbin) pidfile_rename(oldbin, m->pidfile);
+      free(oldbin);
+    }
+  } else {
+    m->upgrade_running = 1;
+    log_info("USR2: started a new master (pid %d, %s) on the same listeners; this one serves "
+             "until TERM (or WINCH stops its workers)", m->upgrade.pid, executable);
+  }
+done:
+  free(inherit);
+  free(env);
+  free(args);
+  free(stdio);
+  free(executable);
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static void on_signal(uv_signal_t *handle, int signum) {
+  master *m = handle->data;
+  switch (signum) {
+    case SIGTERM:
+      begin_stop(m, 1);
+      break;
+    case SIGINT:
+    case SIGQUIT:
+      begin_stop(m, 0);
+      break;
+    case SIGHUP:
+      if (!m->stopping) reload(m);
+      break;
+    case SIGTTIN:
+      m->target++;
+      log_info("TTIN: %ld worker(s) wanted", m->target);
+      maintain(m);
+      break;
+    case SIGTTOU:
+      if (m->target > 1) m->target--;
+      log_info("TTOU: %ld worker(s) wanted", m->target);
+      maintain(m);
+      break;
+    case SIGUSR1:
+      log_info("USR1: reopening log files");
+      log_reopen();
+      workers_signal(m, -1, SIGUSR1);
+      break;
+    case SIGUSR2:
+      if (!m->stopping) upgrade(m);
+      break;
+    case SIGWINCH:
+      if (platform_in_foreground_terminal()) {
+        log_debug("WINCH ignored: asgid runs in a terminal, which sends it on every resize");
+        break;
+      }
+      log_info("WINCH: stopping the workers; the master stays (HUP starts them again)");
+      m->paused = 1;
+      workers_signal(m, -1, SIGTERM);
+      break;
+    case SIGCHLD:
+      workers_reap(m);
+      break;
+    default:
+      break;
+  }
+}
+
+static int init_signals(master *m) {
+  static const int signums[] = {SIGTERM, SIGINT,  SIGQUIT, SIGHUP,   SIGTTIN,
+                                SIGTTOU, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
+  for (size_t i = 0; i < sizeof signums / sizeof signums[0]; i++) {
+    uv_signal_init(&m->loop, &m->signals[i]);
+    m->signals[i].data = m;
+    int rc = uv_signal_start(&m->signals[i], on_signal, signums[i]);
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- run */
+
+int master_run(asgid_settings *settings, int argc, char **argv) {
+  static master m; /* static: forked workers reach it through their copy of memory */
+  char err[1024];
+  memset(&m, 0, sizeof m);
+  /* The master owns its configuration from now on: a reload replaces and frees it. */
+  m.settings = malloc(sizeof *m.settings);
+  if (!m.settings) return 1;
+  *m.settings = *settings;
+  memset(settings, 0, sizeof *settings);
+  settings = m.settings;
+  m.argc = argc;
+  m.argv = argv;
+  log_set_role("master");
+  if (uv_loop_init(&m.loop) != 0) return 1;
+  if (settings->worker_start == ASGID_WORKER_START_SPAWN) {
+    m.executable = platform_executable_path(err, sizeof err);
+    if (!m.executable) {
+      log_error("worker_start = spawn: %s", err);
+      return 1;
+    }
+  }
+  platform_set_umask(settings->umask);
+  if (listeners_open(settings, &m.listeners, err, sizeof err) != 0) {
+    log_error("%s", err);
+    return 1;
+  }
+  if (platform_switch_user(settings->user, settings->group, err, sizeof err) != 0) {
+    log_error("%s", err);
+    listeners_close(&m.listeners);
+    return 1;
+  }
+  if (settings->pidfile[0]) {
+    if (pidfile_write(settings->pidfile, (long)uv_os_getpid(), err, sizeof err) != 0) {
+      log_error("%s", err);
+      listeners_close(&m.listeners);
+      return 1;
+    }
+    m.pidfile = strdup(settings->pidfile);
+  }
+  if (init_signals(&m) != 0) {
+    log_error("cannot install the signal handlers");
+    return 1;
+  }
+  for (size_t i = 0; i < m.listeners.count; i++)
+    log_info("listening on %s%s", m.listeners.items[i].kind == LISTENER_UNIX ? "unix:" : "http://",
+             m.listeners.items[i].name);
+  m.target = wanted_workers(settings);
+  log_info("asgid %s master (pid %ld) starting %ld worker(s)", ASGID_VERSION,
+           (long)uv_os_getpid(), m.target);
+  uv_timer_init(&m.loop, &m.tick);
+  m.tick.data = &m;
+  uv_timer_start(&m.tick, on_tick, TICK_MS, TICK_MS);
+  do {
+    m.outside_loop = 1;
+    maintain(&m);
+    m.outside_loop = 0;
+  } while (uv_run(&m.loop, UV_RUN_DEFAULT) != 0);
+
+  uv_loop_close(&m.loop);
+  if (m.pidfile) {
+    char *oldbin = oldbin_path(m.pidfile);
+    pidfile_remove(m.pidfile, (long)uv_os_getpid());
+    if (oldbin) pidfile_remove(oldbin, (long)uv_os_getpid());
+    free(oldbin);
+    free(m.pidfile);
+  }
+  /* After an upgrade the new master serves the same Unix sockets: keep their files. */
+  listeners_close_final(&m.listeners, !m.upgrade_running);
+  if (m.previous) {
+    asgid_settings_free(m.previous);
+    free(m.previous);
+  }
+  asgid_settings_free(m.settings);
+  free(m.settings);
+  free(m.executable);
+  log_info("stopped");
+  return m.exit_status;
+}

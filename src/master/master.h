@@ -1,0 +1,99 @@
+/*
+ * master.h - the master process: owns the configuration and the listeners, keeps `workers`
+ * workers running and acts on operators' signals with gunicorn's meanings.
+ *
+ * Signal handlers only record (libuv delivers them to the loop); the loop acts:
+ *   TERM graceful stop        INT, QUIT fast stop        HUP reload configuration
+ *   TTIN one worker more      TTOU one worker less       USR1 reopen log files
+ *   USR2 start a new master binary on the same listeners  WINCH stop workers, keep master
+ *   CHLD reap (forked workers)
+ */
+#ifndef ASGID_MASTER_H
+#define ASGID_MASTER_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "master/listeners.h"
+#include "settings/settings.h"
+
+typedef struct master master;
+
+typedef enum worker_proc_state {
+  WORKER_BOOTING,  /* started, not yet accepting */
+  WORKER_READY,    /* accepting */
+  WORKER_STOPPING  /* told to stop; its exit is expected */
+} worker_proc_state;
+
+/* The master's record of one worker process. */
+typedef struct worker_proc {
+  master *owner;
+  int id;
+  int pid;
+  int generation;            /* the configuration it runs (reload bumps it) */
+  worker_proc_state state;
+  int retiring;              /* asked to be replaced (max_requests) */
+  int spawned;               /* started by uv_spawn (else fork): `process` is in use */
+  uv_process_t process;      /* spawned workers */
+  uv_pipe_t channel;
+  int open_handles;
+  char line[160];
+  size_t line_len;
+  uint64_t started_ms, last_seen_ms, abort_sent_ms;
+  uint64_t requests, connections;
+  struct worker_proc *next;
+} worker_proc;
+
+struct master {
+  uv_loop_t loop;
+  int argc;
+  char **argv;
+  asgid_settings *settings;      /* the configuration new workers get */
+  asgid_settings *previous;      /* kept while workers of the previous generation run */
+  listener_set listeners;
+  char *executable;              /* asgid's own binary, for spawn and upgrade */
+  worker_proc *workers;
+  int generation;
+  long target;                   /* workers wanted */
+  int stopping;                  /* 0, or 1 once a stop began */
+  int paused;                    /* WINCH: no workers until HUP */
+  int outside_loop;              /* between uv_run calls: workers may be started */
+  int exit_status;
+  uint64_t stop_deadline;
+  uint64_t respawn_not_before;   /* crash backoff */
+  unsigned crash_streak;
+  int reload_failed_generation;  /* a reload whose workers could not start */
+  uv_signal_t signals[10];
+  uv_timer_t tick;
+  uv_process_t upgrade;          /* the new master started by USR2 */
+  int upgrade_running;
+  char *pidfile;                 /* as written (NULL for none) */
+};
+
+/* Runs the master with loaded settings until it stops; it takes them over (the caller's
+ * struct is left empty). Returns the process exit status:
+ * 0, 1 (configuration or start error), or the worker's boot/app-load status when workers
+ * cannot start. */
+int master_run(asgid_settings *settings, int argc, char **argv);
+
+/* workers.c: starts one worker of the current generation. Returns 0 or -1 (logged). */
+int workers_start_one(master *m);
+
+/* workers.c: sends signum to every worker (of generation, or all when generation < 0). */
+void workers_signal(master *m, int generation, int signum);
+
+/* workers.c: asks a worker to stop gracefully. */
+void workers_stop(worker_proc *w, int signum);
+
+/* workers.c: kills workers silent for longer than `timeout` (SIGABRT, then SIGKILL). */
+void workers_check_timeouts(master *m, uint64_t now);
+
+/* workers.c: reaps forked workers that have exited (SIGCHLD). */
+void workers_reap(master *m);
+
+/* master.c: events from workers. */
+void master_worker_ready(master *m, worker_proc *w);
+void master_worker_retiring(master *m, worker_proc *w);
+void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_signal);
+
+#endif /* ASGID_MASTER_H */

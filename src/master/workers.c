@@ -1,0 +1,333 @@
+/* workers.c - the master's side of worker processes: starting them by fork or spawn, their
+ * channels, reaping and the heartbeat watchdog. See master.h. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log/log.h"
+#include "master/master.h"
+#include "platform/platform.h"
+#include "worker/bootstrap_format.h"
+#include "worker/worker.h"
+
+/* After SIGABRT (which makes a hung worker log its last request), SIGKILL follows this much
+ * later if the worker is still there. */
+#define ABORT_GRACE_MS 5000
+
+static uint64_t now_ms(master *m) { return uv_now(&m->loop); }
+
+static int lowest_free_id(master *m) {
+  for (int id = 1;; id++) {
+    int used = 0;
+    for (worker_proc *w = m->workers; w && !used; w = w->next) used = w->id == id;
+    if (!used) return id;
+  }
+}
+
+/* ---------------------------------------------------------------- ending */
+
+static void on_worker_handle_closed(uv_handle_t *handle) {
+  worker_proc *w = handle->data;
+  if (--w->open_handles == 0) free(w);
+}
+
+static void forget(worker_proc *w, int exit_status, int term_signal) {
+  master *m = w->owner;
+  for (worker_proc **link = &m->workers; *link; link = &(*link)->next) {
+    if (*link == w) {
+      *link = w->next;
+      break;
+    }
+  }
+  uv_close((uv_handle_t *)&w->channel, on_worker_handle_closed);
+  if (w->spawned) uv_close((uv_handle_t *)&w->process, on_worker_handle_closed);
+  master_worker_exited(m, w, exit_status, term_signal);
+}
+
+static void on_process_exit(uv_process_t *process, int64_t exit_status, int term_signal) {
+  forget(process->data, (int)exit_status, term_signal);
+}
+
+void workers_reap(master *m) {
+  for (worker_proc *w = m->workers, *next; w; w = next) {
+    next = w->next;
+    int status, signum;
+    if (platform_reap(w->pid, &status, &signum) == 1) forget(w, status, signum);
+  }
+}
+
+/* ---------------------------------------------------------------- the channel */
+
+static void handle_line(worker_proc *w, const char *line) {
+  w->last_seen_ms = now_ms(w->owner);
+  unsigned long long requests, connections;
+  if (strcmp(line, "ready") == 0) {
+    master_worker_ready(w->owner, w);
+  } else if (strcmp(line, "retire") == 0) {
+    master_worker_retiring(w->owner, w);
+  } else if (sscanf(line, "hb %llu %llu", &requests, &connections) == 2) {
+    w->requests = requests;
+    w->connections = connections;
+  }
+}
+
+static void on_channel_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
+  (void)suggested;
+  worker_proc *w = handle->data;
+  *buf = uv_buf_init(w->line + w->line_len, (unsigned)(sizeof w->line - 1 - w->line_len));
+}
+
+static void on_channel_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  (void)buf;
+  worker_proc *w = stream->data;
+  if (nread < 0) {
+    uv_read_stop(stream); /* the exit itself is seen by the process handle or SIGCHLD */
+    return;
+  }
+  w->line_len += (size_t)nread;
+  w->line[w->line_len] = '\0';
+  char *start = w->line, *newline;
+  while ((newline = strchr(start, '\n'))) {
+    *newline = '\0';
+    handle_line(w, start);
+    start = newline + 1;
+  }
+  w->line_len = strlen(start);
+  memmove(w->line, start, w->line_len + 1);
+  if (w->line_len == sizeof w->line - 1) w->line_len = 0; /* an overlong line: drop it */
+}
+
+static int open_channel(worker_proc *w) {
+  w->channel.data = w;
+  return uv_read_start((uv_stream_t *)&w->channel, on_channel_alloc, on_channel_read);
+}
+
+/* ---------------------------------------------------------------- fork */
+
+static void close_inherited(uv_handle_t *handle, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(handle)) uv_close(handle, NULL);
+}
+
+/* In the child: drop everything of the master's loop, then become the worker. */
+static void run_forked_worker(master *m, int id, int channel_fd) {
+  uv_loop_fork(&m->loop);
+  uv_walk(&m->loop, close_inherited, NULL);
+  uv_run(&m->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&m->loop);
+  worker_bootstrap bootstrap = {
+      .settings = m->settings,
+      .listeners = &m->listeners,
+      .id = id,
+      .channel_fd = channel_fd,
+      .channel_ipc = 0,
+  };
+  int status = worker_run(&bootstrap);
+  log_close();
+  _exit(status);
+}
+
+static int start_forked(master *m, worker_proc *w) {
+  uv_os_sock_t pair[2];
+  int rc = uv_socketpair(SOCK_STREAM, 0, pair, 0, 0);
+  if (rc != 0) return rc;
+  int pid = platform_fork();
+  if (pid < 0) {
+    close(pair[0]);
+    close(pair[1]);
+    return pid;
+  }
+  if (pid == 0) {
+    close(pair[0]);
+    run_forked_worker(m, w->id, pair[1]);
+  }
+  close(pair[1]);
+  w->pid = pid;
+  rc = uv_pipe_init(&m->loop, &w->channel, 0);
+  if (rc == 0) rc = uv_pipe_open(&w->channel, pair[0]);
+  w->open_handles = 1;
+  return rc;
+}
+
+/* ---------------------------------------------------------------- spawn */
+
+typedef struct bootstrap_write {
+  uv_write_t req;
+  union {
+    uv_handle_t handle;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } socket; /* a temporary handle on a copy of the listener, carried by the write */
+  int has_socket;
+  char text[];
+} bootstrap_write;
+
+static void on_socket_handle_closed(uv_handle_t *handle) { free(handle->data); }
+
+static void on_bootstrap_written(uv_write_t *req, int status) {
+  bootstrap_write *bw = (bootstrap_write *)req;
+  if (status < 0) log_warning("bootstrap of a spawned worker: %s", uv_strerror(status));
+  if (bw->has_socket) {
+    bw->socket.handle.data = bw;
+    uv_close(&bw->socket.handle, on_socket_handle_closed);
+  } else {
+    free(bw);
+  }
+}
+
+static int write_bootstrap(worker_proc *w, const char *text, size_t len, const listener *l) {
+  bootstrap_write *bw = calloc(1, sizeof *bw + len);
+  if (!bw) return UV_ENOMEM;
+  memcpy(bw->text, text, len);
+  uv_buf_t buf = uv_buf_init(bw->text, (unsigned)len);
+  if (!l) {
+    int rc = uv_write(&bw->req, (uv_stream_t *)&w->channel, &buf, 1, on_bootstrap_written);
+    if (rc != 0) free(bw);
+    return rc;
+  }
+  platform_socket copy = platform_dup_socket(l->socket);
+  int rc = l->kind == LISTENER_TCP ? uv_tcp_init(&w->owner->loop, &bw->socket.tcp)
+                                   : uv_pipe_init(&w->owner->loop, &bw->socket.pipe, 0);
+  if (rc != 0) {
+    platform_close_socket(copy);
+    free(bw);
+    return rc;
+  }
+  bw->has_socket = 1;
+  rc = l->kind == LISTENER_TCP ? uv_tcp_open(&bw->socket.tcp, copy)
+                               : uv_pipe_open(&bw->socket.pipe, copy);
+  if (rc == 0)
+    rc = uv_write2(&bw->req, (uv_stream_t *)&w->channel, &buf, 1, (uv_stream_t *)&bw->socket,
+                   on_bootstrap_written);
+  if (rc != 0) {
+    bw->socket.handle.data = bw;
+    uv_close(&bw->socket.handle, on_socket_handle_closed);
+  }
+  return rc;
+}
+
+static int send_bootstrap(master *m, worker_proc *w) {
+  char *settings = asgid_settings_serialize(m->settings);
+  if (!settings) return UV_ENOMEM;
+  size_t settings_len = strlen(settings);
+  size_t size = settings_len + 128;
+  char *text = malloc(size);
+  if (!text) {
+    free(settings);
+    return UV_ENOMEM;
+  }
+  int n = snprintf(text, size, BOOTSTRAP_HEADER_FORMAT, w->id, m->listeners.count, settings_len);
+  memcpy(text + n, settings, settings_len);
+  int rc = write_bootstrap(w, text, (size_t)n + settings_len, NULL);
+  free(text);
+  free(settings);
+  for (size_t i = 0; rc == 0 && i < m->listeners.count; i++) {
+    const listener *l = &m->listeners.items[i];
+    char record[4096];
+    size_t name_len = strlen(l->name), host_len = strlen(l->host);
+    n = snprintf(record, sizeof record, BOOTSTRAP_LISTENER_FORMAT,
+                 l->kind == LISTENER_UNIX ? "unix" : "tcp", l->port, name_len, host_len);
+    if ((size_t)n + name_len + host_len > sizeof record) return UV_E2BIG;
+    memcpy(record + n, l->name, name_len);
+    memcpy(record + n + name_len, l->host, host_len);
+    rc = write_bootstrap(w, record, (size_t)n + name_len + host_len, l);
+  }
+  return rc;
+}
+
+static int start_spawned(master *m, worker_proc *w) {
+  char *args[] = {m->executable, "--spawned-worker", NULL};
+  int rc = uv_pipe_init(&m->loop, &w->channel, 1);
+  if (rc != 0) return rc;
+  w->open_handles = 1;
+  uv_stdio_container_t stdio[WORKER_SPAWN_CHANNEL_FD + 1];
+  for (int fd = 0; fd < WORKER_SPAWN_CHANNEL_FD; fd++) {
+    stdio[fd].flags = UV_INHERIT_FD;
+    stdio[fd].data.fd = fd;
+  }
+  stdio[WORKER_SPAWN_CHANNEL_FD].flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE;
+  stdio[WORKER_SPAWN_CHANNEL_FD].data.stream = (uv_stream_t *)&w->channel;
+  uv_process_options_t options;
+  memset(&options, 0, sizeof options);
+  options.exit_cb = on_process_exit;
+  options.file = m->executable;
+  options.args = args;
+  options.stdio_count = WORKER_SPAWN_CHANNEL_FD + 1;
+  options.stdio = stdio;
+  options.flags = UV_PROCESS_WINDOWS_HIDE;
+  w->process.data = w;
+  rc = uv_spawn(&m->loop, &w->process, &options);
+  if (rc != 0) return rc;
+  w->spawned = 1;
+  w->open_handles = 2;
+  w->pid = w->process.pid;
+  return send_bootstrap(m, w);
+}
+
+/* ---------------------------------------------------------------- the table */
+
+int workers_start_one(master *m) {
+  worker_proc *w = calloc(1, sizeof *w);
+  if (!w) return -1;
+  w->owner = m;
+  w->id = lowest_free_id(m);
+  w->generation = m->generation;
+  w->state = WORKER_BOOTING;
+  w->started_ms = w->last_seen_ms = now_ms(m);
+  w->channel.data = w;
+  w->process.data = w;
+  int spawn = m->settings->worker_start == ASGID_WORKER_START_SPAWN;
+  int rc = spawn ? start_spawned(m, w) : start_forked(m, w);
+  if (rc == 0) rc = open_channel(w);
+  if (rc != 0 && !w->pid) {
+    log_error("cannot start worker %d: %s", w->id, uv_strerror(rc));
+    if (w->open_handles)
+      uv_close((uv_handle_t *)&w->channel, on_worker_handle_closed);
+    else
+      free(w);
+    return -1;
+  }
+  if (rc != 0) log_error("worker %d (pid %d): %s", w->id, w->pid, uv_strerror(rc));
+  w->next = m->workers;
+  m->workers = w;
+  log_info("started worker %d (pid %d, %s)", w->id, w->pid, spawn ? "spawned" : "forked");
+  return 0;
+}
+
+void workers_stop(worker_proc *w, int signum) {
+  if (w->state == WORKER_STOPPING && signum == SIGTERM) return;
+  w->state = WORKER_STOPPING;
+  platform_kill(w->pid, signum);
+}
+
+void workers_signal(master *m, int generation, int signum) {
+  for (worker_proc *w = m->workers; w; w = w->next) {
+    if (generation >= 0 && w->generation != generation) continue;
+    if (signum == SIGTERM || signum == SIGINT || signum == SIGQUIT)
+      workers_stop(w, signum);
+    else
+      platform_kill(w->pid, signum);
+  }
+}
+
+void workers_check_timeouts(master *m, uint64_t now) {
+  uint64_t timeout = m->settings->timeout;
+  for (worker_proc *w = m->workers; w; w = w->next) {
+    if (w->abort_sent_ms) {
+      if (now - w->abort_sent_ms > ABORT_GRACE_MS) {
+        log_error("worker %d (pid %d) still alive %d ms after SIGABRT: sending SIGKILL", w->id,
+                  w->pid, ABORT_GRACE_MS);
+        platform_kill(w->pid, SIGKILL);
+        w->abort_sent_ms = now; /* once more later if even that is not reaped */
+      }
+    } else if (now - w->last_seen_ms > timeout) {
+      log_error("worker %d (pid %d) silent for %llu ms (timeout %llu ms): sending SIGABRT",
+                w->id, w->pid, (unsigned long long)(now - w->last_seen_ms),
+                (unsigned long long)timeout);
+      w->abort_sent_ms = now;
+      platform_kill(w->pid, SIGABRT);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/* process.c - POSIX processes: own executable, CPUs, fork, signals, reaping. See platform.h. */
+#include "platform/platform.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+char *platform_executable_path(char *err, size_t err_size) {
+  char path[PATH_MAX];
+  size_t size = sizeof path;
+  int rc = uv_exepath(path, &size);
+  if (rc != 0) {
+    snprintf(err, err_size, "cannot find asgid's own executable: %s", uv_strerror(rc));
+    return NULL;
+  }
+  struct stat st;
+  if (path[0] != '/') {
+    snprintf(err, err_size, "asgid's own executable path \"%s\" is not absolute", path);
+    return NULL;
+  }
+  if (stat(path, &st) != 0) {
+    snprintf(err, err_size, "asgid's own executable \"%s\": %s", path, strerror(errno));
+    return NULL;
+  }
+  if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
+    snprintf(err, err_size, "asgid's own executable \"%s\" is not a regular executable file",
+             path);
+    return NULL;
+  }
+  char *copy = strdup(path);
+  if (!copy) snprintf(err, err_size, "out of memory");
+  return copy;
+}
+
+/* cgroup v2 "cpu.max" ("max 100000" or "200000 100000"), then v1's quota files. */
+static long cgroup_cpu_limit(void) {
+  long quota = -1, period = -1;
+  FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
+  if (f) {
+    char q[32];
+    if (fscanf(f, "%31s %ld", q, &period) == 2 && strcmp(q, "max") != 0) quota = atol(q);
+    fclose(f);
+  } else if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "r"))) {
+    if (fscanf(f, "%ld", &quota) != 1) quota = -1;
+    fclose(f);
+    if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "r"))) {
+      if (fscanf(f, "%ld", &period) != 1) period = -1;
+      fclose(f);
+    }
+  }
+  if (quota <= 0 || period <= 0) return -1;
+  return (quota + period - 1) / period;
+}
+
+long platform_available_cpus(void) {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+  long limit = cgroup_cpu_limit();
+  if (limit > 0 && limit < cpus) cpus = limit;
+  return cpus > 0 ? cpus : 1;
+}
+
+int platform_fork(void) {
+  pid_t pid = fork();
+  return pid < 0 ? -errno : (int)pid;
+}
+
+int platform_kill(int pid, int signum) { return kill((pid_t)pid, signum) == 0 ? 0 : -errno; }
+
+int platform_reap(int pid, int *exit_status, int *term_signal) {
+  int status;
+  pid_t rc = waitpid((pid_t)pid, &status, WNOHANG);
+  if (rc < 0) return -errno;
+  if (rc == 0) return 0;
+  *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  *term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  return 1;
+}
+
+const char *platform_signal_name(int signum) {
+  const char *name = sigabbrev_np(signum);
+  return name ? name : "?";
+}
+
+static int abort_fd = -1;
+static const char *abort_message;
+static const size_t *abort_len;
+
+static void on_abort(int signum) {
+  if (abort_fd >= 0 && abort_message && *abort_len) {
+    ssize_t ignored = write(abort_fd, abort_message, *abort_len);
+    (void)ignored;
+  }
+  signal(signum, SIG_DFL);
+  raise(signum);
+}
+
+void platform_on_abort_write(int fd, const char *message, const size_t *len) {
+  abort_fd = fd;
+  abort_message = message;
+  abort_len = len;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_abort;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGABRT, &sa, NULL);
+}
+
+int platform_in_foreground_terminal(void) {
+  return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+}

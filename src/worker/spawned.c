@@ -1,0 +1,176 @@
+/*
+ * spawned.c - the start of a spawned worker: asgid re-executed with --spawned-worker
+ * receives its bootstrap from the master over the IPC pipe on WORKER_SPAWN_CHANNEL_FD:
+ *
+ *   "asgid-bootstrap ID LISTENERS SETTINGS_LEN\n" SETTINGS (INI text, see settings.h)
+ *   then per listener, written with the socket attached (uv_write2):
+ *   "listener KIND PORT NAME_LEN HOST_LEN\n" NAME HOST      (KIND: tcp or unix)
+ *
+ * The sockets are copied out of the handles that carried them, the bootstrap loop is closed,
+ * and the worker runs like a forked one, keeping the same descriptor as its master channel.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "log/log.h"
+#include "platform/platform.h"
+#include "worker/bootstrap_format.h"
+#include "worker/worker.h"
+
+typedef struct receiver {
+  uv_pipe_t pipe;
+  char *buf;
+  size_t len, cap, parsed;
+  int header_done;
+  int id;
+  size_t listener_count, settings_len, records, sockets;
+  listener_set listeners;
+  asgid_settings settings;
+  int settings_loaded;
+  int failed;
+} receiver;
+
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
+  receiver *r = handle->data;
+  if (r->cap - r->len < suggested) {
+    size_t cap = r->cap ? r->cap * 2 : 65536;
+    while (cap - r->len < suggested) cap *= 2;
+    char *grown = realloc(r->buf, cap);
+    if (!grown) {
+      *buf = uv_buf_init(NULL, 0);
+      return;
+    }
+    r->buf = grown;
+    r->cap = cap;
+  }
+  *buf = uv_buf_init(r->buf + r->len, (unsigned)(r->cap - r->len));
+}
+
+/* Parses what has arrived. Returns 0 to go on, -1 on a malformed bootstrap. */
+static int parse(receiver *r) {
+  for (;;) {
+    char *start = r->buf + r->parsed;
+    char *newline = memchr(start, '\n', r->len - r->parsed);
+    if (!r->header_done) {
+      if (!newline) return 0;
+      if (sscanf(start, BOOTSTRAP_HEADER_SCAN, &r->id, &r->listener_count, &r->settings_len) != 3)
+        return -1;
+      r->header_done = 1;
+      r->parsed += (size_t)(newline - start) + 1;
+      r->listeners.items = calloc(r->listener_count ? r->listener_count : 1,
+                                  sizeof *r->listeners.items);
+      if (!r->listeners.items) return -1;
+      for (size_t i = 0; i < r->listener_count; i++)
+        r->listeners.items[i].socket = PLATFORM_INVALID_SOCKET;
+      r->listeners.count = r->listener_count;
+      continue;
+    }
+    if (!r->settings_loaded) {
+      if (r->len - r->parsed < r->settings_len) return 0;
+      char *text = strndup(start, r->settings_len);
+      if (!text || asgid_settings_init_defaults(&r->settings) != 0) return -1;
+      int errors = asgid_settings_apply_ini(&r->settings, text, "master", ASGID_SOURCE_FILE,
+                                            stderr);
+      free(text);
+      if (errors) return -1;
+      r->settings_loaded = 1;
+      r->parsed += r->settings_len;
+      continue;
+    }
+    if (r->records == r->listener_count || !newline) return 0;
+    char kind[8];
+    int port;
+    size_t name_len, host_len;
+    if (sscanf(start, BOOTSTRAP_LISTENER_SCAN, kind, &port, &name_len, &host_len) != 4)
+      return -1;
+    size_t line_len = (size_t)(newline - start) + 1;
+    if (r->len - r->parsed < line_len + name_len + host_len) return 0;
+    listener *l = &r->listeners.items[r->records++];
+    l->kind = strcmp(kind, "unix") == 0 ? LISTENER_UNIX : LISTENER_TCP;
+    l->port = port;
+    l->name = strndup(newline + 1, name_len);
+    l->host = strndup(newline + 1 + name_len, host_len);
+    if (!l->name || !l->host) return -1;
+    r->parsed += line_len + name_len + host_len;
+  }
+}
+
+static void on_handle_closed(uv_handle_t *handle) { free(handle); }
+
+/* Copies each received socket out of the handle that carried it. */
+static int take_sockets(receiver *r) {
+  while (uv_pipe_pending_count(&r->pipe) > 0) {
+    uv_handle_type type = uv_pipe_pending_type(&r->pipe);
+    uv_stream_t *stream = malloc(type == UV_TCP ? sizeof(uv_tcp_t) : sizeof(uv_pipe_t));
+    if (!stream || r->sockets >= r->listener_count) return -1;
+    if (type == UV_TCP)
+      uv_tcp_init(r->pipe.loop, (uv_tcp_t *)stream);
+    else
+      uv_pipe_init(r->pipe.loop, (uv_pipe_t *)stream, 0);
+    uv_os_fd_t fd;
+    int rc = uv_accept((uv_stream_t *)&r->pipe, stream);
+    if (rc == 0) rc = uv_fileno((uv_handle_t *)stream, &fd);
+    if (rc == 0) r->listeners.items[r->sockets++].socket = platform_dup_socket(fd);
+    uv_close((uv_handle_t *)stream, on_handle_closed);
+    if (rc != 0) return -1;
+  }
+  return 0;
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  (void)buf;
+  receiver *r = stream->data;
+  if (nread < 0) {
+    r->failed = 1;
+    uv_close((uv_handle_t *)&r->pipe, NULL);
+    return;
+  }
+  r->len += (size_t)nread;
+  if (parse(r) != 0 || take_sockets(r) != 0) {
+    r->failed = 1;
+    uv_close((uv_handle_t *)&r->pipe, NULL);
+    return;
+  }
+  if (r->header_done && r->settings_loaded && r->records == r->listener_count &&
+      r->sockets == r->listener_count)
+    uv_close((uv_handle_t *)&r->pipe, NULL);
+}
+
+int worker_spawned_main(void) {
+  static receiver r;
+  uv_loop_t loop;
+  if (uv_loop_init(&loop) != 0) return WORKER_EXIT_BOOT_ERROR;
+  /* The bootstrap reads through a copy of the channel, so closing its handle keeps the
+   * channel itself open for the worker. */
+  platform_socket channel = platform_dup_socket(WORKER_SPAWN_CHANNEL_FD);
+  if (channel == PLATFORM_INVALID_SOCKET || uv_pipe_init(&loop, &r.pipe, 1) != 0 ||
+      uv_pipe_open(&r.pipe, channel) != 0) {
+    fprintf(stderr, "asgid --spawned-worker: no bootstrap channel on descriptor %d (this mode "
+            "is for the master only)\n", WORKER_SPAWN_CHANNEL_FD);
+    return WORKER_EXIT_BOOT_ERROR;
+  }
+  r.pipe.data = &r;
+  uv_read_start((uv_stream_t *)&r.pipe, on_alloc, on_read);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  free(r.buf);
+  if (r.failed || !r.settings_loaded || r.sockets != r.listener_count) {
+    fprintf(stderr, "asgid --spawned-worker: incomplete bootstrap from the master\n");
+    return WORKER_EXIT_BOOT_ERROR;
+  }
+  if (log_open(&r.settings) != 0) return WORKER_EXIT_BOOT_ERROR;
+  worker_bootstrap bootstrap = {
+      .settings = &r.settings,
+      .listeners = &r.listeners,
+      .id = r.id,
+      .channel_fd = WORKER_SPAWN_CHANNEL_FD,
+      .channel_ipc = 1,
+  };
+  int status = worker_run(&bootstrap);
+  listeners_close(&r.listeners);
+  asgid_settings_free(&r.settings);
+  log_close();
+  return status;
+}
