@@ -3,6 +3,7 @@
 #
 #   bench/run.sh throughput [--duration 10] [--connections 64] [--rounds 3] [--only asgid|nginx]
 #   bench/run.sh idle [--connections 10000] [--only asgid|nginx]
+#   bench/run.sh workers [--duration 10] [--connections 64] [--rounds 3]   (asgid, 1 vs 2 workers)
 #   bench/run.sh all [--duration 10] [--connections 64] [--idle-connections 10000] [--rounds 3]
 #
 # Environment: ASGID_BIN (default build/asgid), ASGID_EXAMPLES (default build/examples),
@@ -23,6 +24,7 @@ NGINX=${NGINX:-nginx}
 
 SERVER_CPU=0   # the server under test
 CLIENT_CPU=1   # wrk or idle_clients.py
+wrk_cpus=$CLIENT_CPU wrk_threads=1  # the workers mode widens both
 WARMUP_S=2
 EXPECTED_BODY=$'Hello, world!\n'
 
@@ -40,7 +42,7 @@ die() {
 mode=${1:-}
 [ -n "$mode" ] || usage
 shift
-case "$mode" in throughput|idle|all) ;; -h|--help|help) usage ;; *) usage ;; esac
+case "$mode" in throughput|idle|workers|all) ;; -h|--help|help) usage ;; *) usage ;; esac
 
 duration=10
 tp_connections=64
@@ -165,18 +167,20 @@ wait_ready() {
   die "$name did not answer 200 on 127.0.0.1:$port within 10 s (last status: ${code:-none})"
 }
 
-# $1 = most connections the server must hold (idle mode needs thousands).
+# $1 = most connections the server must hold (idle mode needs thousands); optional $2 = the
+# name to register it under (default asgid), $3 = workers (default 1), $4 = CPUs it may use
+# (default the server CPU).
 start_asgid() {
-  local maxconn=$1 port
+  local maxconn=$1 name=${2:-asgid} workers=${3:-1} cpus=${4:-$SERVER_CPU} port
   port=$(free_port)
-  server_port[asgid]=$port
-  server_log[asgid]=$tmp/asgid.log
-  taskset -c "$SERVER_CPU" "$ASGID_BIN" --app "$ASGID_EXAMPLES/hello.so" \
-    --bind "127.0.0.1:$port" --workers 1 --worker-class event \
+  server_port[$name]=$port
+  server_log[$name]=$tmp/$name.log
+  taskset -c "$cpus" "$ASGID_BIN" --app "$ASGID_EXAMPLES/hello.so" \
+    --bind "127.0.0.1:$port" --workers "$workers" --worker-class event \
     --keepalive-timeout 300s --max-connections "$maxconn" \
-    >"$tmp/asgid.log" 2>&1 &
-  server_pid[asgid]=$!  # taskset execs the server, so this is the server's own pid
-  wait_ready asgid
+    >"$tmp/$name.log" 2>&1 &
+  server_pid[$name]=$!  # taskset execs the server, so this is the server's own pid
+  wait_ready "$name"
 }
 
 # Debian's nginx as an equal peer: one worker, no access log, keep-alive connections never
@@ -276,7 +280,7 @@ check_wrk() {
 
 run_wrk() {
   local seconds=$1 port=$2 out=$3
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$tp_connections" -d"${seconds}s" --latency \
+  taskset -c "$wrk_cpus" wrk -t"$wrk_threads" -c"$tp_connections" -d"${seconds}s" --latency \
     "http://127.0.0.1:$port/" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
 }
 
@@ -343,6 +347,37 @@ throughput() {
   echo
 }
 
+# ------------------------------------------------------------------ 1 vs 2 workers
+# asgid alone with one worker, then two, neither pinned: on a 2-core machine the workers and
+# wrk share both CPUs, so this shows what a second worker buys when the load generator
+# competes for the same cores (on a real host the clients are elsewhere).
+workers_scaling() {
+  local name round all_cpus
+  all_cpus=$(seq -s, 0 $(($(nproc) - 1)))
+  echo "== workers: asgid with 1 and 2 workers, wrk -t2 -c$tp_connections -d${duration}s, all CPUs shared"
+  : >"$tmp/throughput.txt"
+  wrk_cpus=$all_cpus wrk_threads=2
+  start_asgid 4096 asgid-1w 1 "$all_cpus"
+  start_asgid 4096 asgid-2w 2 "$all_cpus"
+  for ((round = 1; round <= rounds; round++)); do
+    for name in asgid-1w asgid-2w; do measure_throughput "$name" "$round"; done
+  done
+  stop_server asgid-1w
+  stop_server asgid-2w
+  wrk_cpus=$CLIENT_CPU wrk_threads=1
+  echo
+  echo "median of $rounds round(s):"
+  declare -A med_rps=()
+  for name in asgid-1w asgid-2w; do
+    med_rps[$name]=$(awk -v n="$name" '$1 == n { print $3 }' "$tmp/throughput.txt" | median)
+    printf '  %-9s %10.0f req/s %10.2f us CPU/req\n' "$name" "${med_rps[$name]}" \
+      "$(awk -v n="$name" '$1 == n { print $5 }' "$tmp/throughput.txt" | median)"
+  done
+  awk -v a="${med_rps[asgid-1w]}" -v b="${med_rps[asgid-2w]}" \
+    'BEGIN { printf "  2 workers / 1 worker req/s: %.2f\n", b / a }'
+  echo
+}
+
 # ------------------------------------------------------------------ idle connections
 idle() {
   local name hard maxconn line
@@ -390,5 +425,6 @@ print_environment
 case "$mode" in
   throughput) throughput ;;
   idle) idle ;;
-  all) throughput; idle ;;
+  workers) workers_scaling ;;
+  all) throughput; idle; workers_scaling ;;
 esac

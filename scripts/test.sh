@@ -24,9 +24,12 @@ run_build() {
   cmake --build "$dir" -j"$jobs" >/dev/null
   echo "== $dir: unit tests"
   ctest --test-dir "$dir" --output-on-failure
-  echo "== $dir: integration tests"
-  ASGID_BIN="$dir/asgid" ASGID_EXAMPLES="$dir/examples" ASGID_TEST_APPS="$dir/tests/apps" \
-    "$python" -m pytest tests/integration -q -p no:cacheprovider
+  # Workers start by fork on POSIX by default; spawn (the only way on Windows) is run too.
+  for start in fork spawn; do
+    echo "== $dir: integration tests, worker_start = $start"
+    ASGID_TEST_WORKER_START=$start ASGID_BIN="$dir/asgid" ASGID_EXAMPLES="$dir/examples" \
+      ASGID_TEST_APPS="$dir/tests/apps" "$python" -m pytest tests/integration -q -p no:cacheprovider
+  done
 }
 
 run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
