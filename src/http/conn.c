@@ -46,10 +46,24 @@ void http_conn_close(http_conn *conn) {
   uv_close((uv_handle_t *)&conn->timer, on_handle_closed);
 }
 
-int http_conn_close_if_idle(http_conn *conn) {
-  if (conn->ex || conn->writing || conn->out.len) return 0;
-  http_conn_close(conn);
-  return 1;
+/* When a stop leaves an idle connection: a client may be sending its next request right now,
+ * so the connection stays for stop_idle_timeout and that request is served (with
+ * "connection: close") instead of meeting a closed socket. */
+static void set_stop_idle_deadline(http_conn *conn) {
+  uint64_t grace = conn->server->settings->stop_idle_timeout;
+  if (!grace) {
+    http_conn_close(conn);
+    return;
+  }
+  uint64_t deadline = now_ms(conn) + grace;
+  if (!conn->idle_deadline || deadline < conn->idle_deadline) conn->idle_deadline = deadline;
+  http_conn_arm_timer(conn);
+}
+
+void http_conn_stop_if_idle(http_conn *conn) {
+  if (conn->ex || conn->writing || conn->out.len || conn->close_after_write || conn->lingering)
+    return;
+  set_stop_idle_deadline(conn);
 }
 
 /* ---------------------------------------------------------------- deadlines */
@@ -475,13 +489,15 @@ static void step(http_conn *conn) {
     if (!ex->response_complete || !ex->released) return;
     http_exchange_finish(ex);
     conn->ex = NULL;
-    if (!conn->keep_alive || conn->peer_eof || conn->server->stopping) {
+    if (!conn->keep_alive || conn->peer_eof) {
       conn->close_after_write = 1;
       http_conn_mark_dirty(conn);
       return;
     }
-    if (unread_len(conn) == 0)
+    if (unread_len(conn) == 0) {
       conn->idle_deadline = now_ms(conn) + settings_of(conn)->keepalive_timeout;
+      if (conn->server->stopping) set_stop_idle_deadline(conn);
+    }
   }
 }
 

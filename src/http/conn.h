@@ -93,8 +93,9 @@ void http_conn_start(http_conn *conn, http_server *server, const listener *bound
 /* Closes the connection now (an exchange still with the app is detached from it). */
 void http_conn_close(http_conn *conn);
 
-/* Closes the connection if it is between requests; returns 1 if it did. */
-int http_conn_close_if_idle(http_conn *conn);
+/* A graceful stop began: a connection between requests closes after stop_idle_timeout
+ * unless a last request comes (busy connections close after their response). */
+void http_conn_stop_if_idle(http_conn *conn);
 
 /* Hands pending response bytes to the kernel. */
 void http_conn_flush(http_conn *conn);

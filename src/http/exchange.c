@@ -106,7 +106,7 @@ static void write_head(http_exchange *ex, int body_known, uint64_t body_length) 
       .header_count = ex->response_header_count,
       .request_is_head = is_head_request(ex),
       .http_minor = ex->head.http_minor,
-      .keep_alive = conn->keep_alive,
+      .keep_alive = conn->keep_alive && !conn->server->stopping,
       .body_known = body_known,
       .body_length = body_length,
       .server_header = settings_of(ex)->server_header,

@@ -143,7 +143,7 @@ void http_server_stop(http_server *server, void (*on_drained)(http_server *serve
   close_listeners(server);
   for (http_conn *conn = server->connections, *next; conn; conn = next) {
     next = conn->next;
-    http_conn_close_if_idle(conn);
+    http_conn_stop_if_idle(conn);
   }
   if (server->connection_count == 0 && on_drained) on_drained(server);
 }

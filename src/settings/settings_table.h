@@ -55,6 +55,8 @@
     "A worker silent for longer is killed and replaced")                                      \
   X(graceful_timeout, "workers", DURATION, "30s", 0, 0, 86400000, NULL,                         \
     "Time a stopping worker has to finish in-flight requests")                                \
+  X(stop_idle_timeout, "workers", DURATION, "1s", 0, 0, 60000, NULL,                           \
+    "On a graceful stop, how long an idle keep-alive connection may still send one last request")\
   X(max_requests, "workers", INT, "0", 0, 0, 2000000000, NULL,                                  \
     "Requests after which a worker is replaced gracefully; 0 disables")                        \
   X(max_requests_jitter, "workers", INT, "0", 0, 0, 2000000000, NULL,                           \
