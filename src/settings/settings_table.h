@@ -39,9 +39,17 @@
     "Send a Server: asgid header when the app sets none")                                      \
   /* [app] what runs and how */                                                                \
   X(app, "app", STR, "", 'a', 0, 0, NULL,                                                       \
-    "The app: path/to/app.so[:symbol] for a native app")                                       \
+    "The app: path/to/app.so[:symbol] (native) or package.module:attribute (Python ASGI)")     \
   X(worker_class, "app", STR, "auto", 'k', 0, 0, NULL,                                          \
-    "How app code runs: auto, event (on the event loop) or thread (on a thread pool)")         \
+    "How app code runs: auto, event, thread (native apps), asyncio, uvloop (Python apps)")     \
+  X(factory, "app", BOOL, "off", 0, 0, 0, NULL,                                                 \
+    "Python: the app spec names a factory, called without arguments to make the ASGI app")     \
+  X(app_dir, "app", STR, "", 0, 0, 0, NULL,                                                     \
+    "Python: directory put first on sys.path to import the app; empty means the working one")  \
+  X(virtualenv, "app", STR, "", 0, 0, 0, NULL,                                                  \
+    "Python: virtual environment whose interpreter and packages the app uses; empty for none") \
+  X(preload_app, "app", BOOL, "off", 0, 0, 0, NULL,                                             \
+    "Python: import the app in the master before starting workers (fork only)")                \
   X(threads, "app", INT, "8", 0, 1, 1024, NULL,                                                 \
     "Threads per worker running app callbacks with worker_class = thread")                    \
   X(lifespan, "app", ENUM, "auto", 0, 0, 0, "auto|on|off",                                      \
