@@ -1,0 +1,235 @@
+"""Reload and upgrade (DESIGN §3): HUP re-reads the configuration and replaces every worker,
+the new ones ready before the old ones stop, an invalid configuration keeping the old ones;
+USR2 starts a new master from the binary with the same listeners (pidfile -> .oldbin), WINCH
+stops the old master's workers, TERM to the old master completes the upgrade. No client sees
+an error through any of it."""
+
+import os
+import signal
+import time
+
+from conftest import pid_alive, process_stat, write_ini
+from master_util import (LoadClient, get_pid, read_pidfile, wait_for, wait_for_pid_answer,
+                         wait_gone)
+from rawhttp import request_bytes
+
+
+def rewrite_config(srv, **changes):
+    """Rewrites the server's INI file with some settings changed (None removes one)."""
+    srv.settings.update(changes)
+    srv.ini_text = write_ini(srv.ini_path, srv.settings)
+
+
+# ----------------------------------------------------------------------------------- HUP
+
+
+def test_hup_replaces_every_worker(server):
+    srv = server(workers=2)
+    old = srv.wait_workers(2)
+    srv.proc.send_signal(signal.SIGHUP)
+    new = srv.wait_workers(2, timeout=10, differ_from=old)
+    for pid in old:
+        assert wait_gone(pid, 5), f"old worker {pid} still runs"
+    assert wait_for_pid_answer(srv, new, 3), "the new workers do not serve"
+    assert srv.proc.poll() is None, "the master itself went away"
+
+
+def test_hup_applies_the_new_configuration(server):
+    srv = server(workers=1)
+    old = srv.wait_workers(1)
+    resp = srv.request(request_bytes("GET", "/pid"))
+    assert resp.header("server") is not None  # server_header defaults to on
+    rewrite_config(srv, workers=2, server_header="off")
+    srv.proc.send_signal(signal.SIGHUP)
+    new = srv.wait_workers(2, timeout=10, differ_from=old)
+    for _ in range(6):
+        resp = srv.request(request_bytes("GET", "/pid"))
+        assert resp.status == 200
+        assert int(resp.body) in new
+        assert resp.header("server") is None, f"the old server_header still applies: {resp!r}"
+
+
+def test_hup_keeps_the_old_workers_until_the_new_ones_are_ready(server):
+    # Lifespan startup of every worker takes 1.5 s: if the old worker stopped before its
+    # replacement was ready, requests would wait ~1.5 s.
+    srv = server(workers=1, env={"PROBE_STARTUP_DELAY_MS": "1500"})
+    (old,) = srv.wait_workers(1)
+    assert get_pid(srv) == old  # waits for the first startup
+    srv.proc.send_signal(signal.SIGHUP)
+    hup_at = time.monotonic()
+    answers, slowest = [], 0.0
+    while time.monotonic() - hup_at < 4.0:
+        start = time.monotonic()
+        pid = get_pid(srv)
+        slowest = max(slowest, time.monotonic() - start)
+        answers.append((time.monotonic() - hup_at, pid))
+        time.sleep(0.02)
+    early = {pid for t, pid in answers if t < 1.0}
+    assert early == {old}, f"not served by the old worker while the new one started: {answers}"
+    assert slowest < 0.7, f"a request waited {slowest:.2f} s during the reload"
+    new = {pid for _, pid in answers} - {old}
+    assert new, f"the new worker never served: {answers}"
+    assert wait_gone(old, 5), "the old worker did not stop"
+
+
+def test_hup_with_an_invalid_configuration_keeps_the_old_workers(server):
+    srv = server(workers=2)
+    old = srv.wait_workers(2)
+    good = srv.ini_path.read_text()
+    srv.ini_path.write_text(good + "\n[workers]\nworkers = banana\n")
+    srv.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "banana" in srv.log(), 3), \
+        f"the invalid configuration was not reported:\n{srv.log()}"
+    time.sleep(1.0)
+    assert srv.proc.poll() is None, "the master exited on a bad reload"
+    assert srv.worker_pids() == old, "workers were replaced despite the invalid configuration"
+    assert get_pid(srv) in old
+
+    # Fixed, a reload works again.
+    srv.ini_path.write_text(good)
+    srv.proc.send_signal(signal.SIGHUP)
+    new = srv.wait_workers(2, timeout=10, differ_from=old)
+    assert wait_for_pid_answer(srv, new, 3)
+
+
+def test_hup_with_an_unloadable_app_keeps_the_old_workers(server, tmp_path):
+    srv = server(workers=1)
+    old = srv.wait_workers(1)
+    rewrite_config(srv, app=str(tmp_path / "gone.so"))
+    srv.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "gone.so" in srv.log(), 5), srv.log()
+    time.sleep(1.5)
+    assert srv.proc.poll() is None, f"the master exited on a bad reload:\n{srv.log()}"
+    assert get_pid(srv) in srv.worker_pids()
+    assert srv.worker_pids() == old, srv.log()
+
+
+def test_hup_under_load_fails_no_request(server):
+    srv = server(workers=2, worker_class="event")
+    old = srv.wait_workers(2)
+    load = LoadClient(srv.host, srv.port, threads=4).start()
+    try:
+        time.sleep(1.0)
+        hup_at = time.monotonic()
+        srv.proc.send_signal(signal.SIGHUP)
+        new = srv.wait_workers(2, timeout=10, differ_from=old)
+        for pid in old:
+            assert wait_gone(pid, 5), f"old worker {pid} still runs"
+        time.sleep(1.0)
+    finally:
+        load.stop()
+    assert not load.failures, load.summary()
+    assert load.pids_since(hup_at) & new, f"the new workers served nothing: {load.summary()}"
+    assert load.ok > 100, load.summary()
+
+
+# --------------------------------------------------------------------------- USR2, WINCH
+
+
+def stop_pid(pid, timeout=6.0):
+    """Stops a process the test did not start (a new master): TERM, then KILL."""
+    if not pid_alive(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    if not wait_gone(pid, timeout):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def upgrade(srv, pidfile, workers):
+    """Sends USR2 and waits for the new master and its workers; returns (new master pid,
+    its worker pids)."""
+    old = srv.proc.pid
+    assert wait_for(lambda: read_pidfile(pidfile) == old, 5), "no pidfile"
+    srv.proc.send_signal(signal.SIGUSR2)
+    new = wait_for(lambda: (read_pidfile(pidfile) or old) != old and read_pidfile(pidfile), 10)
+    assert new, f"no new master wrote {pidfile}:\n{srv.log()}"
+    stat = process_stat(new)
+    assert stat is not None and stat[1] == old, f"new master {new} is not a child of {old}"
+    assert read_pidfile(str(pidfile) + ".oldbin") == old, "the old pidfile was not renamed"
+    new_workers = srv.wait_workers(workers, master=new, timeout=10)
+    return new, new_workers
+
+
+def test_usr2_starts_a_new_master_and_term_completes_the_upgrade(server, tmp_path):
+    pidfile = tmp_path / "asgid.pid"
+    srv = server(workers=2, pidfile=pidfile)
+    old_workers = srv.wait_workers(2)
+    new = None
+    try:
+        new, new_workers = upgrade(srv, pidfile, 2)
+        # Both generations serve the same listeners.
+        assert srv.worker_pids(exclude={new}) == old_workers
+        assert wait_for_pid_answer(srv, new_workers, 5), "the new master's workers do not serve"
+        assert wait_for_pid_answer(srv, old_workers, 5), "the old workers stopped serving"
+
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.wait_exit(10) == 0, srv.log()
+        for pid in old_workers:
+            assert wait_gone(pid, 3), f"old worker {pid} outlived its master"
+        assert pid_alive(new), "stopping the old master stopped the new one"
+        assert read_pidfile(pidfile) == new, "the old master removed the new master's pidfile"
+        assert not os.path.exists(str(pidfile) + ".oldbin"), "the .oldbin pidfile was left"
+        for _ in range(5):
+            assert get_pid(srv) in new_workers
+        assert srv.worker_pids(master=new) == new_workers
+
+        os.kill(new, signal.SIGTERM)
+        assert wait_gone(new, 10), "the new master ignored TERM"
+        assert not pidfile.exists(), "the new master left its pidfile"
+    finally:
+        if new:
+            stop_pid(new)
+
+
+def test_winch_stops_the_old_workers_and_keeps_the_old_master(server, tmp_path):
+    pidfile = tmp_path / "asgid.pid"
+    srv = server(workers=2, pidfile=pidfile)
+    old_workers = srv.wait_workers(2)
+    new = None
+    try:
+        new, new_workers = upgrade(srv, pidfile, 2)
+        srv.proc.send_signal(signal.SIGWINCH)
+        for pid in old_workers:
+            assert wait_gone(pid, 5), f"old worker {pid} still runs after WINCH"
+        time.sleep(1.0)
+        assert srv.proc.poll() is None, "WINCH stopped the old master"
+        assert srv.worker_pids(exclude={new}) == set(), "the old master started new workers"
+        for _ in range(6):
+            assert get_pid(srv) in new_workers
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.wait_exit(10) == 0, srv.log()
+        assert pid_alive(new)
+        assert get_pid(srv) in new_workers
+    finally:
+        if new:
+            stop_pid(new)
+
+
+def test_usr2_then_term_under_load_fails_no_request(server, tmp_path):
+    pidfile = tmp_path / "asgid.pid"
+    srv = server(workers=2, worker_class="event", pidfile=pidfile)
+    srv.wait_workers(2)
+    new = None
+    load = LoadClient(srv.host, srv.port, threads=4).start()
+    try:
+        time.sleep(0.8)
+        new, new_workers = upgrade(srv, pidfile, 2)
+        assert wait_for_pid_answer(srv, new_workers, 5)
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.wait_exit(10) == 0, srv.log()
+        term_done = time.monotonic()
+        time.sleep(1.0)
+        load.stop()
+        assert not load.failures, load.summary()
+        assert load.pids_since(term_done) <= new_workers, load.summary()
+        assert load.ok > 100, load.summary()
+    finally:
+        load.stop_event.set()
+        if new:
+            stop_pid(new)

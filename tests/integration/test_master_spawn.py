@@ -1,0 +1,123 @@
+"""worker_start = spawn (DESIGN §3): workers run asgid's OWN executable with the single argument
+--spawned-worker, found by the platform layer (never argv[0], never a PATH or cwd search), so a
+binary under a path with spaces and non-ASCII characters, started from another folder or under
+another argv[0], still spawns itself."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ASGID_BIN, run_asgid
+from master_util import get_pid, wait_for_pid_answer
+
+
+def cmdline(pid):
+    return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+
+
+def exe(pid):
+    return os.readlink(f"/proc/{pid}/exe")
+
+
+def check_spawned(pids, binary):
+    for pid in pids:
+        assert exe(pid) == os.path.realpath(binary), f"worker {pid} runs {exe(pid)}"
+        args = cmdline(pid)
+        assert args[1:] == [b"--spawned-worker"], f"worker {pid} arguments: {args}"
+
+
+def start_with(srv, args, executable=None, cwd=None, env=None):
+    """Starts the server's configuration with another binary / argv / cwd. The fixture still
+    stops it (and its process group) at the end of the test."""
+    full_env = dict(srv.env)
+    full_env.update(env or {})
+    srv.proc = subprocess.Popen(
+        args, executable=executable, cwd=cwd or srv.workdir,
+        stdout=open(srv.stdout_path, "wb"), stderr=open(srv.log_path, "wb"),
+        stdin=subprocess.DEVNULL, env=full_env, start_new_session=True)
+    srv.wait_ready()
+    return srv
+
+
+@pytest.fixture
+def odd_binary(tmp_path):
+    """A copy of asgid under a folder with spaces and non-ASCII characters."""
+    folder = tmp_path / "dir with spaces" / "ünïcödé"
+    folder.mkdir(parents=True)
+    copy = folder / "asgid"
+    shutil.copy2(ASGID_BIN, copy)
+    return copy
+
+
+def test_spawned_workers_run_the_own_binary_and_serve(server):
+    srv = server(workers=2, worker_start="spawn", worker_class="event")
+    pids = srv.wait_workers(2)
+    check_spawned(pids, ASGID_BIN)
+    # Each serves: while one spins, the other answers.
+    with srv.raw(timeout=5) as busy:
+        busy.send(b"GET /spin?ms=800 HTTP/1.1\r\nHost: t\r\n\r\n")
+        time.sleep(0.2)
+        assert get_pid(srv) in pids
+        assert busy.read_response().status == 200
+    assert wait_for_pid_answer(srv, pids, 2)
+
+
+def test_spawn_from_a_path_with_spaces_and_unicode(server, odd_binary, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    srv = server(workers=2, worker_start="spawn", start=False)
+    start_with(srv, [str(odd_binary), "-c", str(srv.ini_path)], cwd=elsewhere)
+    pids = srv.wait_workers(2)
+    check_spawned(pids, odd_binary)
+    assert get_pid(srv) in pids
+
+
+def test_spawn_ignores_argv0_path_and_cwd(server, odd_binary, tmp_path):
+    # A decoy named like argv[0] in the cwd and on PATH: running it would leave a mark.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    mark = tmp_path / "decoy-ran"
+    for name in ("asgid", "false-name"):
+        decoy = elsewhere / name
+        decoy.write_text(f"#!/bin/sh\necho ran > '{mark}'\nexit 1\n")
+        decoy.chmod(0o755)
+    srv = server(workers=2, worker_start="spawn", start=False)
+    for argv0 in ("/bin/false-name", "asgid"):
+        start_with(srv, [argv0, "-c", str(srv.ini_path)], executable=str(odd_binary),
+                   cwd=elsewhere, env={"PATH": f"{elsewhere}:/usr/bin:/bin"})
+        pids = srv.wait_workers(2)
+        check_spawned(pids, odd_binary)
+        assert get_pid(srv) in pids
+        assert srv.stop() == 0, srv.log()
+        assert not mark.exists(), f"argv[0] {argv0!r}: the decoy ran"
+
+
+def test_spawned_worker_killed_is_replaced_by_a_spawned_one(server):
+    srv = server(workers=2, worker_start="spawn")
+    before = srv.wait_workers(2)
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    after = srv.wait_workers(2, timeout=3, differ_from={victim})
+    check_spawned(after, ASGID_BIN)
+    new = (after - before).pop()
+    assert wait_for_pid_answer(srv, {new}, 3) == new
+
+
+def test_spawned_workers_are_replaced_on_hup(server):
+    srv = server(workers=2, worker_start="spawn")
+    old = srv.wait_workers(2)
+    srv.proc.send_signal(signal.SIGHUP)
+    new = srv.wait_workers(2, timeout=10, differ_from=old)
+    check_spawned(new, ASGID_BIN)
+    assert wait_for_pid_answer(srv, new, 3)
+
+
+def test_spawned_worker_flag_without_a_master_fails_cleanly():
+    # Run by hand, with no master on the other end of the pipe: an error, not a hang.
+    code, out = run_asgid(["--spawned-worker"], timeout=10)
+    assert code != 0, out
