@@ -188,10 +188,14 @@ void asgi_request_disconnect(asgid_request *req) {
 void asgi_job_run(asgi_job *job) {
   asgid_request *req = job->request;
   const asgid_app *app = req->ctx->app;
-  if (job->kind == ASGI_JOB_CALL)
+  if (job->kind == ASGI_JOB_CALL) {
     job->call_result = app->call(app->app_data, req, &req->scope);
-  else
-    app->on_event(app->app_data, req, &job->event);
+    return;
+  }
+  lock(req->ctx);
+  int finished = req->app_done;
+  unlock(req->ctx);
+  if (!finished) app->on_event(app->app_data, req, &job->event); /* not after done */
 }
 
 void asgi_job_finished(asgi_job *job) {

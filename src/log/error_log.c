@@ -38,7 +38,7 @@ int error_log_configure(const asgid_settings *s) {
   return err;
 }
 
-int error_log_fd(void) { return atomic_load(&error_file.fd); }
+int log_error_fd(void) { return atomic_load(&error_file.fd); }
 
 int error_log_reopen(void) {
   int err = log_file_reopen(&error_file);

@@ -89,6 +89,10 @@ int log_enabled(log_level level);
 #define log_warning(...) log_write(LOG_LEVEL_WARNING, __VA_ARGS__)
 #define log_error(...) log_write(LOG_LEVEL_ERROR, __VA_ARGS__)
 
+/* The descriptor error log lines go to (for code that must write from a signal handler, such
+ * as Python's faulthandler). Stable across log_reopen. */
+int log_error_fd(void);
+
 /* Last words: when a worker is aborted (the master's SIGABRT to a hung worker), the error
  * log gets one line naming the request the worker started last. log_note_request records it
  * (a copy into a fixed buffer: cheap enough for every request); log_install_last_words sets

@@ -123,10 +123,4 @@ int access_log_configure(const asgid_settings *s);
 int access_log_reopen(void);
 void access_log_close(void);
 
-/* ------------------------------------------------------------------ error log */
-
-/* The descriptor error log lines go to now (stable across reopen: files are dup2()'d onto
- * it). */
-int error_log_fd(void);
-
 #endif /* ASGID_LOG_INTERNAL_H */

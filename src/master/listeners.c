@@ -1,6 +1,7 @@
 /* listeners.c - parse bind values and open the listening sockets. See listeners.h. */
 #include "master/listeners.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,15 +131,18 @@ static int open_tcp(listener *l, const char *host, int port, int backlog, int re
   return 0;
 }
 
-/* Sockets handed down by an old master (USR2) or by systemd, not yet claimed by a bind. */
+/* Sockets handed down by an old master (USR2) or by systemd, or in a reload copies of the
+ * current systemd sockets, not yet claimed by a bind. */
+#define MAX_INHERITED 64
 typedef struct inherited {
-  platform_socket sockets[64];
+  platform_socket sockets[MAX_INHERITED]; /* PLATFORM_INVALID_SOCKET once claimed */
+  char *names[MAX_INHERITED];             /* systemd's FileDescriptorName, NULL: not systemd's */
   size_t count;
-  int from_systemd;
+  int from_systemd;                       /* some socket is systemd's */
 } inherited;
 
 static void parse_fd_list(const char *text, inherited *in) {
-  while (text && *text && in->count < 64) {
+  while (text && *text && in->count < MAX_INHERITED) {
     char *end;
     long fd = strtol(text, &end, 10);
     if (end == text) break;
@@ -147,18 +151,35 @@ static void parse_fd_list(const char *text, inherited *in) {
   }
 }
 
+/* Names the sockets from a LISTEN_FDNAMES-style list ("web:admin"); a socket without a name
+ * there gets fallback (NULL: not systemd's). */
+static void parse_names(const char *text, inherited *in, const char *fallback) {
+  for (size_t i = 0; i < in->count; i++) {
+    size_t len = text ? strcspn(text, ":") : 0;
+    const char *name = len ? text : fallback;
+    in->names[i] = name ? strndup(name, len ? len : strlen(name)) : NULL;
+    in->from_systemd |= in->names[i] != NULL;
+    if (text) text = text[len] == ':' ? text + len + 1 : NULL;
+  }
+}
+
 static void collect_inherited(inherited *in) {
   memset(in, 0, sizeof *in);
   const char *from_master = getenv(LISTENERS_INHERIT_ENV);
   if (from_master) {
     parse_fd_list(from_master, in);
+    parse_names(getenv(LISTENERS_INHERIT_NAMES_ENV), in, NULL);
     unsetenv(LISTENERS_INHERIT_ENV); /* not for the workers or their children */
+    unsetenv(LISTENERS_INHERIT_NAMES_ENV);
     return;
   }
   const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
   if (pid && fds && strtol(pid, NULL, 10) == (long)uv_os_getpid()) {
     long n = strtol(fds, NULL, 10);
-    for (long i = 0; i < n && in->count < 64; i++) in->sockets[in->count++] = (int)(3 + i);
+    for (long i = 0; i < n && in->count < MAX_INHERITED; i++)
+      in->sockets[in->count++] = (int)(3 + i);
+    /* "unknown" is what systemd's own sd_listen_fds_with_names reports without names. */
+    parse_names(getenv("LISTEN_FDNAMES"), in, "unknown");
     in->from_systemd = 1;
     unsetenv("LISTEN_PID");
     unsetenv("LISTEN_FDS");
@@ -166,8 +187,19 @@ static void collect_inherited(inherited *in) {
   }
 }
 
-/* Fills l from an already-listening socket. Returns 0 or -1 with the reason in err. */
-static int adopt(listener *l, platform_socket s, char *err, size_t err_size) {
+/* Closes the sockets no bind claimed (systemd keeps its own copies) and frees the names. */
+static void release_inherited(inherited *in) {
+  for (size_t i = 0; i < in->count; i++) {
+    if (in->sockets[i] != PLATFORM_INVALID_SOCKET) platform_close_socket(in->sockets[i]);
+    free(in->names[i]);
+  }
+  in->count = 0;
+}
+
+/* Fills l from an already-listening socket (fdname: systemd's name for it, or NULL). Returns
+ * 0 or -1 with the reason in err. */
+static int adopt(listener *l, platform_socket s, const char *fdname, char *err,
+                 size_t err_size) {
   char host[256];
   int is_unix, port;
   int rc = platform_describe_listener(s, &is_unix, host, sizeof host, &port);
@@ -182,6 +214,7 @@ static int adopt(listener *l, platform_socket s, char *err, size_t err_size) {
   l->host = strdup(host);
   size_t name_size = strlen(host) + 16;
   l->name = malloc(name_size);
+  if (fdname && !(l->fdname = strdup(fdname))) return -1;
   if (!l->host || !l->name) return -1;
   if (is_unix)
     snprintf(l->name, name_size, "%s", host);
@@ -190,11 +223,20 @@ static int adopt(listener *l, platform_socket s, char *err, size_t err_size) {
   return 0;
 }
 
-/* Takes the inherited socket listening where spec asks, if any. */
-static platform_socket claim_inherited(inherited *in, listener_kind kind, const char *host,
-                                       int port) {
+/* Adopts inherited socket i into l: it is no longer the inherited set's to close. */
+static int take(listener *l, inherited *in, size_t i, char *err, size_t err_size) {
+  platform_socket s = in->sockets[i];
+  in->sockets[i] = PLATFORM_INVALID_SOCKET;
+  if (adopt(l, s, in->names[i], err, err_size) == 0) return 0;
+  if (l->socket != s) platform_close_socket(s); /* else closing the set closes it */
+  return -1;
+}
+
+/* The index of the inherited socket listening where a bind asks, or -1. */
+static long find_by_address(const inherited *in, listener_kind kind, const char *host,
+                            int port) {
   struct sockaddr_storage wanted;
-  if (kind == LISTENER_TCP && resolve(host, port, &wanted) != 0) return PLATFORM_INVALID_SOCKET;
+  if (kind == LISTENER_TCP && resolve(host, port, &wanted) != 0) return -1;
   char wanted_host[INET6_ADDRSTRLEN] = "";
   if (kind == LISTENER_TCP) {
     if (wanted.ss_family == AF_INET6)
@@ -211,39 +253,43 @@ static platform_socket claim_inherited(inherited *in, listener_kind kind, const 
     int same = kind == LISTENER_UNIX ? is_unix && strcmp(have, host) == 0
                                      : !is_unix && have_port == port &&
                                            strcmp(have, wanted_host) == 0;
-    if (same) {
-      platform_socket s = in->sockets[i];
-      in->sockets[i] = PLATFORM_INVALID_SOCKET;
-      return s;
-    }
+    if (same) return (long)i;
   }
-  return PLATFORM_INVALID_SOCKET;
+  return -1;
 }
 
-/* Opens (or adopts) the listener for one bind value. Returns 0 or -1 with err set. */
+/* N for a bind value "fd://N", -1 for any other value (fd://NAME included). */
+static long fd_number(const char *spec) {
+  if (strncmp(spec, "fd://", 5) != 0 || !isdigit((unsigned char)spec[5])) return -1;
+  char *end;
+  long fd = strtol(spec + 5, &end, 10);
+  return *end ? -1 : fd;
+}
+
+/* Opens (or adopts) the listener for one bind value other than fd://NAME. Returns 0 or -1
+ * with err set. */
 static int open_bind(listener *l, const char *spec, const asgid_settings *settings,
                      inherited *in, char *err, size_t err_size) {
-  l->socket = PLATFORM_INVALID_SOCKET;
-  l->spec = strdup(spec);
-  if (!l->spec) return -1;
   if (strncmp(spec, "fd://", 5) == 0) {
-    char *end;
-    long fd = strtol(spec + 5, &end, 10);
-    if (end == spec + 5 || *end || fd < 0) {
-      snprintf(err, err_size, "fd:// takes a descriptor number, e.g. fd://3");
+    long fd = fd_number(spec);
+    if (fd < 0) {
+      snprintf(err, err_size, "fd:// takes a descriptor number or a systemd socket name, "
+                              "e.g. fd://3 or fd://web");
       return -1;
     }
-    return adopt(l, (platform_socket)fd, err, err_size);
+    for (size_t i = 0; i < in->count; i++)
+      if (in->sockets[i] == (platform_socket)fd) return take(l, in, i, err, err_size);
+    return adopt(l, (platform_socket)fd, NULL, err, err_size);
   }
   listener_kind kind;
   char *host;
   int port;
   unsigned mode;
   if (listener_parse_bind(spec, &kind, &host, &port, &mode, err, err_size) != 0) return -1;
-  platform_socket reused = claim_inherited(in, kind, host, port);
+  long reused = find_by_address(in, kind, host, port);
   int rc;
-  if (reused != PLATFORM_INVALID_SOCKET) {
-    rc = adopt(l, reused, err, err_size);
+  if (reused >= 0) {
+    rc = take(l, in, (size_t)reused, err, err_size);
   } else if (kind == LISTENER_UNIX) {
     l->kind = kind;
     l->port = -1;
@@ -263,37 +309,81 @@ static int open_bind(listener *l, const char *spec, const asgid_settings *settin
   return rc;
 }
 
+/* The next listener of set, for bind value spec; NULL when out of memory. */
+static listener *next_listener(listener_set *set, const char *spec) {
+  listener *l = &set->items[set->count++]; /* counted now: closing the set frees it */
+  l->socket = PLATFORM_INVALID_SOCKET;
+  l->spec = strdup(spec);
+  return l->spec ? l : NULL;
+}
+
+/* A bind fd://NAME: every systemd socket with that FileDescriptorName (a socket unit with
+ * several ListenStream= lines names them all alike). Returns 0 or -1 with err set. */
+static int claim_named(listener_set *set, const char *spec, inherited *in, char *err,
+                       size_t err_size) {
+  const char *name = spec + 5;
+  size_t found = 0;
+  for (size_t i = 0; i < in->count; i++) {
+    if (in->sockets[i] == PLATFORM_INVALID_SOCKET || !in->names[i] ||
+        strcmp(in->names[i], name) != 0)
+      continue;
+    listener *l = next_listener(set, spec);
+    if (!l || take(l, in, i, err, err_size) != 0) return -1;
+    found++;
+  }
+  if (found) return 0;
+  int used = snprintf(err, err_size, "systemd passed no socket named \"%s\" (its names:", name);
+  int named = 0;
+  for (size_t i = 0; i < in->count && used > 0 && (size_t)used < err_size; i++)
+    if (in->names[i]) {
+      used += snprintf(err + used, err_size - (size_t)used, " %s", in->names[i]);
+      named = 1;
+    }
+  if (used > 0 && (size_t)used < err_size)
+    snprintf(err + used, err_size - (size_t)used, "%s)", named ? "" : " none");
+  return -1;
+}
+
 static int open_all(const asgid_settings *settings, const listener_set *current, inherited *in,
                     listener_set *set, char *err, size_t err_size) {
   const asgid_string_list *binds = &settings->bind;
-  /* systemd's sockets stand in for the default bind; explicit binds claim them by address. */
+  /* systemd's sockets stand in for the default bind; explicit binds claim them. */
   int systemd_only = in->from_systemd && settings->source.bind == ASGID_SOURCE_DEFAULT;
   size_t n = systemd_only ? in->count : binds->count;
+  /* At most one listener per bind, plus every inherited socket or current one reused. */
+  size_t capacity = n + in->count + (current ? current->count : 0);
   set->count = 0;
-  set->items = calloc(n ? n : 1, sizeof *set->items);
+  set->items = calloc(capacity ? capacity : 1, sizeof *set->items);
   if (!set->items) {
     snprintf(err, err_size, "out of memory");
     return -1;
   }
   for (size_t i = 0; i < n; i++) {
-    listener *l = &set->items[set->count++];
-    char why[256] = "out of memory";
-    int rc = -1;
+    char why[512] = "out of memory";
+    int rc = 0;
     char spec[32];
-    const char *bind = binds->items[i < binds->count ? i : 0];
+    const char *bind = systemd_only ? spec : binds->items[i];
     if (systemd_only) {
+      if (!in->names[i]) continue; /* an old master's socket that systemd did not pass */
       snprintf(spec, sizeof spec, "fd://%d", (int)in->sockets[i]);
-      bind = spec;
-      in->sockets[i] = PLATFORM_INVALID_SOCKET;
     }
-    const listener *same = NULL;
-    for (size_t j = 0; current && j < current->count && !same; j++)
-      if (strcmp(current->items[j].spec, bind) == 0) same = &current->items[j];
-    if (same) { /* a reload keeps the socket of an unchanged bind */
-      l->spec = strdup(bind);
-      rc = l->spec ? adopt(l, platform_dup_socket(same->socket), why, sizeof why) : -1;
-    } else {
-      rc = open_bind(l, bind, settings, in, why, sizeof why);
+    size_t reused = 0;
+    for (size_t j = 0; current && j < current->count && rc == 0; j++) {
+      const listener *same = &current->items[j];
+      if (strcmp(same->spec, bind) != 0) continue;
+      /* a reload keeps the socket(s) of an unchanged bind */
+      listener *l = next_listener(set, bind);
+      rc = l ? adopt(l, platform_dup_socket(same->socket), same->fdname, why, sizeof why) : -1;
+      reused++;
+    }
+    if (!reused && systemd_only) {
+      listener *l = next_listener(set, bind);
+      rc = l ? take(l, in, i, why, sizeof why) : -1;
+    } else if (!reused && strncmp(bind, "fd://", 5) == 0 && bind[5] && fd_number(bind) < 0) {
+      rc = claim_named(set, bind, in, why, sizeof why);
+    } else if (!reused) {
+      listener *l = next_listener(set, bind);
+      rc = l ? open_bind(l, bind, settings, in, why, sizeof why) : -1;
     }
     if (rc != 0) {
       snprintf(err, err_size, "bind %s: %s", bind, why);
@@ -301,9 +391,6 @@ static int open_all(const asgid_settings *settings, const listener_set *current,
       return -1;
     }
   }
-  /* An old master's sockets that no bind wants any more. */
-  for (size_t i = 0; i < in->count; i++)
-    if (!in->from_systemd) platform_close_socket(in->sockets[i]);
   return 0;
 }
 
@@ -311,25 +398,84 @@ int listeners_open(const asgid_settings *settings, listener_set *set, char *err,
                    size_t err_size) {
   inherited in;
   collect_inherited(&in);
-  return open_all(settings, NULL, &in, set, err, err_size);
+  int rc = open_all(settings, NULL, &in, set, err, err_size);
+  release_inherited(&in);
+  return rc;
 }
 
 int listeners_open_reusing(const asgid_settings *settings, const listener_set *current,
                            listener_set *set, char *err, size_t err_size) {
-  inherited none;
-  memset(&none, 0, sizeof none);
-  return open_all(settings, current, &none, set, err, err_size);
+  /* systemd's environment was consumed at start: its sockets come from the current set. */
+  inherited offered;
+  memset(&offered, 0, sizeof offered);
+  for (size_t i = 0; i < current->count && offered.count < MAX_INHERITED; i++) {
+    const listener *l = &current->items[i];
+    if (!l->fdname) continue;
+    platform_socket copy = platform_dup_socket(l->socket);
+    char *name = strdup(l->fdname);
+    if (copy == PLATFORM_INVALID_SOCKET || !name) {
+      if (copy != PLATFORM_INVALID_SOCKET) platform_close_socket(copy);
+      free(name);
+      continue; /* a bind that needs it reports it missing */
+    }
+    offered.sockets[offered.count] = copy;
+    offered.names[offered.count++] = name;
+    offered.from_systemd = 1;
+  }
+  int rc = open_all(settings, current, &offered, set, err, err_size);
+  release_inherited(&offered);
+  return rc;
 }
 
-char *listeners_inherit_variable(const listener_set *set, int first_fd) {
-  size_t size = sizeof LISTENERS_INHERIT_ENV + 1 + set->count * 12;
-  char *text = malloc(size);
-  if (!text) return NULL;
-  size_t used = (size_t)snprintf(text, size, "%s=", LISTENERS_INHERIT_ENV);
+/* Appends text to the malloc'd string *out (of *size bytes). Returns 0 or -1. */
+static int append(char **out, size_t *size, const char *text) {
+  size_t used = strlen(*out), len = strlen(text);
+  if (used + len + 1 > *size) {
+    size_t bigger = (*size + len) * 2;
+    char *grown = realloc(*out, bigger);
+    if (!grown) return -1;
+    *out = grown;
+    *size = bigger;
+  }
+  memcpy(*out + used, text, len + 1);
+  return 0;
+}
+
+int listeners_inherit(const listener_set *set, int *child_fds, char *vars[2]) {
+  int top = 2; /* the highest descriptor chosen so far; 0-2 stay stdio */
+  for (size_t i = 0; i < set->count; i++) {
+    long fd = fd_number(set->items[i].spec);
+    child_fds[i] = -1;
+    /* Bounded: the new master is spawned with that many stdio entries. */
+    for (size_t j = 0; fd >= 3 && fd <= 1024 && j < i; j++)
+      if (child_fds[j] == fd) fd = -1; /* the same fd:// twice: one keeps the number */
+    if (fd >= 3 && fd <= 1024) child_fds[i] = (int)fd;
+    if (child_fds[i] > top) top = child_fds[i];
+  }
   for (size_t i = 0; i < set->count; i++)
-    used += (size_t)snprintf(text + used, size - used, "%s%d", i ? "," : "",
-                             first_fd + (int)i);
-  return text;
+    if (child_fds[i] < 0) child_fds[i] = ++top;
+  size_t sizes[2] = {64, 64};
+  vars[0] = malloc(sizes[0]);
+  vars[1] = malloc(sizes[1]);
+  int rc = vars[0] && vars[1] ? 0 : -1;
+  if (rc == 0) {
+    snprintf(vars[0], sizes[0], "%s=", LISTENERS_INHERIT_ENV);
+    snprintf(vars[1], sizes[1], "%s=", LISTENERS_INHERIT_NAMES_ENV);
+  }
+  for (size_t i = 0; rc == 0 && i < set->count; i++) {
+    char fd[16];
+    snprintf(fd, sizeof fd, "%s%d", i ? "," : "", child_fds[i]);
+    if (append(&vars[0], &sizes[0], fd) != 0 || (i && append(&vars[1], &sizes[1], ":") != 0) ||
+        append(&vars[1], &sizes[1], set->items[i].fdname ? set->items[i].fdname : "") != 0)
+      rc = -1;
+  }
+  if (rc != 0) {
+    free(vars[0]);
+    free(vars[1]);
+    vars[0] = vars[1] = NULL;
+    return -1;
+  }
+  return top + 1;
 }
 
 static void close_set(listener_set *set, int remove_unix_files) {
@@ -340,6 +486,7 @@ static void close_set(listener_set *set, int remove_unix_files) {
         strncmp(l->spec ? l->spec : "", "fd://", 5) != 0)
       platform_unlink_stale_socket(l->host);
     free(l->spec);
+    free(l->fdname);
     free(l->name);
     free(l->host);
   }

@@ -2,8 +2,10 @@
  * listeners.h - the listening sockets, opened by the master before any worker starts.
  *
  * Each `bind` value becomes one listener: HOST:PORT (IPv4 or a name), [IPV6]:PORT, or
- * unix:PATH with an optional " mode=0660". Workers receive the opened sockets; they never
- * bind anything themselves, which is what lets listeners survive reloads.
+ * unix:PATH with an optional " mode=0660"; fd://N adopts the inherited listening socket N and
+ * fd://NAME every socket systemd passed with that FileDescriptorName (LISTEN_FDNAMES), so it
+ * may become several. Workers receive the opened sockets; they never bind anything
+ * themselves, which is what lets listeners survive reloads.
  */
 #ifndef ASGID_LISTENERS_H
 #define ASGID_LISTENERS_H
@@ -18,7 +20,8 @@ typedef enum listener_kind { LISTENER_TCP, LISTENER_UNIX } listener_kind;
 typedef struct listener {
   listener_kind kind;
   platform_socket socket;
-  char *spec; /* the bind value it came from ("fd://N" for an inherited socket) */
+  char *spec; /* the bind value it came from ("fd://N" for a socket systemd passed unasked) */
+  char *fdname; /* systemd's FileDescriptorName when systemd passed it, else NULL */
   char *name; /* for logs and the ASGI server address: "127.0.0.1:8000", "[::1]:8000", path */
   char *host; /* TCP: numeric address; Unix: the socket path */
   int port;   /* TCP: the bound port (resolved when 0 was asked); Unix: -1 */
@@ -35,26 +38,34 @@ typedef struct listener_set {
 int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int *port,
                         unsigned *mode, char *err, size_t err_size);
 
-/* The environment variable through which a master started by USR2 receives the listening
- * sockets of the old one ("3,4,5": descriptors). Internal to asgid, not a setting. */
+/* The environment variables through which a master started by USR2 receives the listening
+ * sockets of the old one: "3,4,5" (descriptors) and, in LISTEN_FDNAMES' format, the names
+ * systemd gave them ("web::", empty for a socket systemd did not pass). Internal to asgid,
+ * not settings. */
 #define LISTENERS_INHERIT_ENV "ASGID_INHERIT_FDS"
+#define LISTENERS_INHERIT_NAMES_ENV "ASGID_INHERIT_FDNAMES"
 
-/* Opens every bind of the settings. A bind "fd://N" uses the inherited listening socket N.
- * Sockets inherited from an old master (LISTENERS_INHERIT_ENV) are reused for the binds
- * whose address they have; those systemd passes (LISTEN_FDS for this pid) are the listeners
- * when no bind was configured. On failure closes what was opened, writes a message naming
- * the bind into err and returns -1. */
+/* Opens every bind of the settings. Sockets inherited from an old master
+ * (LISTENERS_INHERIT_ENV) or passed by systemd (LISTEN_FDS for this pid, named by
+ * LISTEN_FDNAMES) are claimed by fd://N and fd://NAME binds and reused for the binds whose
+ * address they have; when no bind was configured, the systemd sockets are the listeners.
+ * Inherited sockets no bind claims are closed. On failure closes what was opened, writes a
+ * message naming the bind into err and returns -1. */
 int listeners_open(const asgid_settings *settings, listener_set *set, char *err,
                    size_t err_size);
 
 /* For a reload: opens the binds of settings, reusing (a copy of) the socket of every bind in
- * current with the same value. */
+ * current with the same value; the systemd sockets of current are offered to the new binds
+ * as at start. */
 int listeners_open_reusing(const asgid_settings *settings, const listener_set *current,
                            listener_set *set, char *err, size_t err_size);
 
-/* "ASGID_INHERIT_FDS=3,4,..." for a new master that gets the set's sockets as descriptors
- * first_fd, first_fd + 1, ... (malloc'd). */
-char *listeners_inherit_variable(const listener_set *set, int first_fd);
+/* For a new master started by USR2: chooses the descriptor each listener gets there
+ * (child_fds[i] for set->items[i]): N for a bind fd://N (N >= 3), so that the bind means the
+ * same socket in the new master, descriptors above those for the others. Stores
+ * "ASGID_INHERIT_FDS=..." and "ASGID_INHERIT_FDNAMES=..." (malloc'd) into vars. Returns the
+ * highest chosen descriptor + 1, or -1 when out of memory. */
+int listeners_inherit(const listener_set *set, int *child_fds, char *vars[2]);
 
 /* Closes the sockets and frees the set. */
 void listeners_close(listener_set *set);

@@ -23,11 +23,53 @@ extern char **environ;
 #define MAX_BACKOFF_MS 10000
 /* Extra time a stopping worker gets beyond graceful_timeout before SIGKILL. */
 #define STOP_MARGIN_MS 2000
+/* How often the service manager's STATUS= line may change. */
+#define STATUS_INTERVAL_MS 2000
 
 static uint64_t now_ms(master *m) { return uv_now(&m->loop); }
 
 static long wanted_workers(const asgid_settings *s) {
   return s->workers > 0 ? s->workers : platform_available_cpus();
+}
+
+/* ---------------------------------------------------------------- the service manager */
+
+/* Tells the service manager (systemd, Type=notify) about the master's state. Without one,
+ * platform_notify does nothing. */
+static void notify_result(master *m, int rc) {
+  if (rc != 0 && !m->notify_failed) {
+    m->notify_failed = 1; /* it would fail the same way every few seconds */
+    log_warning("cannot notify the service manager (NOTIFY_SOCKET): %s", uv_strerror(rc));
+  }
+}
+
+static void notify(master *m, const char *state) { notify_result(m, platform_notify(state)); }
+
+/* A reload is settled (done, failed or abandoned): systemd waits for READY=1 after
+ * RELOADING=1 and would otherwise show the service as reloading forever. */
+static void notify_reload_settled(master *m) {
+  if (!m->reloading) return;
+  m->reloading = 0;
+  notify(m, "READY=1");
+}
+
+static void on_watchdog(uv_timer_t *timer) { notify(timer->data, "WATCHDOG=1"); }
+
+/* "STATUS=2 workers, 1234 requests", sent when it changed. The requests are those the workers
+ * reported in their heartbeats, including workers that have exited since. */
+static void notify_status(master *m) {
+  int workers = 0;
+  uint64_t requests = m->requests_before;
+  for (worker_proc *w = m->workers; w; w = w->next) {
+    workers++;
+    requests += w->requests;
+  }
+  char status[sizeof m->status];
+  snprintf(status, sizeof status, "STATUS=%d worker%s, %llu requests", workers,
+           workers == 1 ? "" : "s", (unsigned long long)requests);
+  if (strcmp(status, m->status) == 0) return;
+  memcpy(m->status, status, sizeof status);
+  notify(m, status);
 }
 
 /* ---------------------------------------------------------------- stopping */
@@ -43,9 +85,13 @@ static void finish(master *m) { uv_walk(&m->loop, close_handle, NULL); }
 
 static void begin_stop(master *m, int graceful) {
   if (m->stopping && graceful) return;
-  if (!m->stopping)
+  if (!m->stopping) {
     log_info("stopping (%s): %s workers", graceful ? "graceful" : "fast",
              graceful ? "finishing in-flight requests of the" : "closing the");
+    /* After USR2 the new master is (or is about to be) the service's main process: this
+     * master's STOPPING=1 would make systemd stop the whole service. */
+    if (!m->upgrade_running) notify(m, "STOPPING=1");
+  }
   m->stopping = 1;
   uint64_t allowed = graceful ? m->settings->graceful_timeout + STOP_MARGIN_MS : STOP_MARGIN_MS;
   m->stop_deadline = now_ms(m) + allowed;
@@ -115,6 +161,11 @@ static void on_tick(uv_timer_t *timer) {
   master *m = timer->data;
   uint64_t now = now_ms(m);
   workers_check_timeouts(m, now);
+  /* After USR2 the new master speaks for the service. */
+  if (now >= m->status_due_ms && !m->upgrade_running) {
+    notify_status(m);
+    m->status_due_ms = now + STATUS_INTERVAL_MS;
+  }
   if (m->stopping && m->workers && now > m->stop_deadline) {
     log_warning("workers still running past the stop deadline: sending SIGKILL");
     workers_signal(m, -1, SIGKILL);
@@ -123,9 +174,30 @@ static void on_tick(uv_timer_t *timer) {
   maintain(m);
 }
 
+/* READY=1 when every worker of the current generation is ready: the first time (the
+ * service has started) and after a reload. A master started by USR2 first names itself the
+ * service's main process (MAINPID=), which systemd accepts from a process of the service's
+ * cgroup with NotifyAccess=all. */
+static void notify_if_ready(master *m) {
+  if (m->stopping || (m->announced && !m->reloading) || count(m, m->generation, 1) < m->target)
+    return;
+  if (!m->announced && m->upgraded) {
+    char state[64];
+    snprintf(state, sizeof state, "MAINPID=%ld\nREADY=1", (long)uv_os_getpid());
+    notify(m, state);
+  } else {
+    notify(m, "READY=1");
+  }
+  m->announced = 1;
+  m->reloading = 0;
+  m->status[0] = '\0'; /* a fresh status with the new workers */
+  m->status_due_ms = 0;
+}
+
 void master_worker_ready(master *m, worker_proc *w) {
   if (w->state == WORKER_BOOTING) w->state = WORKER_READY;
   log_info("worker %d (pid %d) is ready", w->id, w->pid);
+  notify_if_ready(m);
   maintain(m);
 }
 
@@ -156,9 +228,11 @@ static void abandon_reload(master *m, int status) {
   m->previous = NULL;
   m->generation--;
   m->target = wanted_workers(m->settings);
+  notify_reload_settled(m);
 }
 
 void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_signal) {
+  m->requests_before += w->requests;
   int expected = w->state == WORKER_STOPPING || w->retiring;
   if (term_signal)
     log_write(expected ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR,
@@ -216,6 +290,12 @@ static void log_lines(const char *text) {
 }
 
 static void reload(master *m) {
+  /* Before the initial READY=1 there is nothing to reload for systemd: that READY=1 comes
+   * when the new generation is ready. */
+  if (m->announced) {
+    notify_result(m, platform_notify_reloading());
+    m->reloading = 1;
+  }
   asgid_settings *fresh = calloc(1, sizeof *fresh);
   char *errors = NULL;
   size_t errors_len = 0;
@@ -225,6 +305,7 @@ static void reload(master *m) {
     free(fresh);
     if (err) fclose(err);
     free(errors);
+    notify_reload_settled(m);
     return;
   }
   asgid_settings_action action = asgid_settings_load_args(fresh, m->argc, m->argv, environ, err);
@@ -242,6 +323,7 @@ static void reload(master *m) {
     free(errors);
     asgid_settings_free(fresh);
     free(fresh);
+    notify_reload_settled(m);
     return;
   }
   free(errors);
@@ -300,28 +382,41 @@ static void upgrade(master *m) {
     log_error("USR2: %s", err);
     return;
   }
-  /* The new master finds the listeners as inherited descriptors 3, 4, ... */
+  /* The new master finds the listeners as inherited descriptors named in its environment;
+   * descriptors between them are left out (UV_IGNORE). */
   size_t n = m->listeners.count;
-  uv_stdio_container_t *stdio = calloc(3 + n, sizeof *stdio);
+  int *child_fds = calloc(n ? n : 1, sizeof *child_fds);
+  char *inherit[2] = {NULL, NULL};
+  int stdio_count = child_fds ? listeners_inherit(&m->listeners, child_fds, inherit) : -1;
+  uv_stdio_container_t *stdio = stdio_count > 0 ? calloc((size_t)stdio_count, sizeof *stdio)
+                                                : NULL;
   char **args = calloc((size_t)m->argc + 1, sizeof *args);
   size_t env_count = 0;
   while (environ[env_count]) env_count++;
-  char **env = calloc(env_count + 2, sizeof *env);
-  char *inherit = listeners_inherit_variable(&m->listeners, 3);
-  if (!stdio || !args || !env || !inherit) {
+  char **env = calloc(env_count + 5, sizeof *env);
+  if (!stdio || !args || !env) {
     log_error("USR2: out of memory");
     goto done;
   }
   for (int fd = 0; fd < 3; fd++) stdio[fd] = (uv_stdio_container_t){UV_INHERIT_FD, {.fd = fd}};
   for (size_t i = 0; i < n; i++)
-    stdio[3 + i] = (uv_stdio_container_t){UV_INHERIT_FD, {.fd = m->listeners.items[i].socket}};
+    stdio[child_fds[i]] =
+        (uv_stdio_container_t){UV_INHERIT_FD, {.fd = m->listeners.items[i].socket}};
   args[0] = executable;
   for (int i = 1; i < m->argc; i++) args[i] = m->argv[i];
   size_t e = 0;
   for (size_t i = 0; i < env_count; i++)
-    if (strncmp(environ[i], LISTENERS_INHERIT_ENV "=", strlen(LISTENERS_INHERIT_ENV) + 1) != 0)
+    if (strncmp(environ[i], LISTENERS_INHERIT_ENV "=", strlen(LISTENERS_INHERIT_ENV) + 1) != 0 &&
+        strncmp(environ[i], LISTENERS_INHERIT_NAMES_ENV "=",
+                strlen(LISTENERS_INHERIT_NAMES_ENV) + 1) != 0)
       env[e++] = environ[i];
-  env[e++] = inherit;
+  env[e++] = inherit[0];
+  env[e++] = inherit[1];
+  /* The master took the notify variables out of its environment (workers must not see
+   * them); the new master needs them to announce itself to the same service manager. */
+  const char *notify_vars[2];
+  size_t notify_count = platform_notify_environment(notify_vars);
+  for (size_t i = 0; i < notify_count; i++) env[e++] = (char *)notify_vars[i];
   uv_process_options_t options;
   memset(&options, 0, sizeof options);
   options.exit_cb = on_upgrade_exit;
@@ -329,7 +424,7 @@ static void upgrade(master *m) {
   options.args = args;
   options.env = env;
   options.stdio = stdio;
-  options.stdio_count = (int)(3 + n);
+  options.stdio_count = stdio_count;
   m->upgrade.data = m;
   if (m->pidfile) {
     char *oldbin = oldbin_path(m->pidfile);
@@ -352,7 +447,9 @@ static void upgrade(master *m) {
              "until TERM (or WINCH stops its workers)", m->upgrade.pid, executable);
   }
 done:
-  free(inherit);
+  free(inherit[0]);
+  free(inherit[1]);
+  free(child_fds);
   free(env);
   free(args);
   free(stdio);
@@ -445,6 +542,9 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
     }
   }
   platform_set_umask(settings->umask);
+  /* Read before the listeners take their variables out of the environment. */
+  m.upgraded = getenv(LISTENERS_INHERIT_ENV) != NULL;
+  uint64_t watchdog_usec = platform_notify_init();
   if (listeners_open(settings, &m.listeners, err, sizeof err) != 0) {
     log_error("%s", err);
     return 1;
@@ -466,15 +566,26 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
     log_error("cannot install the signal handlers");
     return 1;
   }
-  for (size_t i = 0; i < m.listeners.count; i++)
-    log_info("listening on %s%s", m.listeners.items[i].kind == LISTENER_UNIX ? "unix:" : "http://",
-             m.listeners.items[i].name);
+  for (size_t i = 0; i < m.listeners.count; i++) {
+    const listener *l = &m.listeners.items[i];
+    log_info("listening on %s%s%s%s%s", l->kind == LISTENER_UNIX ? "unix:" : "http://", l->name,
+             l->fdname ? " (systemd socket \"" : "", l->fdname ? l->fdname : "",
+             l->fdname ? "\")" : "");
+  }
   m.target = wanted_workers(settings);
   log_info("asgid %s master (pid %ld) starting %ld worker(s)", ASGID_VERSION,
            (long)uv_os_getpid(), m.target);
   uv_timer_init(&m.loop, &m.tick);
   m.tick.data = &m;
   uv_timer_start(&m.tick, on_tick, TICK_MS, TICK_MS);
+  if (watchdog_usec) {
+    /* systemd's advice: ping at half the interval. */
+    uint64_t interval = watchdog_usec / 2000 ? watchdog_usec / 2000 : 1;
+    uv_timer_init(&m.loop, &m.watchdog);
+    m.watchdog.data = &m;
+    uv_timer_start(&m.watchdog, on_watchdog, interval, interval);
+    log_info("systemd watchdog: pinging every %llu ms", (unsigned long long)interval);
+  }
   do {
     m.outside_loop = 1;
     maintain(&m);

@@ -68,6 +68,15 @@ struct master {
   uv_process_t upgrade;          /* the new master started by USR2 */
   int upgrade_running;
   char *pidfile;                 /* as written (NULL for none) */
+  /* The service manager (systemd's notify protocol), see master.c. */
+  int upgraded;                  /* started by an old master's USR2 */
+  int announced;                 /* READY=1 sent once */
+  int reloading;                 /* RELOADING=1 sent, READY=1 not yet */
+  int notify_failed;             /* a failure was logged (once is enough) */
+  uint64_t requests_before;      /* requests of workers that have exited */
+  uint64_t status_due_ms;
+  char status[64];               /* the last STATUS= sent */
+  uv_timer_t watchdog;
 };
 
 /* Runs the master with loaded settings until it stops; it takes them over (the caller's

@@ -106,17 +106,23 @@ static int open_channel(worker_proc *w) {
 
 /* ---------------------------------------------------------------- fork */
 
-static void close_inherited(uv_handle_t *handle, void *arg) {
+/* Signal handles are only stopped (which restores the default dispositions): closing one
+ * that caught a signal the parent had not dispatched yet would wait forever for that signal,
+ * which stayed behind in the parent's pipe. */
+static void drop_inherited(uv_handle_t *handle, void *arg) {
   (void)arg;
-  if (!uv_is_closing(handle)) uv_close(handle, NULL);
+  if (handle->type == UV_SIGNAL)
+    uv_signal_stop((uv_signal_t *)handle);
+  else if (!uv_is_closing(handle))
+    uv_close(handle, NULL);
 }
 
-/* In the child: drop everything of the master's loop, then become the worker. */
+/* In the child: drop everything of the master's loop, then become the worker. The loop
+ * itself is abandoned, not closed: its stopped signal handles stay in it. */
 static void run_forked_worker(master *m, int id, int channel_fd) {
   uv_loop_fork(&m->loop);
-  uv_walk(&m->loop, close_inherited, NULL);
+  uv_walk(&m->loop, drop_inherited, NULL);
   uv_run(&m->loop, UV_RUN_DEFAULT);
-  uv_loop_close(&m->loop);
   worker_bootstrap bootstrap = {
       .settings = m->settings,
       .listeners = &m->listeners,

@@ -8,6 +8,7 @@
 #define ASGID_PLATFORM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Process-wide setup done once at start: ignore SIGPIPE (a peer that closed must become a
  * write error, not a dead process) and raise the open-file soft limit to the hard limit, so
@@ -21,8 +22,6 @@ int platform_unlink_stale_socket(const char *path);
 
 /* Sets the file mode of a bound Unix socket. Returns 0 or a negative errno. */
 int platform_chmod_socket(const char *path, unsigned mode);
-
-#endif /* ASGID_PLATFORM_H */
 
 /* A listening socket as the operating system names it (a file descriptor on POSIX). */
 typedef int platform_socket;
@@ -74,10 +73,11 @@ int platform_reap(int pid, int *exit_status, int *term_signal);
 /* The short name of a signal ("KILL", "SEGV"), or "?" when unknown. */
 const char *platform_signal_name(int signum);
 
-/* Installs a last-words handler for SIGABRT: it writes message(len) to fd with one write()
- * (async-signal-safe), then lets the abort proceed. message must stay valid and is read at
- * signal time, so its owner may update it. */
-void platform_on_abort_write(int fd, const char *message, const size_t *len);
+/* Installs a last-words handler for SIGABRT: it calls prepare (which must be
+ * async-signal-safe), writes message(*len) to fd with one write(), then lets the abort
+ * proceed. message must stay valid and is read at signal time, so its owner may update it. */
+void platform_on_abort_write(int fd, const char *message, const size_t *len,
+                             void (*prepare)(void));
 
 /* Duplicates a socket (a received one is copied out of the libuv handle that carried it).
  * Returns the new socket or PLATFORM_INVALID_SOCKET. */
@@ -92,3 +92,30 @@ int platform_in_foreground_terminal(void);
  * listening stream socket. */
 int platform_describe_listener(platform_socket s, int *is_unix, char *host, size_t host_size,
                                int *port);
+
+/* Service manager notification (notify.c): systemd's sd_notify protocol, one datagram of
+ * "KEY=VALUE" lines to the socket named by NOTIFY_SOCKET (a path, or "@name" for an abstract
+ * socket), written without libsystemd. Only the master notifies. */
+
+/* Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID once, then removes them from the
+ * environment, so that workers (spawned ones get the environment) and whatever the app starts
+ * never notify on the master's behalf. Returns the watchdog interval in microseconds that
+ * applies to this process (WATCHDOG_PID unset or equal to our pid), or 0. */
+uint64_t platform_notify_init(void);
+
+/* Sends state ("READY=1", "STATUS=...", several separated by newlines) to the service
+ * manager. Never blocks. Returns 0 when sent or when there is no service manager to tell,
+ * otherwise a negative errno. */
+int platform_notify(const char *state);
+
+/* Sends "RELOADING=1" with "MONOTONIC_USEC=" the current CLOCK_MONOTONIC time, which lets
+ * systemd tell this reload from an earlier one. Returns as platform_notify. */
+int platform_notify_reloading(void);
+
+/* The environment a new master started by USR2 needs to notify the same service manager:
+ * "NOTIFY_SOCKET=..." and, when the watchdog applies to this process, "WATCHDOG_USEC=..."
+ * (never WATCHDOG_PID: the new master will ping for itself). Stores up to 2 strings, owned by
+ * this module, into vars and returns how many. */
+size_t platform_notify_environment(const char *vars[2]);
+
+#endif /* ASGID_PLATFORM_H */

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <uv.h>
 
-#include "apps/native.h"
 #include "asgi/lifespan.h"
 #include "asgi/request.h"
 #include "http/server.h"
@@ -19,7 +18,7 @@ typedef struct worker {
   const asgid_settings *settings;
   const listener_set *listeners;
   const worker_class *wclass;
-  native_app app;
+  const asgid_app *app;
   asgi_context asgi;
   http_server http;
   asgi_lifespan lifespan;
@@ -136,9 +135,8 @@ int worker_check_app(const asgid_settings *settings, char *err, size_t err_size)
   const worker_class *wclass =
       worker_class_resolve(settings->worker_class, settings->app, err, err_size);
   if (!wclass) return -1;
-  native_app app;
-  if (native_app_load(&app, settings->app, asgi_server_api(), err, err_size) != 0) return -1;
-  native_app_unload(&app);
+  if (!wclass->load_app(settings, asgi_server_api(), err, err_size)) return -1;
+  wclass->unload_app();
   return 0;
 }
 
@@ -176,7 +174,8 @@ int worker_run(const worker_bootstrap *bootstrap) {
     return WORKER_EXIT_BOOT_ERROR;
   }
   if (uv_loop_init(&w.loop) != 0) return WORKER_EXIT_BOOT_ERROR;
-  if (native_app_load(&w.app, settings->app, asgi_server_api(), err, sizeof err) != 0) {
+  w.app = w.wclass->load_app(settings, asgi_server_api(), err, sizeof err);
+  if (!w.app) {
     log_error("%s", err);
     uv_loop_close(&w.loop);
     return WORKER_EXIT_APP_LOAD_ERROR;
@@ -184,7 +183,7 @@ int worker_run(const worker_bootstrap *bootstrap) {
   /* Heartbeats come often enough that a few late ones never reach `timeout`. */
   uint64_t heartbeat_ms = settings->timeout / 4 < 1000 ? settings->timeout / 4 : 1000;
   int rc = w.wclass->start(settings);
-  if (rc == 0) rc = asgi_context_init(&w.asgi, &w.loop, w.app.app, w.wclass->dispatch,
+  if (rc == 0) rc = asgi_context_init(&w.asgi, &w.loop, w.app, w.wclass->dispatch,
                                       w.wclass->threaded);
   if (rc == 0) rc = http_server_init(&w.http, &w.loop, settings, &w.asgi);
   if (rc == 0) rc = init_signals(&w);
@@ -204,9 +203,9 @@ int worker_run(const worker_bootstrap *bootstrap) {
   w.graceful_timer.data = &w;
   asgi_lifespan_start(&w.lifespan, &w.asgi, settings->lifespan, on_startup, &w);
 
-  uv_run(&w.loop, UV_RUN_DEFAULT);
+  w.wclass->run(&w.loop);
 
-  native_app_unload(&w.app);
+  w.wclass->unload_app();
   uv_run(&w.loop, UV_RUN_NOWAIT); /* close callbacks */
   if (uv_loop_close(&w.loop) != 0) log_debug("event loop closed with handles open");
   if (w.exit_status == WORKER_EXIT_OK) log_info("stopped after %llu request(s)",

@@ -4,67 +4,80 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apps/native.h"
 #include "worker/thread_pool.h"
 
-/* ---------------------------------------------------------------- event: on the loop */
+/* ---------------------------------------------------------------- shared pieces */
 
-static int event_start(const asgid_settings *settings) {
-  (void)settings;
-  return 0;
-}
-
-static void event_dispatch(asgi_context *ctx, asgi_job *job) {
+void worker_class_dispatch_inline(asgi_context *ctx, asgi_job *job) {
   (void)ctx;
   asgi_job_run(job);
   asgi_job_finished(job);
 }
 
-static void event_stop(void) {}
+void worker_class_run_libuv(uv_loop_t *loop) { uv_run(loop, UV_RUN_DEFAULT); }
 
-/* ---------------------------------------------------------------- Python: not built yet */
-
-static const char *python_unavailable(void) {
-  return "asgid was built without the Python worker classes";
+int worker_class_start_nothing(const asgid_settings *settings) {
+  (void)settings;
+  return 0;
 }
 
-static const worker_class classes[] = {
+void worker_class_stop_nothing(void) {}
+
+/* ---------------------------------------------------------------- native apps */
+
+static native_app native;
+
+static const asgid_app *load_native(const asgid_settings *settings, const asgid_server_api *api,
+                                    char *err, size_t err_size) {
+  if (native_app_load(&native, settings->app, api, err, err_size) != 0) return NULL;
+  return native.app;
+}
+
+static void unload_native(void) { native_app_unload(&native); }
+
+static const worker_class native_classes[] = {
     {.name = "event",
      .summary = "app callbacks on the event loop",
      .runs_native = 1,
-     .start = event_start,
-     .dispatch = event_dispatch,
-     .stop = event_stop},
+     .load_app = load_native,
+     .start = worker_class_start_nothing,
+     .dispatch = worker_class_dispatch_inline,
+     .run = worker_class_run_libuv,
+     .stop = worker_class_stop_nothing,
+     .unload_app = unload_native},
     {.name = "thread",
      .summary = "app callbacks on a thread pool, for blocking code",
      .runs_native = 1,
      .threaded = 1,
+     .load_app = load_native,
      .start = thread_pool_start,
      .dispatch = thread_pool_dispatch,
-     .stop = thread_pool_stop},
-    {.name = "asyncio",
-     .summary = "Python ASGI apps on asyncio",
-     .runs_python = 1,
-     .unavailable = python_unavailable},
-    {.name = "uvloop",
-     .summary = "Python ASGI apps on uvloop",
-     .runs_python = 1,
-     .unavailable = python_unavailable},
+     .run = worker_class_run_libuv,
+     .stop = thread_pool_stop,
+     .unload_app = unload_native},
 };
 
-#define CLASS_COUNT (sizeof classes / sizeof classes[0])
+#define NATIVE_COUNT (sizeof native_classes / sizeof native_classes[0])
+#define PYTHON_COUNT (sizeof python_worker_classes / sizeof python_worker_classes[0])
+
+static const worker_class *class_at(size_t i) {
+  return i < NATIVE_COUNT ? &native_classes[i] : &python_worker_classes[i - NATIVE_COUNT];
+}
 
 static const worker_class *find(const char *name) {
-  for (size_t i = 0; i < CLASS_COUNT; i++)
-    if (strcmp(classes[i].name, name) == 0) return &classes[i];
+  for (size_t i = 0; i < NATIVE_COUNT + PYTHON_COUNT; i++)
+    if (strcmp(class_at(i)->name, name) == 0) return class_at(i);
   return NULL;
 }
 
-/* "auto, event, thread (asyncio: asgid was built without ...; uvloop: ...)" */
+/* "auto, event, thread, asyncio (unavailable: ...), uvloop (unavailable: ...)" */
 static void describe_classes(char *out, size_t size) {
   size_t used = (size_t)snprintf(out, size, "auto");
-  for (size_t i = 0; i < CLASS_COUNT && used < size; i++) {
-    const char *why = classes[i].unavailable ? classes[i].unavailable() : NULL;
-    used += (size_t)snprintf(out + used, size - used, ", %s%s%s%s", classes[i].name,
+  for (size_t i = 0; i < NATIVE_COUNT + PYTHON_COUNT && used < size; i++) {
+    const worker_class *c = class_at(i);
+    const char *why = c->unavailable ? c->unavailable() : NULL;
+    used += (size_t)snprintf(out + used, size - used, ", %s%s%s%s", c->name,
                              why ? " (unavailable: " : "", why ? why : "", why ? ")" : "");
   }
 }
@@ -76,7 +89,8 @@ const worker_class *worker_class_resolve(const char *name, const char *app_spec,
   app_kind kind = app_spec_kind(app_spec);
   const worker_class *chosen;
   if (strcmp(name, "auto") == 0) {
-    chosen = kind == APP_KIND_NATIVE ? find("event") : find("asyncio");
+    /* Python: uvloop, which falls back to asyncio when uvloop cannot be imported. */
+    chosen = kind == APP_KIND_NATIVE ? find("event") : find("uvloop");
   } else {
     chosen = find(name);
     if (!chosen) {

@@ -27,12 +27,30 @@ typedef struct worker_class {
   /* The app kinds the class runs. */
   int runs_native, runs_python;
   int threaded; /* app callbacks run off the loop thread */
+  /* Loads the app (native library, or CPython and a Python module). On failure writes one
+   * line into err and returns NULL. */
+  const asgid_app *(*load_app)(const asgid_settings *settings, const asgid_server_api *api,
+                               char *err, size_t err_size);
   /* Starts the class's machinery (the thread pool). Returns 0 or a negative libuv error. */
   int (*start)(const asgid_settings *settings);
   asgi_dispatch_fn dispatch;
+  /* Runs the worker's loop until it has nothing left to do (uv_run, or asyncio driving). */
+  void (*run)(uv_loop_t *loop);
   /* Waits for running app callbacks and stops the machinery. */
   void (*stop)(void);
+  /* Unloads the app after the loop ended. */
+  void (*unload_app)(void);
 } worker_class;
+
+/* The Python classes (asyncio, uvloop): python_classes.c when asgid is built with Python,
+ * python_classes_absent.c otherwise. */
+extern const worker_class python_worker_classes[2];
+
+/* Shared by the classes that run app callbacks on the loop thread. */
+void worker_class_dispatch_inline(asgi_context *ctx, asgi_job *job);
+void worker_class_run_libuv(uv_loop_t *loop);
+int worker_class_start_nothing(const asgid_settings *settings);
+void worker_class_stop_nothing(void);
 
 /* Resolves the worker_class setting for an app spec. On failure writes one line into err
  * naming the classes and why the requested one is unavailable, and returns NULL. */

@@ -94,8 +94,10 @@ const char *platform_signal_name(int signum) {
 static int abort_fd = -1;
 static const char *abort_message;
 static const size_t *abort_len;
+static void (*abort_prepare)(void);
 
 static void on_abort(int signum) {
+  if (abort_prepare) abort_prepare();
   if (abort_fd >= 0 && abort_message && *abort_len) {
     ssize_t ignored = write(abort_fd, abort_message, *abort_len);
     (void)ignored;
@@ -104,7 +106,9 @@ static void on_abort(int signum) {
   raise(signum);
 }
 
-void platform_on_abort_write(int fd, const char *message, const size_t *len) {
+void platform_on_abort_write(int fd, const char *message, const size_t *len,
+                             void (*prepare)(void)) {
+  abort_prepare = prepare;
   abort_fd = fd;
   abort_message = message;
   abort_len = len;

@@ -1,0 +1,119 @@
+/*
+ * driver.c - asyncio drives, libuv runs inside it (shared/python-worker.md, design A).
+ *
+ * libuv's backend descriptor (its epoll set) is registered with loop.add_reader: whenever any
+ * libuv watcher is ready, asyncio calls pump(), which runs uv_run(UV_RUN_NOWAIT). After each
+ * pump the earliest libuv deadline becomes one asyncio timer (replaced only when the deadline
+ * moves earlier), and work queued for libuv outside a pump (a server call made from Python)
+ * schedules one coalesced call_soon(pump).
+ */
+#include "apps/python/python_internal.h"
+
+#include "log/log.h"
+
+static PyObject *event_loop;
+static PyObject *call_soon, *call_later; /* the loop's bound methods, looked up once */
+static uv_loop_t *uv;
+static PyObject *pump_callable;
+static int pump_scheduled;
+static PyObject *timer_handle; /* the pending call_later(pump), or NULL */
+static uint64_t timer_due_ms;  /* when it fires, on uv_hrtime's clock (asyncio's and uvloop's
+                                  own clocks differ, so only delays are handed to them) */
+
+static PyObject *pump(PyObject *self, PyObject *unused);
+static PyMethodDef pump_def = {"asgid_pump", pump, METH_NOARGS, "Runs libuv once."};
+
+int python_driver_init(PyObject *loop) {
+  pump_callable = PyCFunction_New(&pump_def, NULL);
+  call_soon = PyObject_GetAttrString(loop, "call_soon");
+  call_later = PyObject_GetAttrString(loop, "call_later");
+  if (!pump_callable || !call_soon || !call_later) return -1;
+  Py_INCREF(loop);
+  event_loop = loop;
+  return 0;
+}
+
+static uint64_t now_ms(void) { return uv_hrtime() / 1000000; }
+
+static void drop_timer(void) {
+  if (!timer_handle) return;
+  PyObject *r = PyObject_CallMethod(timer_handle, "cancel", NULL);
+  Py_XDECREF(r);
+  Py_CLEAR(timer_handle);
+}
+
+static void stop_asyncio(void) {
+  PyObject *r = PyObject_CallMethod(event_loop, "stop", NULL);
+  Py_XDECREF(r);
+}
+
+void python_loop_wake(void) {
+  if (pump_scheduled || !event_loop) return;
+  PyObject *handle = PyObject_CallOneArg(call_soon, pump_callable);
+  if (!handle) {
+    log_error("cannot schedule the libuv pump");
+    PyErr_Clear();
+    return;
+  }
+  Py_DECREF(handle);
+  pump_scheduled = 1;
+}
+
+/* After a pump: wake asyncio again when libuv next needs to run. */
+static void reschedule(void) {
+  if (!uv_loop_alive(uv)) {
+    drop_timer();
+    stop_asyncio();
+    return;
+  }
+  int timeout = uv_backend_timeout(uv);
+  if (timeout == 0) {
+    python_loop_wake();
+  } else if (timeout > 0) {
+    uint64_t due = now_ms() + (uint64_t)timeout;
+    if (timer_handle && timer_due_ms <= due) return;
+    drop_timer();
+    PyObject *delay = PyFloat_FromDouble(timeout / 1000.0);
+    timer_handle = delay ? PyObject_CallFunctionObjArgs(call_later, delay, pump_callable, NULL)
+                         : NULL;
+    Py_XDECREF(delay);
+    if (!timer_handle) {
+      log_error("cannot schedule the libuv timer");
+      PyErr_Clear();
+    }
+    timer_due_ms = due;
+  }
+}
+
+static PyObject *pump(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  pump_scheduled = 0;
+  if (!uv) Py_RETURN_NONE; /* woken before the loop runs: python_loop_run pumps first */
+  if (timer_handle && now_ms() >= timer_due_ms) Py_CLEAR(timer_handle); /* it has fired */
+  uv_run(uv, UV_RUN_NOWAIT);
+  reschedule();
+  Py_RETURN_NONE;
+}
+
+void python_loop_run(uv_loop_t *loop) {
+  uv = loop;
+  PyObject *added = PyObject_CallMethod(event_loop, "add_reader", "iO", uv_backend_fd(loop),
+                                        pump_callable);
+  if (!added) {
+    PyErr_Print();
+    log_error("cannot register libuv with the asyncio loop");
+    return;
+  }
+  Py_DECREF(added);
+  python_loop_wake(); /* the first pump arms everything */
+  PyObject *r = PyObject_CallMethod(event_loop, "run_forever", NULL);
+  if (!r) {
+    PyErr_Print();
+    log_error("the asyncio loop stopped with an exception");
+  }
+  Py_XDECREF(r);
+  r = PyObject_CallMethod(event_loop, "remove_reader", "i", uv_backend_fd(loop));
+  Py_XDECREF(r);
+  PyErr_Clear();
+}

@@ -1,0 +1,39 @@
+/* python_classes.c - the asyncio and uvloop worker classes (asgid built with Python). Both run
+ * app callbacks on the loop thread, which asyncio drives. See worker_class.h. */
+#include "apps/python/python.h"
+#include "worker/worker_class.h"
+
+#include <string.h>
+
+static const asgid_app *load_asyncio(const asgid_settings *settings, const asgid_server_api *api,
+                                     char *err, size_t err_size) {
+  return python_app_load(settings, api, 0, err, err_size);
+}
+
+/* uvloop; with worker_class = auto it falls back to asyncio when uvloop is missing. */
+static const asgid_app *load_uvloop(const asgid_settings *settings, const asgid_server_api *api,
+                                    char *err, size_t err_size) {
+  int chosen_by_auto = strcmp(settings->worker_class, "auto") == 0;
+  return python_app_load(settings, api, chosen_by_auto ? -1 : 1, err, err_size);
+}
+
+const worker_class python_worker_classes[2] = {
+    {.name = "asyncio",
+     .summary = "Python ASGI apps on asyncio",
+     .runs_python = 1,
+     .load_app = load_asyncio,
+     .start = worker_class_start_nothing,
+     .dispatch = worker_class_dispatch_inline,
+     .run = python_loop_run,
+     .stop = worker_class_stop_nothing,
+     .unload_app = python_app_unload},
+    {.name = "uvloop",
+     .summary = "Python ASGI apps on uvloop",
+     .runs_python = 1,
+     .load_app = load_uvloop,
+     .start = worker_class_start_nothing,
+     .dispatch = worker_class_dispatch_inline,
+     .run = python_loop_run,
+     .stop = worker_class_stop_nothing,
+     .unload_app = python_app_unload},
+};
