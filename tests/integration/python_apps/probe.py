@@ -1,0 +1,465 @@
+"""probe.py - the raw ASGI 3.0 test app: one endpoint per behaviour the tests check.
+
+Results the client cannot see in the response itself (what a receive() returned after the
+response was complete, whether a late send raised) are kept in RESULTS and fetched with
+GET /result?key=K (the tests run one worker, so the next request reaches the same process).
+
+Endpoints (GET unless noted; query parameters in brackets):
+  /scope, /scope/*  the scope as JSON (bytes as latin-1 text, tuples as lists)
+  /echo (POST)      the body back; x-chunks: number of http.request messages
+  /chunks (POST)    JSON list of [len(body), more_body] of every http.request message
+  /after-body[?key] reads the body, then a receive() must stay pending until the response is
+                    complete; records "pending=<bool> then=<type>"
+  /receive-twice[?key]  two tasks receive() at once; records the two message types
+  /create-task-receive (POST)  the body read through asyncio.create_task(receive())
+  /cancel-receive (POST)       a receive() task cancelled before the body came, then a new
+                    receive() gets it; answers the body
+  /wait-disconnect[?key]  answers nothing; waits for http.disconnect; records its type
+  /send-after-disconnect[?key]  waits for http.disconnect, then sends a response; records
+                    "ok" or the exception's type
+  /read-then-answer (POST)  receive() once (so 100-continue applies), answer "got N"
+  /no-read          answers without reading the body
+  /order[?kind=body-first|double-start|after-complete|unknown-type|start-after-body]
+                    sends out of order; answers or records the exception type and message
+  /no-response      returns without sending anything
+  /raise-before     raises ValueError("boom-before") before the response starts
+  /raise-after      starts (chunked), sends "partial", raises ValueError("boom-after")
+  /partial          content-length 100, only 10 bytes, then returns
+  /too-long[?key]   content-length 5, sends 10 bytes; records the exception of that send
+  /bad-header[?kind=cr|lf|nul|name-space|name-colon]  a start with a bad header; answers
+                    "refused:<exception type>" after the refusal (or "accepted")
+  /body-for-head    a 5-byte body with content-length 5 (the test sends HEAD)
+  /status[?code]    that status, with body "x" (none for 204/304)
+  /stream[?n]       n chunks "i\\n" without content-length
+  /single           one body, no content-length header
+  /large[?size]     size bytes of 'x' (streamed in 64 KiB pieces, no content-length)
+  /sleep[?ms]       asyncio.sleep, then "slept"
+  /to-thread        asyncio.to_thread and run_in_executor results
+  /subprocess       asyncio.create_subprocess_exec(sys.executable, -c, ...) output
+  /sys              interpreter facts: sys.executable, argv, __name__, loop class, ...
+  /state            the request scope's state; then adds "added" and appends to state["log"]
+  /pid              os.getpid()
+  /print[?msg]      writes msg to stderr, answers "printed"
+  /result[?key]     what an earlier request recorded
+  /return-value     a normal response, then returns 42 instead of None
+Lifespan: startup puts {"greeting": "hello", "log": []} in the state; PROBE_PY_SHUTDOWN_FILE
+names a file the shutdown writes "shutdown" to.
+"""
+import asyncio
+import json
+import os
+import sys
+import time
+from urllib.parse import parse_qs
+
+RESULTS = {}
+IMPORT_PID = os.getpid()
+IMPORT_PPID = os.getppid()
+
+
+def jsonable(value):
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+async def respond(send, body, status=200, headers=(), content_type=b"text/plain"):
+    if isinstance(body, str):
+        body = body.encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type),
+                            (b"content-length", str(len(body)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def respond_json(send, obj, status=200):
+    await respond(send, json.dumps(obj), status, content_type=b"application/json")
+
+
+async def read_body(receive):
+    body = b""
+    while True:
+        message = await receive()
+        assert message["type"] == "http.request", message
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return body
+
+
+def describe(exc):
+    return f"{type(exc).__name__}: {exc}"
+
+
+async def lifespan(scope, receive, send):
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            if "state" in scope:
+                scope["state"]["greeting"] = "hello"
+                scope["state"]["log"] = []
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            marker = os.environ.get("PROBE_PY_SHUTDOWN_FILE")
+            if marker:
+                with open(marker, "w") as f:
+                    f.write("shutdown")
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await lifespan(scope, receive, send)
+        return
+    assert scope["type"] == "http", scope["type"]
+    path = scope["path"]
+    query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode("latin-1")).items()}
+    key = query.get("key", path)
+    handler = ROUTES.get(path) or (r_scope if path.startswith("/scope/") else None)
+    if handler is None:
+        await respond(send, "not found", 404)
+        return
+    return await handler(scope, receive, send, query, key)
+
+
+async def r_scope(scope, receive, send, query, key):
+    out = {k: jsonable(v) for k, v in scope.items() if k not in ("state",)}
+    out["state"] = jsonable(scope.get("state"))
+    out["types"] = {k: type(v).__name__ for k, v in scope.items()}
+    out["header_types"] = sorted({f"{type(n).__name__},{type(v).__name__}"
+                                  for n, v in scope["headers"]})
+    await respond_json(send, out)
+
+
+async def r_echo(scope, receive, send, query, key):
+    body = b""
+    count = 0
+    while True:
+        message = await receive()
+        count += 1
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+    await respond(send, body, headers=[(b"x-chunks", str(count).encode())],
+                  content_type=b"application/octet-stream")
+
+
+async def r_chunks(scope, receive, send, query, key):
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append([message["type"], len(message.get("body", b"")),
+                       message.get("more_body", False), type(message.get("body")).__name__])
+        if not message.get("more_body", False):
+            break
+    await respond_json(send, chunks)
+
+
+async def r_after_body(scope, receive, send, query, key):
+    await read_body(receive)
+    task = asyncio.ensure_future(receive())
+    await asyncio.sleep(0.2)
+    pending = not task.done()
+    early = task.result()["type"] if task.done() else None
+    await respond(send, f"pending={pending}")
+    try:
+        message = await asyncio.wait_for(task, 3) if not task.done() else task.result()
+        RESULTS[key] = f"pending={pending} early={early} then={message['type']}"
+    except asyncio.TimeoutError:
+        RESULTS[key] = f"pending={pending} early={early} then=timeout"
+
+
+async def r_receive_twice(scope, receive, send, query, key):
+    a = asyncio.ensure_future(receive())
+    b = asyncio.ensure_future(receive())
+    done, _ = await asyncio.wait([a, b], timeout=2, return_when=asyncio.FIRST_COMPLETED)
+    first = sorted(t.result()["type"] for t in done)
+    await respond(send, f"first={first}")
+    done, pending = await asyncio.wait([a, b], timeout=3)
+    types = sorted(t.result()["type"] for t in done)
+    RESULTS[key] = f"first={first} all={types} pending={len(pending)}"
+    for t in pending:
+        t.cancel()
+
+
+async def r_create_task_receive(scope, receive, send, query, key):
+    body = b""
+    while True:
+        message = await asyncio.create_task(receive())
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+    await respond(send, body)
+
+
+async def r_cancel_receive(scope, receive, send, query, key):
+    task = asyncio.create_task(receive())
+    await asyncio.sleep(0.05)
+    cancelled_before_data = not task.done()
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    body = b""
+    if task.cancelled() or task.exception() is not None:
+        pass
+    else:
+        body = task.result().get("body", b"")  # the body came before the cancel
+        if not task.result().get("more_body", False):
+            await respond(send, body + b" (early)")
+            return
+    body += await asyncio.wait_for(read_body(receive), 3)
+    await respond(send, body + (b" (cancelled)" if cancelled_before_data else b""))
+
+
+async def r_wait_disconnect(scope, receive, send, query, key):
+    RESULTS[key] = "waiting"
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            RESULTS[key] = message["type"]
+            return
+
+
+async def r_send_after_disconnect(scope, receive, send, query, key):
+    RESULTS[key] = "waiting"
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    try:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"late"})
+        RESULTS[key] = "ok"
+    except Exception as exc:  # noqa: BLE001 - the test wants to know which
+        RESULTS[key] = describe(exc)
+
+
+async def r_read_then_answer(scope, receive, send, query, key):
+    body = await read_body(receive)
+    await respond(send, f"got {len(body)}")
+
+
+async def r_no_read(scope, receive, send, query, key):
+    await respond(send, "not read")
+
+
+async def r_order(scope, receive, send, query, key):
+    kind = query.get("kind", "body-first")
+    start = {"type": "http.response.start", "status": 200,
+             "headers": [(b"content-type", b"text/plain")]}
+    try:
+        if kind == "body-first":
+            await send({"type": "http.response.body", "body": b"early"})
+        elif kind == "double-start":
+            await send(start)
+            await send(start)
+        elif kind == "unknown-type":
+            await send({"type": "http.response.nonsense"})
+        elif kind == "after-complete":
+            await send(start)
+            await send({"type": "http.response.body", "body": b"done"})
+            await send({"type": "http.response.body", "body": b"more"})
+        elif kind == "start-after-body":
+            await send(start)
+            await send({"type": "http.response.body", "body": b"x", "more_body": True})
+            await send(start)
+        RESULTS[key] = "no error"
+    except Exception as exc:  # noqa: BLE001
+        RESULTS[key] = describe(exc)
+    if kind in ("body-first", "unknown-type"):
+        await respond(send, f"caught {RESULTS[key]}")
+    elif kind in ("double-start",):
+        await send({"type": "http.response.body", "body": f"caught {RESULTS[key]}".encode()})
+    elif kind == "start-after-body":
+        await send({"type": "http.response.body", "body": b"y"})
+
+
+async def r_no_response(scope, receive, send, query, key):
+    return None
+
+
+async def r_raise_before(scope, receive, send, query, key):
+    raise ValueError("boom-before")
+
+
+async def r_raise_after(scope, receive, send, query, key):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+    raise ValueError("boom-after")
+
+
+async def r_partial(scope, receive, send, query, key):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"100")]})
+    await send({"type": "http.response.body", "body": b"0123456789", "more_body": True})
+
+
+async def r_too_long(scope, receive, send, query, key):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", b"5")]})
+    try:
+        await send({"type": "http.response.body", "body": b"0123456789"})
+        RESULTS[key] = "no error"
+    except Exception as exc:  # noqa: BLE001
+        RESULTS[key] = describe(exc)
+
+
+BAD_HEADERS = {
+    "cr": (b"x-injected", b"a\rb"),
+    "lf": (b"x-probe", b"a\nx-injected: 1"),
+    "crlf": (b"x-probe", b"a\r\nx-injected: 1"),
+    "nul": (b"x-probe", b"a\x00b"),
+    "name-space": (b"x probe", b"1"),
+    "name-colon": (b"x-injected:", b"1"),
+    "name-crlf": (b"x-probe\r\nx-injected", b"1"),
+}
+
+
+async def r_bad_header(scope, receive, send, query, key):
+    name, value = BAD_HEADERS[query.get("kind", "crlf")]
+    try:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(name, value), (b"content-type", b"text/plain")]})
+    except Exception as exc:  # noqa: BLE001
+        await respond(send, f"refused:{type(exc).__name__}")
+        return
+    await send({"type": "http.response.body", "body": b"accepted"})
+
+
+async def r_body_for_head(scope, receive, send, query, key):
+    await respond(send, "12345")
+
+
+async def r_status(scope, receive, send, query, key):
+    code = int(query.get("code", "200"))
+    if code in (204, 304):
+        await send({"type": "http.response.start", "status": code, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+    else:
+        await respond(send, "x", code)
+
+
+async def r_stream(scope, receive, send, query, key):
+    n = int(query.get("n", "5"))
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    for i in range(n):
+        await send({"type": "http.response.body", "body": f"{i}\n".encode(), "more_body": True})
+        await asyncio.sleep(0.01)
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def r_single(scope, receive, send, query, key):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"single body"})
+
+
+async def r_large(scope, receive, send, query, key):
+    size = int(query.get("size", str(4 << 20)))
+    piece = b"x" * 65536
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    left = size
+    while left > 0:
+        n = min(left, len(piece))
+        left -= n
+        await send({"type": "http.response.body", "body": piece[:n], "more_body": left > 0})
+
+
+async def r_sleep(scope, receive, send, query, key):
+    await asyncio.sleep(int(query.get("ms", "100")) / 1000)
+    await respond(send, "slept")
+
+
+def blocking_work(x):
+    time.sleep(0.05)
+    return x * 2
+
+
+async def r_to_thread(scope, receive, send, query, key):
+    a = await asyncio.to_thread(blocking_work, 21)
+    b = await asyncio.get_running_loop().run_in_executor(None, blocking_work, 50)
+    await respond_json(send, [a, b])
+
+
+async def r_subprocess(scope, receive, send, query, key):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sys; print('child', sys.version_info[0])",
+        stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(proc.communicate(), 10)
+    await respond_json(send, {"out": out.decode(), "returncode": proc.returncode})
+
+
+async def r_sys(scope, receive, send, query, key):
+    loop = asyncio.get_running_loop()
+    try:
+        import sniffio  # Debian's python3-sniffio; absent from a bare virtualenv
+        library = sniffio.current_async_library()
+    except Exception as exc:  # noqa: BLE001
+        library = describe(exc)
+    await respond_json(send, {
+        "executable": sys.executable,
+        "argv": sys.argv,
+        "module_name": __name__,
+        "main_module": getattr(sys.modules.get("__main__"), "__name__", None),
+        "main_has_file": hasattr(sys.modules.get("__main__"), "__file__"),
+        "path0": sys.path[0] if sys.path else None,
+        "prefix": sys.prefix,
+        "loop_class": f"{type(loop).__module__}.{type(loop).__qualname__}",
+        "in_task": asyncio.current_task() is not None,
+        "sniffio": library,
+        "pid": os.getpid(),
+        "import_pid": IMPORT_PID,
+        "import_ppid": IMPORT_PPID,
+        "version": list(sys.version_info[:3]),
+    })
+
+
+async def r_state(scope, receive, send, query, key):
+    state = scope.get("state")
+    snapshot = jsonable(state)
+    if isinstance(state, dict):
+        state["added"] = True
+        if isinstance(state.get("log"), list):
+            state["log"].append("x")
+    await respond_json(send, snapshot)
+
+
+async def r_pid(scope, receive, send, query, key):
+    await respond(send, str(os.getpid()))
+
+
+async def r_print(scope, receive, send, query, key):
+    print(query.get("msg", "hello"), file=sys.stderr, flush=True)
+    await respond(send, "printed")
+
+
+async def r_result(scope, receive, send, query, key):
+    await respond(send, RESULTS.get(key, "<none>"))
+
+
+async def r_return_value(scope, receive, send, query, key):
+    await respond(send, "returned")
+    return 42
+
+
+ROUTES = {
+    "/scope": r_scope, "/echo": r_echo, "/chunks": r_chunks, "/after-body": r_after_body,
+    "/receive-twice": r_receive_twice, "/create-task-receive": r_create_task_receive,
+    "/cancel-receive": r_cancel_receive, "/wait-disconnect": r_wait_disconnect,
+    "/send-after-disconnect": r_send_after_disconnect,
+    "/read-then-answer": r_read_then_answer, "/no-read": r_no_read, "/order": r_order,
+    "/no-response": r_no_response, "/raise-before": r_raise_before,
+    "/raise-after": r_raise_after, "/partial": r_partial, "/too-long": r_too_long,
+    "/bad-header": r_bad_header, "/body-for-head": r_body_for_head, "/status": r_status,
+    "/stream": r_stream, "/single": r_single, "/large": r_large, "/sleep": r_sleep,
+    "/to-thread": r_to_thread, "/subprocess": r_subprocess, "/sys": r_sys, "/state": r_state,
+    "/pid": r_pid, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
+}

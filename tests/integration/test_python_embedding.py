@@ -1,0 +1,90 @@
+"""The embedded interpreter: sys.executable a real Python, sys.argv set, the app imported by module
+name (never as __main__), the app code running inside an asyncio Task (sniffio/anyio need
+it), preload_app, virtualenv, and fork/spawn worker starts."""
+import os
+import subprocess
+
+import pytest
+
+from python_apps.harness import (PROBE, TESTS_DIR, get, get_json,  # noqa: F401
+                                 pyserver, requires_python)
+
+pytestmark = requires_python
+
+
+@pytest.mark.parametrize("worker_class", ["asyncio", "uvloop"])
+def test_interpreter_facts(pyserver, worker_class):
+    srv = pyserver(PROBE, worker_class=worker_class)
+    info = get_json(srv, "/sys")
+    exe = info["executable"]
+    assert os.path.isabs(exe) and os.access(exe, os.X_OK), exe
+    assert os.path.basename(os.path.realpath(exe)).startswith("python"), exe
+    out = subprocess.run([exe, "-c", "import sys; print(sys.version_info[:2])"],
+                         capture_output=True, text=True, timeout=10).stdout.strip()
+    assert out == str(tuple(info["version"][:2])), (exe, out)
+    assert isinstance(info["argv"], list) and info["argv"], info["argv"]
+    assert info["module_name"] == "python_apps.probe"
+    assert info["main_module"] != "python_apps.probe"
+    assert info["path0"] == str(TESTS_DIR)
+    assert info["in_task"] is True
+    assert info["sniffio"] == "asyncio"
+    assert info["pid"] in srv.worker_pids()
+
+
+def test_app_imported_in_the_worker_by_default(pyserver):
+    srv = pyserver(PROBE, preload_app="off", worker_start="fork")
+    info = get_json(srv, "/sys")
+    assert info["import_pid"] == info["pid"]
+
+
+def test_preload_app_imports_in_the_master(pyserver):
+    srv = pyserver(PROBE, preload_app="on", worker_start="fork")
+    info = get_json(srv, "/sys")
+    assert info["import_pid"] == srv.proc.pid, info
+    assert info["pid"] != srv.proc.pid
+    # Work that needs the loop still happens in the worker.
+    assert get(srv, "/sleep?ms=10").body == b"slept"
+
+
+@pytest.mark.parametrize("worker_start", ["fork", "spawn"])
+def test_worker_start_modes_serve(pyserver, worker_start):
+    srv = pyserver(PROBE, worker_start=worker_start, workers=2)
+    pids = srv.wait_workers(2)
+    seen = {get_json(srv, "/sys")["pid"] for _ in range(20)}
+    assert seen <= pids
+
+
+def test_virtualenv_interpreter_and_packages(pyserver, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip",
+                    "--system-site-packages", str(venv)], check=True, timeout=60)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    (site / "only_in_venv_asgid.py").write_text("VALUE = 'from the venv'\n")
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    (app_dir / "venv_app.py").write_text(
+        "import json, sys\nimport only_in_venv_asgid\n"
+        "async def app(scope, receive, send):\n"
+        "    if scope['type'] != 'http':\n        return\n"
+        "    body = json.dumps([only_in_venv_asgid.VALUE, sys.prefix, sys.executable]).encode()\n"
+        "    await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"
+        "    await send({'type': 'http.response.body', 'body': body})\n")
+    srv = pyserver("venv_app:app", app_dir=app_dir, virtualenv=str(venv))
+    value, prefix, executable = get_json(srv, "/")
+    assert value == "from the venv"
+    assert os.path.realpath(prefix) == os.path.realpath(venv)
+    assert executable.startswith(str(venv)), executable
+
+
+def test_missing_virtualenv_fails_clearly(pyserver, tmp_path):
+    srv = pyserver(PROBE, wait=False, virtualenv=str(tmp_path / "no-such-venv"))
+    code = srv.wait_exit(timeout=15)
+    assert code not in (None, 0), srv.log()
+    assert "no-such-venv" in srv.log() + srv.stdout()
+
+
+def test_graceful_stop_exits_0_and_idle(pyserver):
+    srv = pyserver(PROBE)
+    assert get(srv, "/pid").status == 200
+    srv.assert_idle(seconds=1.0, limit=0.3)
+    assert srv.stop() == 0, srv.log()
