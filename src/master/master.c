@@ -518,6 +518,37 @@ static int init_signals(master *m) {
   return 0;
 }
 
+/* ---------------------------------------------------------------- preload_app */
+
+/* Loads the app in the master so that forked workers share its memory. Only forked workers
+ * can inherit it; a class without a preload step (native apps load in microseconds) has
+ * nothing to gain. */
+static int preload(master *m) {
+  char err[1024];
+  const worker_class *wclass =
+      worker_class_resolve(m->settings->worker_class, m->settings->app, err, sizeof err);
+  if (!wclass) {
+    log_error("%s", err);
+    return -1;
+  }
+  if (!wclass->preload) {
+    log_info("preload_app: worker class %s loads its app in each worker", wclass->name);
+    return 0;
+  }
+  if (m->settings->worker_start != ASGID_WORKER_START_FORK) {
+    log_warning("preload_app needs worker_start = fork (spawned workers load the app "
+                "themselves): ignored");
+    return 0;
+  }
+  if (wclass->preload(m->settings, err, sizeof err) != 0) {
+    log_error("preload_app: %s", err);
+    return -1;
+  }
+  m->preloaded = wclass;
+  log_info("preload_app: the app is loaded in the master");
+  return 0;
+}
+
 /* ---------------------------------------------------------------- run */
 
 int master_run(asgid_settings *settings, int argc, char **argv) {
@@ -571,6 +602,10 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
     log_info("listening on %s%s%s%s%s", l->kind == LISTENER_UNIX ? "unix:" : "http://", l->name,
              l->fdname ? " (systemd socket \"" : "", l->fdname ? l->fdname : "",
              l->fdname ? "\")" : "");
+  }
+  if (settings->preload_app && preload(&m) != 0) {
+    listeners_close(&m.listeners);
+    return WORKER_EXIT_APP_LOAD_ERROR;
   }
   m.target = wanted_workers(settings);
   log_info("asgid %s master (pid %ld) starting %ld worker(s)", ASGID_VERSION,

@@ -68,6 +68,7 @@ struct master {
   uv_process_t upgrade;          /* the new master started by USR2 */
   int upgrade_running;
   char *pidfile;                 /* as written (NULL for none) */
+  const struct worker_class *preloaded; /* the class whose app the master preloaded, or NULL */
   /* The service manager (systemd's notify protocol), see master.c. */
   int upgraded;                  /* started by an old master's USR2 */
   int announced;                 /* READY=1 sent once */

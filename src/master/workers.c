@@ -11,6 +11,7 @@
 #include "platform/platform.h"
 #include "worker/bootstrap_format.h"
 #include "worker/worker.h"
+#include "worker/worker_class.h"
 
 /* After SIGABRT (which makes a hung worker log its last request), SIGKILL follows this much
  * later if the worker is still there. */
@@ -139,7 +140,10 @@ static int start_forked(master *m, worker_proc *w) {
   uv_os_sock_t pair[2];
   int rc = uv_socketpair(SOCK_STREAM, 0, pair, 0, 0);
   if (rc != 0) return rc;
+  if (m->preloaded) m->preloaded->fork_prepare();
   int pid = platform_fork();
+  if (pid == 0 && m->preloaded) m->preloaded->fork_child();
+  if (pid != 0 && m->preloaded) m->preloaded->fork_parent();
   if (pid < 0) {
     close(pair[0]);
     close(pair[1]);

@@ -40,6 +40,12 @@ typedef struct worker_class {
   void (*stop)(void);
   /* Unloads the app after the loop ended. */
   void (*unload_app)(void);
+  /* preload_app (NULL when the class has no use for it): load the app in the master before
+   * forking, and the hooks around each fork of the master once it did. */
+  int (*preload)(const asgid_settings *settings, char *err, size_t err_size);
+  void (*fork_prepare)(void);
+  void (*fork_parent)(void);
+  void (*fork_child)(void);
 } worker_class;
 
 /* The Python classes (asyncio, uvloop): python_classes.c when asgid is built with Python,

@@ -25,6 +25,16 @@
 const asgid_app *python_app_load(const asgid_settings *settings, const asgid_server_api *api,
                                  int use_uvloop, char *err, size_t err_size);
 
+/* preload_app: in the master, starts CPython and imports the app, so that forked workers
+ * inherit it (python_app_load then uses it). On failure writes one line into err. */
+int python_preload(const asgid_settings *settings, char *err, size_t err_size);
+
+/* CPython's fork hooks (locks, the random seed, threading state), around a fork of a process
+ * that runs CPython. */
+void python_fork_prepare(void);
+void python_fork_parent(void);
+void python_fork_child(void);
+
 /* Runs the worker's libuv loop under asyncio until libuv has nothing left to do. */
 void python_loop_run(uv_loop_t *loop);
 

@@ -16,7 +16,21 @@ static int set_config_string(PyConfig *config, wchar_t **field, const char *valu
   return PyStatus_Exception(status) ? -1 : 0;
 }
 
+/* The app imported by the master (preload_app): forked workers inherit it. */
+static PyObject *preloaded_app;
+
 static int initialize(const asgid_settings *settings, char *err, size_t err_size) {
+  char executable[4096];
+  if (settings->virtualenv[0]) {
+    snprintf(executable, sizeof executable, "%s/bin/python3", settings->virtualenv);
+    if (access(executable, X_OK) != 0) {
+      snprintf(err, err_size, "virtualenv %s: %s is not an executable Python interpreter (not a "
+               "virtual environment?)", settings->virtualenv, executable);
+      return -1;
+    }
+  } else {
+    snprintf(executable, sizeof executable, "%s", ASGID_PYTHON_EXECUTABLE);
+  }
   if (PyImport_AppendInittab("_asgid", python_bridge_module_init) != 0) {
     snprintf(err, err_size, "cannot register the _asgid module");
     return -1;
@@ -28,11 +42,6 @@ static int initialize(const asgid_settings *settings, char *err, size_t err_size
   config.parse_argv = 0;
   /* sys.executable must be a real interpreter: multiprocessing, ProcessPoolExecutor and
    * anyio.to_process start it. In a virtualenv, its interpreter finds the venv's packages. */
-  char executable[4096];
-  if (settings->virtualenv[0])
-    snprintf(executable, sizeof executable, "%s/bin/python3", settings->virtualenv);
-  else
-    snprintf(executable, sizeof executable, "%s", ASGID_PYTHON_EXECUTABLE);
   char *argv[] = {"asgid"};
   PyStatus status = PyConfig_SetBytesArgv(&config, 1, argv);
   if (PyStatus_Exception(status) ||
@@ -190,11 +199,38 @@ static PyObject *import_app(const asgid_settings *settings, char *err, size_t er
   return app;
 }
 
-const asgid_app *python_app_load(const asgid_settings *settings, const asgid_server_api *api,
-                                 int use_uvloop, char *err, size_t err_size) {
-  if (initialize(settings, err, err_size) != 0) return NULL;
+/* CPython started, faulthandler on, the app's directory on sys.path. */
+static int prepare(const asgid_settings *settings, char *err, size_t err_size) {
+  if (initialize(settings, err, err_size) != 0) return -1;
   if (enable_faulthandler() != 0 || set_sys_path(settings) != 0) {
     snprintf(err, err_size, "cannot prepare Python");
+    return -1;
+  }
+  return 0;
+}
+
+int python_preload(const asgid_settings *settings, char *err, size_t err_size) {
+  if (prepare(settings, err, err_size) != 0) return -1;
+  /* Objects collected now would be collected again in every worker: freeze them. */
+  preloaded_app = import_app(settings, err, err_size);
+  if (!preloaded_app || run_python("import gc\ngc.freeze()\n", "gc.freeze") != 0) return -1;
+  return 0;
+}
+
+void python_fork_prepare(void) { PyOS_BeforeFork(); }
+
+void python_fork_parent(void) { PyOS_AfterFork_Parent(); }
+
+void python_fork_child(void) { PyOS_AfterFork_Child(); }
+
+const asgid_app *python_app_load(const asgid_settings *settings, const asgid_server_api *api,
+                                 int use_uvloop, char *err, size_t err_size) {
+  if (preloaded_app) {
+    if (enable_faulthandler() != 0) { /* the worker's own error log descriptor */
+      snprintf(err, err_size, "cannot prepare Python");
+      return NULL;
+    }
+  } else if (prepare(settings, err, err_size) != 0) {
     return NULL;
   }
   PyObject *loop = create_event_loop(use_uvloop, err, err_size);
@@ -209,7 +245,8 @@ const asgid_app *python_app_load(const asgid_settings *settings, const asgid_ser
     snprintf(err, err_size, "cannot load asgid's ASGI glue");
     return NULL;
   }
-  PyObject *app = import_app(settings, err, err_size);
+  PyObject *app = preloaded_app ? preloaded_app : import_app(settings, err, err_size);
+  preloaded_app = NULL;
   if (!app) return NULL;
   PyObject *r = PyObject_CallMethod(glue, "configure", "OO", loop, app);
   Py_DECREF(app);
