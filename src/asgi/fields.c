@@ -43,3 +43,14 @@ int asgi_field_equals_n(const char *field, size_t len, const char *lowercase, si
   }
   return 1;
 }
+
+int asgi_field_parse_length(const char *value, size_t len, uint64_t *out) {
+  if (len == 0 || len > 19) return -1;
+  uint64_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (value[i] < '0' || value[i] > '9') return -1;
+    n = n * 10 + (uint64_t)(value[i] - '0');
+  }
+  *out = n;
+  return 0;
+}

@@ -6,6 +6,7 @@
 #define ASGID_ASGI_FIELDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* 1 when name is a non-empty RFC 9110 token. */
 int asgi_field_name_valid(const char *name, size_t len);
@@ -13,6 +14,10 @@ int asgi_field_name_valid(const char *name, size_t len);
 /* 1 when value holds no control character other than horizontal tab (so no CR, LF, NUL or
  * DEL); obs-text bytes (0x80-0xFF) are allowed. */
 int asgi_field_value_valid(const char *value, size_t len);
+
+/* Parses a Content-Length value: 1 to 19 digits and nothing else (RFC 9110 §8.6; 19 digits
+ * cannot overflow). Returns 0 with *out set, or -1. */
+int asgi_field_parse_length(const char *value, size_t len, uint64_t *out);
 
 /* ASCII case-insensitive comparison of a field (any case) with a lowercase string of n
  * bytes. */

@@ -237,17 +237,6 @@ static int api_receive(asgid_request *req) {
   return ASGID_OK;
 }
 
-static int parse_length(const char *value, size_t len, uint64_t *out) {
-  if (len == 0 || len > 19) return -1;
-  uint64_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (value[i] < '0' || value[i] > '9') return -1;
-    n = n * 10 + (uint64_t)(value[i] - '0');
-  }
-  *out = n;
-  return 0;
-}
-
 /* http.response.start: status and headers as RFC 9110 allows them on the wire. */
 static int check_response_start(const asgid_event *event, uint64_t *content_length) {
   int status = event->u.response_start.status;
@@ -263,7 +252,7 @@ static int check_response_start(const asgid_event *event, uint64_t *content_leng
       return ASGID_E_INVALID;
     if (asgi_field_equals(h->name, h->name_len, "content-length")) {
       uint64_t n;
-      if (parse_length(h->value, h->value_len, &n) != 0) return ASGID_E_INVALID;
+      if (asgi_field_parse_length(h->value, h->value_len, &n) != 0) return ASGID_E_INVALID;
       if (*content_length != UINT64_MAX && *content_length != n) return ASGID_E_INVALID;
       *content_length = n;
     }

@@ -153,17 +153,6 @@ static int check_transfer_coding(const char *value, size_t len, int *chunked_see
   return 0;
 }
 
-static int parse_content_length(const char *value, size_t len, uint64_t *out) {
-  if (len == 0 || len > 19) return -1;
-  uint64_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (value[i] < '0' || value[i] > '9') return -1;
-    n = n * 10 + (uint64_t)(value[i] - '0');
-  }
-  *out = n;
-  return 0;
-}
-
 static int on_headers_complete(llhttp_t *l) {
   http_parser *p = parser_of(l);
   http_head *head = p->head;
@@ -193,7 +182,7 @@ static int on_headers_complete(llhttp_t *l) {
       case 14:
         if (memcmp(name, "content-length", 14) == 0) {
           content_length_count++;
-          if (parse_content_length(value, f->value_len, &head->content_length) != 0)
+          if (asgi_field_parse_length(value, f->value_len, &head->content_length) != 0)
             return fail(p, 400, "invalid Content-Length");
         }
         break;

@@ -42,12 +42,6 @@ static int append_status_line(http_buffer *out, int status) {
          http_buffer_append(out, "\r\n", 2);
 }
 
-static uint64_t parse_digits(const char *value, size_t len) {
-  uint64_t n = 0;
-  for (size_t i = 0; i < len; i++) n = n * 10 + (uint64_t)(value[i] - '0');
-  return n;
-}
-
 int http_response_write_head(http_buffer *out, const http_response_input *in,
                              http_response_plan *plan) {
   memset(plan, 0, sizeof *plan);
@@ -66,7 +60,8 @@ int http_response_write_head(http_buffer *out, const http_response_input *in,
     if (asgi_field_equals(h->name, h->name_len, "content-length")) {
       if (plan->has_content_length) continue; /* one is enough; asgi checked they agree */
       plan->has_content_length = 1;
-      plan->content_length = parse_digits(h->value, h->value_len);
+      /* validated when the app sent it (asgi/request.c) */
+      asgi_field_parse_length(h->value, h->value_len, &plan->content_length);
       if (in->status < 200 || in->status == 204) continue;
     } else if (asgi_field_equals(h->name, h->name_len, "date")) {
       has_date = 1;
