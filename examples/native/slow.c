@@ -74,7 +74,6 @@ static const asgid_app slow_app = {
 
 /* Declared before its definition to satisfy -Wmissing-prototypes: asgid.h only names the
  * entry function's type, since the symbol is the app's choice. */
-ASGID_EXPORT const asgid_app *asgid_app_entry(const asgid_server_api *api);
 
 ASGID_EXPORT const asgid_app *asgid_app_entry(const asgid_server_api *api) {
   server = api;

@@ -191,7 +191,7 @@ typedef struct asgid_server_api {
   int (*receive)(asgid_request *req);
 
   /* ASGI send(): passes an app -> server event. The server copies headers and body before
-   * returning. ASGID_E_INVALID for an event out of order (body before start, anything
+   * returning. body may be NULL when body_len is 0. ASGID_E_INVALID for an event out of order (body before start, anything
    * after the final body), a status outside 100..999, or a header name or value holding
    * CR, LF or NUL (or a name that is not an HTTP token). ASGID_E_DISCONNECTED once the
    * client has gone (the app may ignore it). */
@@ -223,12 +223,13 @@ typedef struct asgid_app {
 
   /* ASGI app(scope, receive, send): a new connection. Return 0 to handle it (and call
    * api->done on req later, from this callback or any later one), or ASGID_E_UNSUPPORTED
-   * for a scope type the app does not handle (then req is already finished; do not call
-   * api->done). With lifespan = auto, ASGID_E_UNSUPPORTED on the lifespan scope means "no
+   * (any non-zero value counts as such) for a scope type the app does not handle: then req is
+   * already finished; do not call api->done. With lifespan = auto, ASGID_E_UNSUPPORTED on the lifespan scope means "no
    * lifespan"; with lifespan = on it is an error. */
   int (*call)(void *app_data, asgid_request *req, const asgid_scope *scope);
 
-  /* Delivers the event asked for by api->receive. */
+  /* Delivers the event asked for by api->receive. Required (an app that never receives
+   * still provides one). */
   void (*on_event)(void *app_data, asgid_request *req, const asgid_event *event);
 
   /* Called once when the worker stops, after lifespan shutdown. May be NULL. */
@@ -239,6 +240,10 @@ typedef struct asgid_app {
  * per worker, on the loop thread, before lifespan startup. Return NULL to refuse to load
  * (log why with api->log): the worker then fails to boot. */
 typedef const asgid_app *(*asgid_app_entry_fn)(const asgid_server_api *api);
+
+/* The default entry function, declared here so that an app defining it needs no prototype
+ * of its own: ASGID_EXPORT const asgid_app *asgid_app_entry(const asgid_server_api *api). */
+ASGID_EXPORT const asgid_app *asgid_app_entry(const asgid_server_api *api);
 
 #ifdef __cplusplus
 }

@@ -391,10 +391,13 @@ static void api_log(asgid_log_level level, const char *fmt, ...) {
   static const log_level levels[] = {LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARNING,
                                      LOG_LEVEL_ERROR};
   log_level mapped = (unsigned)level < 4 ? levels[level] : LOG_LEVEL_ERROR;
+  /* Tagged as the app's, so operators can tell its lines from the server's. */
+  char message[2048];
   va_list ap;
   va_start(ap, fmt);
-  log_vwrite(mapped, fmt, ap);
+  vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
+  log_write(mapped, "app: %s", message);
 }
 
 static const asgid_server_api server_api = {
