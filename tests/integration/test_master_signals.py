@@ -2,6 +2,7 @@
 same listeners; TERM stops gracefully, INT and QUIT fast; TTIN/TTOU add and remove a worker;
 USR1 reopens the log files; the pidfile is written and removed."""
 
+import os
 import signal
 import threading
 import time
@@ -37,6 +38,14 @@ def test_master_starts_the_configured_number_of_workers(server):
     answered = {get_pid(srv) for _ in range(10)}
     assert answered <= pids, f"answers from {answered}, workers are {pids}"
     assert srv.proc.pid not in answered, "the master itself serves requests"
+
+
+def test_zero_workers_means_one_per_usable_cpu(server):
+    srv = server(workers=0)
+    cpus = len(os.sched_getaffinity(0))
+    srv.wait_workers(cpus)
+    time.sleep(0.3)
+    assert len(srv.worker_pids()) == cpus
 
 
 def test_a_busy_worker_does_not_stop_the_others_serving(server):

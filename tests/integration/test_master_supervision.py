@@ -125,6 +125,26 @@ def test_hung_worker_log_lines_keep_the_standard_prefix(server):
     assert not odd, "error log lines without the standard prefix:\n" + "\n".join(odd)
 
 
+def test_worker_stopped_by_someone_else_is_replaced(server):
+    # A worker that exits on a TERM the master did not send is not "done": it is replaced.
+    srv = server(workers=2)
+    before = srv.wait_workers(2)
+    victim = min(before)
+    os.kill(victim, signal.SIGTERM)
+    after = srv.wait_workers(2, timeout=5, differ_from={victim})
+    new = (after - before).pop()
+    assert wait_for_pid_answer(srv, {new}, 3) == new
+
+
+def test_workers_exit_when_the_master_dies(server):
+    srv = server(workers=2)
+    workers = srv.wait_workers(2)
+    srv.proc.kill()
+    srv.proc.wait(timeout=5)
+    for pid in workers:
+        assert wait_gone(pid, 5), f"worker {pid} outlived a killed master by 5 s"
+
+
 def test_idle_workers_outlive_the_timeout(server):
     srv = server(workers=2, timeout="1s")
     before = srv.wait_workers(2)
@@ -168,6 +188,16 @@ def test_lifespan_startup_failure_stops_the_master_with_status_4(server):
     assert time.monotonic() - start < 5.0
     attempts = len(log_lines(srv.log(), "startup failed on purpose"))
     assert 1 <= attempts <= 2, f"{attempts} attempts\n{srv.log()}"
+    assert len(workers) <= 2, f"a respawn loop: workers {workers}\n{srv.log()}"
+
+
+def test_worker_boot_failure_stops_the_master_with_status_3(server):
+    # An unknown worker class is found by the worker as it boots.
+    srv = server(workers=1, worker_class="gevent", wait=False)
+    start = time.monotonic()
+    code, workers = _app_failure(srv)
+    assert code == 3, f"exit status {code} (a worker boot failure is 3)\n{srv.log()}"
+    assert time.monotonic() - start < 5.0
     assert len(workers) <= 2, f"a respawn loop: workers {workers}\n{srv.log()}"
 
 
