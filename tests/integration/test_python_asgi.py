@@ -241,3 +241,30 @@ def test_connection_close_from_client_is_honoured(probe):
         assert resp.status == 200
         assert (resp.header("connection") or "").lower() == "close"
         assert conn.is_closed()
+
+
+def test_request_body_flow_control(probe):
+    # The app takes one chunk, then sleeps 1 s: the server must stop reading the upload
+    # (uvicorn pauses at 64 KiB buffered) instead of buffering all of it for the app.
+    total = 64 << 20
+    with probe.raw(timeout=10, rcvbuf=None) as conn:
+        conn.send(request_bytes("POST", "/slow-consume?ms=1500",
+                                headers=[("Content-Length", str(total))]))
+        conn.sock.setblocking(False)
+        chunk = b"u" * 65536
+        accepted = 0
+        deadline = time.monotonic() + 0.8
+        while time.monotonic() < deadline and accepted < total:
+            try:
+                accepted += conn.sock.send(chunk[:min(len(chunk), total - accepted)])
+            except BlockingIOError:
+                time.sleep(0.01)
+        # Kernel socket buffers on both sides hold a few MiB at most.
+        assert accepted < 24 << 20, f"{accepted} bytes accepted while the app was not reading"
+        conn.sock.setblocking(True)
+        conn.sock.settimeout(20)
+        while accepted < total:
+            accepted += conn.sock.send(chunk[:min(len(chunk), total - accepted)])
+        resp = conn.read_response()
+    assert resp.status == 200
+    assert resp.body == str(total).encode()

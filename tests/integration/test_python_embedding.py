@@ -2,7 +2,9 @@
 name (never as __main__), the app code running inside an asyncio Task (sniffio/anyio need
 it), preload_app, virtualenv, and fork/spawn worker starts."""
 import os
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -88,3 +90,41 @@ def test_graceful_stop_exits_0_and_idle(pyserver):
     assert get(srv, "/pid").status == 200
     srv.assert_idle(seconds=1.0, limit=0.3)
     assert srv.stop() == 0, srv.log()
+
+
+def test_reload_imports_the_changed_app(pyserver, tmp_path):
+    # HUP replaces the workers; without preload_app each imports the app afresh, so edited
+    # code is served (as gunicorn does).
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    source = ("VERSION = {v!r}\n"
+              "async def app(scope, receive, send):\n"
+              "    if scope['type'] != 'http':\n        return\n"
+              "    await send({{'type': 'http.response.start', 'status': 200, 'headers': []}})\n"
+              "    await send({{'type': 'http.response.body', 'body': VERSION.encode()}})\n")
+    (app_dir / "versioned_app.py").write_text(source.format(v="one"))
+    srv = pyserver("versioned_app:app", app_dir=app_dir, worker_start="fork")
+    assert get(srv, "/").body == b"one"
+    old = srv.worker_pids()
+    (app_dir / "versioned_app.py").write_text(source.format(v="two"))
+    # Drop stale bytecode whose timestamp might match within the same second.
+    for pyc in (app_dir / "__pycache__").glob("versioned_app*.pyc"):
+        pyc.unlink()
+    srv.proc.send_signal(signal.SIGHUP)
+    srv.wait_workers(1, differ_from=old)
+    deadline = time.monotonic() + 5
+    body = get(srv, "/").body
+    while body != b"two" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        body = get(srv, "/").body
+    assert body == b"two"
+
+
+def test_access_log_line_for_python_requests(pyserver):
+    srv = pyserver(PROBE, access_log="-")
+    assert get(srv, "/status?code=201").status == 201
+    deadline = time.monotonic() + 5
+    while "/status?code=201" not in srv.stdout() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    line = next(l for l in srv.stdout().splitlines() if "/status?code=201" in l)
+    assert '"GET /status?code=201 HTTP/1.1" 201' in line, line

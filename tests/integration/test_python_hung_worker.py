@@ -47,3 +47,27 @@ def test_blocked_worker_is_killed_with_its_python_stack(pyserver, worker_class):
     assert pattern.search(log), f"no Python stack with the time.sleep line in:\n{log[-5000:]}"
     assert re.search(r'line \d+,? in app', log), "the stack lacks the app's own frame"
     assert str(old_pid) in log
+
+
+@pytest.mark.parametrize("worker_class", ["asyncio", "uvloop"])
+def test_awaiting_longer_than_timeout_is_not_hung(pyserver, worker_class):
+    # A request awaiting asyncio.sleep past [workers] timeout leaves the loop free: the worker
+    # keeps its heartbeat and is not killed.
+    srv = pyserver("python_apps.probe:app", timeout="1s", worker_class=worker_class)
+    pid = int(get(srv, "/pid").body)
+    resp = get(srv, "/sleep?ms=2500", timeout=10)
+    assert resp.status == 200 and resp.body == b"slept"
+    assert int(get(srv, "/pid").body) == pid
+
+
+@pytest.mark.parametrize("worker_class", ["asyncio", "uvloop"])
+def test_pending_timer_does_not_spin(pyserver, worker_class):
+    # While a request waits on a 3 s asyncio timer the worker must sleep in the kernel, not
+    # poll (a pattern seen in servers that pump libuv from asyncio with call_soon).
+    srv = pyserver("python_apps.probe:app", worker_class=worker_class)
+    with RawConnection(srv.host, srv.port, timeout=10) as conn:
+        conn.send(request_bytes("GET", "/sleep?ms=3000"))
+        time.sleep(0.3)
+        srv.assert_idle(seconds=1.5, limit=0.3)
+        assert conn.read_response().body == b"slept"
+    srv.assert_idle(seconds=1.0, limit=0.3)

@@ -127,3 +127,19 @@ def test_shutdown_failed_is_logged(pyserver, tmp_path):
     assert get(srv, "/").body == b"ok"
     srv.stop()
     assert "shutdown failed on purpose" in srv.log()
+
+
+def test_max_requests_recycles_with_shutdown_and_new_startup(pyserver, tmp_path):
+    srv = pyserver(APP, env=lifespan_env(tmp_path), max_requests=5)
+    first = get_json(srv, "/state")["pid"]
+    for _ in range(8):
+        assert get(srv, "/").status == 200
+    srv.wait_workers(1, differ_from=[first])
+    second = get_json(srv, "/state")["pid"]
+    assert second != first
+    deadline = time.monotonic() + 5
+    while not (tmp_path / f"shutdown-{first}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / f"shutdown-{first}").exists(), "the recycled worker ran no shutdown"
+    starts = (tmp_path / "startups").read_text().split()
+    assert str(first) in starts and str(second) in starts

@@ -4,6 +4,7 @@ incomplete, RuntimeError for messages out of order and for bad headers, content-
 enforced, HEAD/204/304 without a body, chunked or content-length framing, tracebacks in the
 error log. After every fault the worker keeps serving."""
 import re
+import time
 
 import pytest
 
@@ -196,3 +197,30 @@ def wait_for_log(srv, text, timeout=5.0):
             return False
         time.sleep(0.05)
     return True
+
+
+def test_send_waits_for_a_slow_reader(probe):
+    # A client that reads nothing: the app's send() must block once the connection's
+    # buffers are full rather than queue the whole 64 MiB response in the worker.
+    size = 64 << 20
+    with probe.raw(timeout=20, rcvbuf=65536) as conn:
+        conn.send(request_bytes("GET", f"/produce?size={size}&key=slow"))
+        time.sleep(1.0)
+        accepted = int(result(probe, "slow"))
+        assert 0 < accepted < 24 << 20, f"send() accepted {accepted} bytes nobody read"
+        got = 0
+        conn.sock.settimeout(20)
+        head_done = False
+        buf = b""
+        while got < size:
+            data = conn.sock.recv(1 << 20)
+            assert data, "connection closed early"
+            if not head_done:
+                buf += data
+                if b"\r\n\r\n" in buf:
+                    head_done = True
+                    got = len(buf.partition(b"\r\n\r\n")[2])
+                continue
+            got += len(data)
+    assert got == size
+    assert result(probe, "slow") == str(size)

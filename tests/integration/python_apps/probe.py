@@ -34,6 +34,10 @@ Endpoints (GET unless noted; query parameters in brackets):
   /single           one body, no content-length header
   /large[?size]     size bytes of 'x' (streamed in 64 KiB pieces, no content-length)
   /sleep[?ms]       asyncio.sleep, then "slept"
+  /slow-consume (POST) [?ms]  receive() once, sleep ms (default 1000), then read the rest;
+                    answers the total body length
+  /produce[?size&key]  streams size bytes (default 64 MiB) in 64 KiB sends; records the
+                    bytes send() has accepted so far under key
   /to-thread        asyncio.to_thread and run_in_executor results
   /subprocess       asyncio.create_subprocess_exec(sys.executable, -c, ...) output
   /sys              interpreter facts: sys.executable, argv, __name__, loop class, ...
@@ -83,13 +87,13 @@ async def respond_json(send, obj, status=200):
 
 
 async def read_body(receive):
-    body = b""
+    body = bytearray()  # not bytes +=, which is quadratic over a large upload
     while True:
         message = await receive()
         assert message["type"] == "http.request", message
         body += message.get("body", b"")
         if not message.get("more_body", False):
-            return body
+            return bytes(body)
 
 
 def describe(exc):
@@ -138,7 +142,7 @@ async def r_scope(scope, receive, send, query, key):
 
 
 async def r_echo(scope, receive, send, query, key):
-    body = b""
+    body = bytearray()
     count = 0
     while True:
         message = await receive()
@@ -146,7 +150,7 @@ async def r_echo(scope, receive, send, query, key):
         body += message.get("body", b"")
         if not message.get("more_body", False):
             break
-    await respond(send, body, headers=[(b"x-chunks", str(count).encode())],
+    await respond(send, bytes(body), headers=[(b"x-chunks", str(count).encode())],
                   content_type=b"application/octet-stream")
 
 
@@ -378,6 +382,34 @@ async def r_sleep(scope, receive, send, query, key):
     await respond(send, "slept")
 
 
+async def r_slow_consume(scope, receive, send, query, key):
+    first = await receive()
+    total = len(first.get("body", b""))
+    chunks = 1
+    await asyncio.sleep(int(query.get("ms", "1000")) / 1000)
+    more = first.get("more_body", False)
+    while more:
+        message = await receive()
+        total += len(message.get("body", b""))
+        chunks += 1
+        more = message.get("more_body", False)
+    await respond(send, str(total), headers=[(b"x-chunks", str(chunks).encode())])
+
+
+async def r_produce(scope, receive, send, query, key):
+    size = int(query.get("size", str(64 << 20)))
+    piece = b"p" * 65536
+    sent = 0
+    RESULTS[key] = "0"
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(size).encode())]})
+    while sent < size:
+        n = min(len(piece), size - sent)
+        await send({"type": "http.response.body", "body": piece[:n], "more_body": sent + n < size})
+        sent += n
+        RESULTS[key] = str(sent)
+
+
 def blocking_work(x):
     time.sleep(0.05)
     return x * 2
@@ -460,6 +492,7 @@ ROUTES = {
     "/raise-after": r_raise_after, "/partial": r_partial, "/too-long": r_too_long,
     "/bad-header": r_bad_header, "/body-for-head": r_body_for_head, "/status": r_status,
     "/stream": r_stream, "/single": r_single, "/large": r_large, "/sleep": r_sleep,
+    "/slow-consume": r_slow_consume, "/produce": r_produce,
     "/to-thread": r_to_thread, "/subprocess": r_subprocess, "/sys": r_sys, "/state": r_state,
     "/pid": r_pid, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
 }
