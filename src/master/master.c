@@ -34,8 +34,6 @@ static long wanted_workers(const asgid_settings *s) {
 
 /* ---------------------------------------------------------------- the service manager */
 
-/* Tells the service manager (systemd, Type=notify) about the master's state. Without one,
- * platform_notify does nothing. */
 static void notify_result(master *m, int rc) {
   if (rc != 0 && !m->notify_failed) {
     m->notify_failed = 1; /* it would fail the same way every few seconds */
@@ -43,7 +41,13 @@ static void notify_result(master *m, int rc) {
   }
 }
 
-static void notify(master *m, const char *state) { notify_result(m, platform_notify(state)); }
+/* Tells the service manager (systemd, Type=notify) about the master's state; without one,
+ * platform_notify does nothing. Once USR2 started a new master, that one is (or is about to
+ * be) the service's main process and speaks for it: this master's STOPPING=1 would make
+ * systemd stop the whole service, its STATUS= would overwrite the new master's. */
+static void notify(master *m, const char *state) {
+  if (!m->upgrade_running) notify_result(m, platform_notify(state));
+}
 
 /* A reload is settled (done, failed or abandoned): systemd waits for READY=1 after
  * RELOADING=1 and would otherwise show the service as reloading forever. */
@@ -53,7 +57,10 @@ static void notify_reload_settled(master *m) {
   notify(m, "READY=1");
 }
 
-static void on_watchdog(uv_timer_t *timer) { notify(timer->data, "WATCHDOG=1"); }
+/* Pings go on after USR2 too: they only say that this master's loop is alive. */
+static void on_watchdog(uv_timer_t *timer) {
+  notify_result(timer->data, platform_notify("WATCHDOG=1"));
+}
 
 /* "STATUS=2 workers, 1234 requests", sent when it changed. The requests are those the workers
  * reported in their heartbeats, including workers that have exited since. */
@@ -88,9 +95,7 @@ static void begin_stop(master *m, int graceful) {
   if (!m->stopping) {
     log_info("stopping (%s): %s workers", graceful ? "graceful" : "fast",
              graceful ? "finishing in-flight requests of the" : "closing the");
-    /* After USR2 the new master is (or is about to be) the service's main process: this
-     * master's STOPPING=1 would make systemd stop the whole service. */
-    if (!m->upgrade_running) notify(m, "STOPPING=1");
+    notify(m, "STOPPING=1");
   }
   m->stopping = 1;
   uint64_t allowed = graceful ? m->settings->graceful_timeout + STOP_MARGIN_MS : STOP_MARGIN_MS;
@@ -161,8 +166,7 @@ static void on_tick(uv_timer_t *timer) {
   master *m = timer->data;
   uint64_t now = now_ms(m);
   workers_check_timeouts(m, now);
-  /* After USR2 the new master speaks for the service. */
-  if (now >= m->status_due_ms && !m->upgrade_running) {
+  if (now >= m->status_due_ms) {
     notify_status(m);
     m->status_due_ms = now + STATUS_INTERVAL_MS;
   }
@@ -292,7 +296,7 @@ static void log_lines(const char *text) {
 static void reload(master *m) {
   /* Before the initial READY=1 there is nothing to reload for systemd: that READY=1 comes
    * when the new generation is ready. */
-  if (m->announced) {
+  if (m->announced && !m->upgrade_running) {
     notify_result(m, platform_notify_reloading());
     m->reloading = 1;
   }

@@ -1,0 +1,49 @@
+# asgid in a container (docs/deploying.md). Build and run the demo app:
+#   docker build -t asgid .
+#   docker run --rm -p 8000:8000 asgid
+# Serve your own app: mount it and a configuration that names it, e.g.
+#   docker run -v ./app.so:/app/app.so:ro -v ./asgid.ini:/etc/asgid/asgid.ini:ro asgid \
+#     asgid -c /etc/asgid/asgid.ini
+#
+# Debian 13 ships llhttp 9.2.1 (the oldest release asgid accepts), so no extra apt source is
+# needed here, unlike on Debian 12.
+
+FROM debian:trixie-slim AS build
+WORKDIR /src
+COPY . .
+# The same setup script and the same cmake commands as README.md's "Building by hand":
+# tests/integration/test_service_files.py fails when the two drift apart. The unit tests run
+# here, so a broken build never becomes an image.
+RUN bash scripts/setup.sh --build-only
+RUN cmake -S . -B build -DASGID_WERROR=ON \
+ && cmake --build build -j"$(nproc)" \
+ && ctest --test-dir build --output-on-failure
+
+FROM debian:trixie-slim
+# Only what runs: the shared libraries asgid links against, by their Debian 13 names
+# (libuv1t64 is libuv1 after Debian's 64-bit time_t transition; libpython3.13 is the embedded
+# CPython of the asyncio/uvloop worker classes, and python3 the interpreter it names as
+# sys.executable). tests/integration/test_service_files.py checks the list against the
+# libraries the binary needs.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libuv1t64 libinih1 libllhttp9.2 libpython3.13 python3 \
+ && rm -rf /var/lib/apt/lists/*
+RUN useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin asgid
+COPY --from=build /src/build/asgid /usr/local/bin/asgid
+COPY --from=build /src/build/examples/hello.so /usr/local/lib/asgid/hello.so
+# Every setting commented out: the image's defaults come from the command line below.
+COPY conf/asgid.ini /etc/asgid/asgid.ini
+# Mount point for an app (a native app .so, its configuration next to it).
+RUN mkdir /app
+WORKDIR /app
+USER asgid
+EXPOSE 8000
+# TERM is asgid's graceful stop: in-flight requests get graceful_timeout (30 s) to finish.
+# Give the container a longer grace period (docker stop -t 40, terminationGracePeriodSeconds).
+STOPSIGNAL SIGTERM
+# Healthy when a worker answers HTTP on the port: bash's /dev/tcp, no curl in the image. Any
+# status below 500 counts (the app may have no page at /).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8000 && printf 'GET / HTTP/1.1\\r\\nHost: healthcheck\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -c 12 <&3 | grep -q '^HTTP/1.1 [1-4]'"]
+CMD ["asgid", "-c", "/etc/asgid/asgid.ini", "--app", "/usr/local/lib/asgid/hello.so", "--bind", "0.0.0.0:8000"]
