@@ -2,6 +2,10 @@
 # Installs every Debian package that building, testing and benchmarking asgid need.
 # Idempotent: when everything is present it prints nothing and changes nothing.
 #
+#   scripts/setup.sh               build, test and benchmark packages
+#   scripts/setup.sh --build-only  only what `cmake -S . -B build` and the build need (the
+#                                  Docker image's build stage)
+#
 # llhttp: releases before 9.2.1 accept request-smuggling vectors. Debian 12 ships none that is
 # safe, Debian 13 ships 9.2.1, which installs cleanly on Debian 12. On Debian 12 this script
 # adds Debian 13 as an extra apt source, derived from the system's own Debian source entry,
@@ -9,12 +13,20 @@
 # libllhttp-dev (and its runtime library) from it.
 set -euo pipefail
 
-packages=(
+# The unit tests are built by default, hence cmocka. llhttp is handled below.
+build_packages=(
   build-essential cmake pkg-config
   libuv1-dev libinih-dev libcmocka-dev
+)
+test_packages=(
   python3 python3-pytest python3-httpx python3-websockets
   curl wrk nginx procps
 )
+case "${1:-}" in
+  "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;
+  --build-only) packages=("${build_packages[@]}") ;;
+  *) echo "usage: scripts/setup.sh [--build-only]" >&2; exit 2 ;;
+esac
 # Debian versions llhttp 9.2.1 as "9.2.1~..." (its source bundles other parts), hence the tilde.
 llhttp_min="9.2.1~"
 
