@@ -16,11 +16,13 @@ set -euo pipefail
 # The unit tests are built by default, hence cmocka. llhttp is handled below.
 build_packages=(
   build-essential cmake pkg-config
-  libuv1-dev libinih-dev libcmocka-dev
+  libuv1-dev libinih-dev libcmocka-dev libpython3-dev
 )
 test_packages=(
   python3 python3-pytest python3-httpx python3-websockets
-  curl wrk nginx procps
+  python3-uvloop python3-anyio python3-starlette python3-fastapi python3-django
+  uvicorn python3-httptools gunicorn python3-hypercorn
+  curl wrk nginx procps systemd
 )
 case "${1:-}" in
   "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;

@@ -212,6 +212,12 @@ typedef struct asgid_server_api {
       __attribute__((format(printf, 2, 3)))
 #endif
       ;
+
+  /* Response flow control, for apps that stream: returns 0 when the bytes req has queued for
+   * the client are below the write_buffer_size setting (go on sending), or 1 when they are
+   * not: the server then calls app->on_writable(req) once, when they have drained to half of
+   * it or the client has gone. Requires app->on_writable. Thread: as receive. */
+  int (*wait_writable)(asgid_request *req);
 } asgid_server_api;
 
 /* App callbacks, returned by the entry function. The table must outlive the app. */
@@ -234,6 +240,10 @@ typedef struct asgid_app {
 
   /* Called once when the worker stops, after lifespan shutdown. May be NULL. */
   void (*destroy)(void *app_data);
+
+  /* The answer to api->wait_writable returning 1. May be NULL for apps that never call it.
+   * Never runs at the same time as another callback for the same request. */
+  void (*on_writable)(void *app_data, asgid_request *req);
 } asgid_app;
 
 /* The entry function an app exports (named by the app spec "app.so[:symbol]"). Called once

@@ -90,10 +90,16 @@ static void transport_release(void *data) {
   finish_shutdown(l);
 }
 
+static int transport_wait_writable(void *data) {
+  (void)data;
+  return 0; /* lifespan messages are not streamed */
+}
+
 static const asgi_transport lifespan_transport = {
     .want_event = transport_want_event,
     .send = transport_send,
     .release = transport_release,
+    .wait_writable = transport_wait_writable,
 };
 
 void asgi_lifespan_start(asgi_lifespan *l, asgi_context *ctx, int mode,

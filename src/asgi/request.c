@@ -8,7 +8,7 @@
 #include "log/log.h"
 
 /* Work posted by an app thread for the loop thread. */
-typedef enum op_kind { OP_RECEIVE, OP_SEND, OP_DONE, OP_JOB_FINISHED } op_kind;
+typedef enum op_kind { OP_RECEIVE, OP_SEND, OP_DONE, OP_JOB_FINISHED, OP_WAIT_WRITABLE } op_kind;
 
 typedef struct asgi_op {
   op_kind kind;
@@ -59,6 +59,11 @@ static void finish_job(asgi_job *job) {
     run_job(req->ctx, &req->event_job);
     return;
   }
+  if (req->writable_pending) {
+    req->writable_pending = 0;
+    run_job(req->ctx, &req->writable_job);
+    return;
+  }
   maybe_release(req);
 }
 
@@ -76,6 +81,9 @@ static void do_op(asgi_op *op) {
       break;
     case OP_JOB_FINISHED:
       finish_job(op->job);
+      break;
+    case OP_WAIT_WRITABLE:
+      if (!req->transport->wait_writable(req->transport_data)) asgi_request_writable(req);
       break;
   }
 }
@@ -164,6 +172,8 @@ void asgi_request_init(asgid_request *req, asgi_context *ctx, const asgi_transpo
   req->call_job.request = req;
   req->event_job.kind = ASGI_JOB_EVENT;
   req->event_job.request = req;
+  req->writable_job.kind = ASGI_JOB_WRITABLE;
+  req->writable_job.request = req;
 }
 
 void asgi_request_start(asgid_request *req) { run_job(req->ctx, &req->call_job); }
@@ -181,6 +191,13 @@ void asgi_request_deliver(asgid_request *req, const asgid_event *event) {
     run_job(req->ctx, &req->event_job);
 }
 
+void asgi_request_writable(asgid_request *req) {
+  if (req->in_callback)
+    req->writable_pending = 1;
+  else
+    run_job(req->ctx, &req->writable_job);
+}
+
 void asgi_request_disconnect(asgid_request *req) {
   atomic_store(&req->disconnected, 1);
 }
@@ -195,7 +212,11 @@ void asgi_job_run(asgi_job *job) {
   lock(req->ctx);
   int finished = req->app_done;
   unlock(req->ctx);
-  if (!finished) app->on_event(app->app_data, req, &job->event); /* not after done */
+  if (finished) return; /* nothing reaches an app after it called done */
+  if (job->kind == ASGI_JOB_EVENT)
+    app->on_event(app->app_data, req, &job->event);
+  else if (app->on_writable)
+    app->on_writable(app->app_data, req);
 }
 
 void asgi_job_finished(asgi_job *job) {
@@ -380,6 +401,21 @@ static void api_done(asgid_request *req) {
   post_op(ctx, op);
 }
 
+static int api_wait_writable(asgid_request *req) {
+  asgi_context *ctx = req->ctx;
+  lock(ctx);
+  int done = req->app_done;
+  unlock(ctx);
+  if (done || !ctx->app->on_writable) return ASGID_E_INVALID;
+  if (on_loop_thread(ctx)) return req->transport->wait_writable(req->transport_data);
+  /* Another thread cannot look at the connection: the loop thread answers at once if the
+   * client is keeping up. */
+  asgi_op *op = new_op(OP_WAIT_WRITABLE, req, 0);
+  if (!op) return ASGID_E_NOMEM;
+  post_op(ctx, op);
+  return 1;
+}
+
 static int api_set_state(asgid_request *req, void *state) {
   if (req->scope.type != ASGID_SCOPE_LIFESPAN || req->lifespan_phase != 1)
     return ASGID_E_INVALID;
@@ -409,6 +445,7 @@ static const asgid_server_api server_api = {
     .done = api_done,
     .set_state = api_set_state,
     .log = api_log,
+    .wait_writable = api_wait_writable,
 };
 
 const asgid_server_api *asgi_server_api(void) { return &server_api; }

@@ -34,9 +34,12 @@ typedef struct asgi_transport {
   /* The app is finished with the request (done called and no callback running). The
    * transport owns the request memory from now on and frees it with asgi_request_free. */
   void (*release)(void *transport_data);
+  /* The app asks whether it may go on sending: 0 if yes; 1 if the transport will call
+   * asgi_request_writable later (the client drained, or left). */
+  int (*wait_writable)(void *transport_data);
 } asgi_transport;
 
-typedef enum asgi_job_kind { ASGI_JOB_CALL, ASGI_JOB_EVENT } asgi_job_kind;
+typedef enum asgi_job_kind { ASGI_JOB_CALL, ASGI_JOB_EVENT, ASGI_JOB_WRITABLE } asgi_job_kind;
 
 /* One app callback to run: the unit a worker class schedules. */
 typedef struct asgi_job {
@@ -68,10 +71,12 @@ struct asgid_request {
   unsigned released : 1;
   unsigned call_refused : 1;    /* app->call returned an error (ASGID_E_UNSUPPORTED) */
   unsigned event_pending : 1;   /* event_job arrived while a callback ran: run it next */
-  /* At most one call and one event are in flight per request (one receive at a time), so
-   * their jobs live here and no job is ever allocated. */
+  unsigned writable_pending : 1;
+  /* At most one call, one event and one writable notice are in flight per request (one
+   * receive and one wait_writable at a time), so their jobs live here: none is allocated. */
   asgi_job call_job;
   asgi_job event_job;
+  asgi_job writable_job;
   uint64_t content_length;      /* declared by the app, or UINT64_MAX */
   uint64_t body_sent;
   atomic_int disconnected;      /* the client has gone: sends return ASGID_E_DISCONNECTED */
@@ -107,6 +112,9 @@ void asgi_request_start(asgid_request *req);
 /* Delivers an event the app asked for (copied; body bytes must stay valid until the app's
  * next receive or done). */
 void asgi_request_deliver(asgid_request *req, const asgid_event *event);
+
+/* Tells the app that it may send again (the answer to wait_writable). */
+void asgi_request_writable(asgid_request *req);
 
 /* Marks the client as gone: later sends fail with ASGID_E_DISCONNECTED. */
 void asgi_request_disconnect(asgid_request *req);

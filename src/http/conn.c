@@ -120,6 +120,19 @@ static void on_timer(uv_timer_t *timer) {
 
 static void start_lingering_close(http_conn *conn);
 
+size_t http_conn_queued(const http_conn *conn) { return conn->out.len + conn->in_flight.len; }
+
+/* An app that waits for the client to catch up may send again once half of
+ * write_buffer_size is left. */
+static void notify_writable(http_conn *conn) {
+  http_exchange *ex = conn->ex;
+  if (ex && ex->wants_writable &&
+      http_conn_queued(conn) <= settings_of(conn)->write_buffer_size / 2) {
+    ex->wants_writable = 0;
+    asgi_request_writable(&ex->request);
+  }
+}
+
 /* Everything handed to the kernel: close if that was the last response. */
 static void on_output_drained(http_conn *conn) {
   conn->write_deadline = 0;
@@ -142,7 +155,14 @@ static void on_write(uv_write_t *req, int status) {
   http_server_flush_dirty(conn->server);
 }
 
+static void flush_output(http_conn *conn);
+
 void http_conn_flush(http_conn *conn) {
+  flush_output(conn);
+  if (!conn->closing) notify_writable(conn);
+}
+
+static void flush_output(http_conn *conn) {
   if (conn->closing) return;
   if (conn->ex) http_exchange_write_pending_head(conn->ex);
   if (conn->writing) return;

@@ -42,6 +42,7 @@ struct http_exchange {
   unsigned head_written : 1;
   unsigned response_complete : 1;
   unsigned released : 1;           /* the app is finished with the request */
+  unsigned wants_writable : 1;     /* the app waits for queued output to drain */
   /* response */
   int status;
   asgid_header *response_headers;  /* copy kept until the head is written and logged */
@@ -96,6 +97,9 @@ void http_conn_close(http_conn *conn);
 /* A graceful stop began: a connection between requests closes after stop_idle_timeout
  * unless a last request comes (busy connections close after their response). */
 void http_conn_stop_if_idle(http_conn *conn);
+
+/* Response bytes queued in the server for this connection (not yet taken by the kernel). */
+size_t http_conn_queued(const http_conn *conn);
 
 /* Hands pending response bytes to the kernel. */
 void http_conn_flush(http_conn *conn);

@@ -244,10 +244,19 @@ static void transport_release(void *data) {
   http_conn_kick(conn);
 }
 
+static int transport_wait_writable(void *data) {
+  http_exchange *ex = data;
+  if (!ex->conn || ex->conn->closing) return 0; /* the next send says the client has gone */
+  if (http_conn_queued(ex->conn) < settings_of(ex)->write_buffer_size) return 0;
+  ex->wants_writable = 1;
+  return 1;
+}
+
 const asgi_transport http_exchange_transport = {
     .want_event = transport_want_event,
     .send = transport_send,
     .release = transport_release,
+    .wait_writable = transport_wait_writable,
 };
 
 /* ---------------------------------------------------------------- end of an exchange */
@@ -261,6 +270,10 @@ void http_exchange_detach(http_exchange *ex) {
   /* The app still runs: it learns of the disconnect on its next send or receive. */
   asgi_request_disconnect(&ex->request);
   if (ex->wants_event) http_server_schedule_pump(ex->server, ex);
+  if (ex->wants_writable) {
+    ex->wants_writable = 0;
+    asgi_request_writable(&ex->request);
+  }
 }
 
 /* Copies n headers into the access log's form (the same fields). Returns NULL when out of

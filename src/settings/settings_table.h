@@ -79,6 +79,8 @@
     "Longest wait for the next request body bytes while the app wants them: 408")              \
   X(write_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL,                              \
     "Longest wait for a slow client to accept response bytes; then the connection closes")     \
+  X(write_buffer_size, "http", SIZE, "64k", 0, 1024, UINT64_C(1) << 30, NULL,                  \
+    "Response bytes queued for one client beyond which a streaming app is asked to wait")     \
   X(limit_request_line, "http", SIZE, "8190", 0, 64, 1048576, NULL,                             \
     "Longest request line (method, target, version): 414")                                     \
   X(limit_request_fields, "http", INT, "100", 0, 1, 10000, NULL,                                \

@@ -620,7 +620,7 @@ static void test_file_errors_name_file_and_line(void **state) {
   apply(&s, "workers = 2\n[http]\nnothing = 1\n",
         "conf.ini:1: workers must be under [workers]\n"
         "conf.ini:3: unknown key \"nothing\" in section [http] (its keys: keepalive_timeout, "
-        "header_timeout, body_timeout, write_timeout, limit_request_line, limit_request_fields, "
+        "header_timeout, body_timeout, write_timeout, write_buffer_size, limit_request_line, limit_request_fields, "
         "limit_request_field_size, limit_chunk_extension, max_body_size, drain_limit)\n");
   asgid_settings_free(&s);
 }

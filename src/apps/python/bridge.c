@@ -13,7 +13,7 @@
 #include "log/log.h"
 
 static const asgid_server_api *server;
-static PyObject *glue_start, *glue_deliver;
+static PyObject *glue_start, *glue_deliver, *glue_writable;
 
 /* Interned strings and constant objects built once. */
 static PyObject *k_type, *k_asgi, *k_http_version, *k_method, *k_scheme, *k_path, *k_raw_path,
@@ -183,12 +183,25 @@ static void app_on_event(void *app_data, asgid_request *req, const asgid_event *
   python_loop_wake();
 }
 
+static void app_on_writable(void *app_data, asgid_request *req) {
+  (void)app_data;
+  PyObject *handle = handle_of(req);
+  PyObject *result = handle ? PyObject_CallOneArg(glue_writable, handle) : NULL;
+  Py_XDECREF(handle);
+  if (!result)
+    log_python_error("cannot resume a waiting send()");
+  else
+    Py_DECREF(result);
+  python_loop_wake();
+}
+
 static const asgid_app python_app_table = {
     .abi_version = ASGID_ABI_VERSION,
     .struct_size = sizeof(asgid_app),
     .name = "python",
     .call = app_call,
     .on_event = app_on_event,
+    .on_writable = app_on_writable,
 };
 
 /* ---------------------------------------------------------------- module _asgid */
@@ -325,8 +338,12 @@ static PyObject *mod_send(PyObject *self, PyObject *args) {
                  "or with an invalid status or header", type);
     return NULL;
   }
-  /* ASGI 2.3: a send after the client disconnected is a no-op. */
-  Py_RETURN_NONE;
+  /* ASGI 2.3: a send after the client disconnected is a no-op. A streamed body that finds
+   * the client behind tells glue.py to wait (True) until app_on_writable. */
+  if (rc == ASGID_OK && event.type == ASGID_HTTP_RESPONSE_BODY &&
+      event.u.response_body.more_body && server->wait_writable(req) == 1)
+    Py_RETURN_TRUE;
+  Py_RETURN_FALSE;
 fail:
   if (headers != inline_headers) PyMem_Free(headers);
   Py_XDECREF(keep);
@@ -393,6 +410,7 @@ const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *glue
   server = api;
   glue_start = PyObject_GetAttrString(glue, "start");
   glue_deliver = PyObject_GetAttrString(glue, "deliver");
-  if (!glue_start || !glue_deliver || intern_all() != 0) return NULL;
+  glue_writable = PyObject_GetAttrString(glue, "writable");
+  if (!glue_start || !glue_deliver || !glue_writable || intern_all() != 0) return NULL;
   return &python_app_table;
 }

@@ -32,13 +32,14 @@ def configure(loop, app):
 
 
 class _Request:
-    __slots__ = ("handle", "waiters", "pending", "asking", "__weakref__")
+    __slots__ = ("handle", "waiters", "pending", "asking", "drain", "__weakref__")
 
     def __init__(self, handle):
         self.handle = handle
         self.waiters = collections.deque()
         self.pending = collections.deque()
         self.asking = False
+        self.drain = None
 
     async def receive(self):
         if self.pending:
@@ -51,8 +52,16 @@ class _Request:
         return await waiter
 
     def send(self, message):
-        _asgid.send(self.handle, message)
+        # True: the client is behind; the send completes when it has caught up.
+        if _asgid.send(self.handle, message):
+            self.drain = _loop.create_future()
+            return self.drain
         return _sent
+
+    def writable(self):
+        drain, self.drain = self.drain, None
+        if drain is not None and not drain.done():
+            drain.set_result(None)
 
     def deliver(self, event):
         self.asking = False
@@ -102,3 +111,9 @@ def deliver(handle, event):
     request = _requests.get(handle)
     if request is not None:
         request.deliver(event)
+
+
+def writable(handle):
+    request = _requests.get(handle)
+    if request is not None:
+        request.writable()
