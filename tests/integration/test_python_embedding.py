@@ -128,3 +128,26 @@ def test_access_log_line_for_python_requests(pyserver):
         time.sleep(0.05)
     line = next(l for l in srv.stdout().splitlines() if "/status?code=201" in l)
     assert '"GET /status?code=201 HTTP/1.1" 201' in line, line
+
+
+def test_forked_workers_reseed_random(pyserver):
+    # With the app preloaded, both workers are forked from one interpreter: unless the
+    # at-fork hooks run (PyOS_AfterFork_Child), they draw the same "random" numbers.
+    srv = pyserver(PROBE, preload_app="on", worker_start="fork", workers=2)
+    srv.wait_workers(2)
+    draws = {}
+    deadline = time.monotonic() + 10
+    while len(draws) < 2 or min(len(v) for v in draws.values()) < 3:
+        assert time.monotonic() < deadline, f"requests reached only {sorted(draws)}"
+        pid, value = get(srv, "/random").body.split()
+        draws.setdefault(int(pid), []).append(int(value))
+    a, b = list(draws.values())[:2]
+    assert not set(a) & set(b), f"two workers drew the same numbers: {draws}"
+
+
+def test_atexit_hooks_run_when_a_worker_stops(pyserver, tmp_path):
+    srv = pyserver("python_apps.lifespan_app:app",
+                   env={"LIFESPAN_DIR": str(tmp_path), "LIFESPAN_MODE": "ok"})
+    pid = get_json(srv, "/state")["pid"]
+    assert srv.stop() == 0, srv.log()
+    assert (tmp_path / f"atexit-{pid}").exists(), "the worker's atexit hooks did not run"

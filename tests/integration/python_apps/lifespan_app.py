@@ -8,13 +8,15 @@ LIFESPAN_MODE:
   raise         raises RuntimeError("lifespan raised on purpose") before startup.complete
   unsupported   returns at once for the lifespan scope (like apps without lifespan)
   shutdown-fail completes startup; at shutdown sends lifespan.shutdown.failed
-Every startup also appends a line to LIFESPAN_DIR/startups (when set), so a test can count
+At import, an atexit hook is registered that writes LIFESPAN_DIR/atexit-<pid> when the
+interpreter of that process finalizes. Every startup also appends a line to LIFESPAN_DIR/startups (when set), so a test can count
 how many times the app was started (a respawn loop would show).
 
 HTTP: GET /state answers the scope's state as JSON (null when there is none); anything else
 answers "ok". GET /sleep?ms=N sleeps first.
 """
 import asyncio
+import atexit
 import json
 import os
 
@@ -24,6 +26,13 @@ def _note(name, text):
     if folder:
         with open(os.path.join(folder, name), "a") as f:
             f.write(text + "\n")
+
+
+def _at_exit():
+    _note(f"atexit-{os.getpid()}", "atexit ran")
+
+
+atexit.register(_at_exit)
 
 
 async def lifespan(scope, receive, send):

@@ -43,6 +43,7 @@ Endpoints (GET unless noted; query parameters in brackets):
   /sys              interpreter facts: sys.executable, argv, __name__, loop class, ...
   /state            the request scope's state; then adds "added" and appends to state["log"]
   /pid              os.getpid()
+  /random           "<pid> <random.getrandbits(64)>" from the global random generator
   /print[?msg]      writes msg to stderr, answers "printed"
   /result[?key]     what an earlier request recorded
   /return-value     a normal response, then returns 42 instead of None
@@ -464,6 +465,11 @@ async def r_state(scope, receive, send, query, key):
     await respond_json(send, snapshot)
 
 
+async def r_random(scope, receive, send, query, key):
+    import random
+    await respond(send, f"{os.getpid()} {random.getrandbits(64)}")
+
+
 async def r_pid(scope, receive, send, query, key):
     await respond(send, str(os.getpid()))
 
@@ -494,5 +500,5 @@ ROUTES = {
     "/stream": r_stream, "/single": r_single, "/large": r_large, "/sleep": r_sleep,
     "/slow-consume": r_slow_consume, "/produce": r_produce,
     "/to-thread": r_to_thread, "/subprocess": r_subprocess, "/sys": r_sys, "/state": r_state,
-    "/pid": r_pid, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
+    "/pid": r_pid, "/random": r_random, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
 }
