@@ -8,7 +8,7 @@ import os
 import signal
 import time
 
-from conftest import pid_alive, process_stat, write_ini
+from conftest import free_port, pid_alive, process_stat, write_ini
 from master_util import (LoadClient, get_pid, read_pidfile, wait_for, wait_for_pid_answer,
                          wait_gone)
 from rawhttp import request_bytes
@@ -231,5 +231,91 @@ def test_usr2_then_term_under_load_fails_no_request(server, tmp_path):
         assert load.ok > 100, load.summary()
     finally:
         load.stop_event.set()
+        if new:
+            stop_pid(new)
+
+
+# ------------------------------------------------------------------------ more reloads
+
+
+def sample_pids(srv, seconds):
+    """Fresh /pid requests, one after another, for `seconds`: [(t, pid, latency)]."""
+    start = time.monotonic()
+    out = []
+    while time.monotonic() - start < seconds:
+        t = time.monotonic()
+        pid = get_pid(srv)
+        out.append((t - start, pid, time.monotonic() - t))
+        time.sleep(0.02)
+    return out
+
+
+def test_hup_during_a_reload_keeps_serving(server):
+    # A second HUP while the first one's workers still start: the workers that serve stay
+    # until workers of the newest configuration are ready.
+    srv = server(workers=1, env={"PROBE_STARTUP_DELAY_MS": "1000"})
+    (first,) = srv.wait_workers(1)
+    assert get_pid(srv) == first
+    srv.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    srv.proc.send_signal(signal.SIGHUP)
+    samples = sample_pids(srv, 3.0)
+    slowest = max(latency for _, _, latency in samples)
+    assert slowest < 0.7, f"a request waited {slowest:.2f} s: {samples}"
+    final = srv.wait_workers(1, timeout=5, differ_from={first})
+    assert wait_for_pid_answer(srv, final, 3)
+    time.sleep(1.5)  # nothing else is still starting
+    assert srv.worker_pids() == final
+
+
+def test_term_during_a_reload_stops_everything(server):
+    srv = server(workers=2, env={"PROBE_STARTUP_DELAY_MS": "1000"})
+    old = srv.wait_workers(2)
+    srv.proc.send_signal(signal.SIGHUP)
+    booting = wait_for(lambda: srv.worker_pids() - old, 3)
+    assert booting, "the reload started no worker"
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.wait_exit(8) == 0, srv.log()
+    for pid in old | booting:
+        assert wait_gone(pid, 2), f"worker {pid} outlived the master"
+
+
+def test_hup_adds_a_listener_and_keeps_the_others(server):
+    srv = server(workers=1)
+    old = srv.wait_workers(1)
+    extra = free_port()
+    rewrite_config(srv, bind=[f"127.0.0.1:{srv.port}", f"127.0.0.1:{extra}"])
+    srv.proc.send_signal(signal.SIGHUP)
+    new = srv.wait_workers(1, timeout=10, differ_from=old)
+    assert get_pid(srv, port=extra) in new, "the added listener does not serve"
+    assert get_pid(srv) in new
+
+
+def test_failed_upgrade_keeps_the_old_master(server, tmp_path):
+    # The new master cannot start (its configuration is broken by now): the old one goes on,
+    # with its pidfile back in place.
+    pidfile = tmp_path / "asgid.pid"
+    srv = server(workers=2, pidfile=pidfile)
+    workers = srv.wait_workers(2)
+    assert wait_for(lambda: read_pidfile(pidfile) == srv.proc.pid, 5)
+    good = srv.ini_path.read_text()
+    srv.ini_path.write_text(good + "\n[workers]\nworkers = banana\n")
+    srv.proc.send_signal(signal.SIGUSR2)
+    assert wait_for(lambda: "banana" in srv.log(), 5), srv.log()
+    assert wait_for(lambda: read_pidfile(pidfile) == srv.proc.pid
+                    and not os.path.exists(str(pidfile) + ".oldbin"), 5), \
+        f"pidfile {read_pidfile(pidfile)}, .oldbin exists: " \
+        f"{os.path.exists(str(pidfile) + '.oldbin')}\n{srv.log()}"
+    time.sleep(0.5)
+    assert srv.proc.poll() is None
+    assert srv.worker_pids() == workers
+    assert get_pid(srv) in workers
+    # And a later upgrade with a good configuration works.
+    srv.ini_path.write_text(good)
+    new = None
+    try:
+        new, new_workers = upgrade(srv, pidfile, 2)
+        assert wait_for_pid_answer(srv, new_workers, 5)
+    finally:
         if new:
             stop_pid(new)
