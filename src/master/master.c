@@ -230,7 +230,7 @@ static void abandon_reload(master *m, int status) {
   free(m->settings);
   m->settings = m->previous;
   m->previous = NULL;
-  m->generation--;
+  m->generation = m->previous_generation;
   m->target = wanted_workers(m->settings);
   notify_reload_settled(m);
 }
@@ -331,14 +331,18 @@ static void reload(master *m) {
     return;
   }
   free(errors);
-  if (m->previous) { /* a reload during a reload: the oldest workers go now */
-    workers_signal(m, m->generation - 1, SIGTERM);
-    asgid_settings_free(m->previous);
-    free(m->previous);
+  if (m->previous) {
+    /* A reload during a reload: the workers still starting are given up, the ones serving
+     * (the previous configuration) serve on until the newest generation is ready. */
+    workers_signal(m, m->generation, SIGTERM);
+    asgid_settings_free(m->settings);
+    free(m->settings);
+  } else {
+    m->previous = m->settings;
+    m->previous_generation = m->generation;
   }
   listeners_close(&m->listeners); /* running workers hold their own copies */
   m->listeners = listeners;
-  m->previous = m->settings;
   m->settings = fresh;
   m->generation++;
   m->target = wanted_workers(fresh);

@@ -50,6 +50,7 @@ struct master {
   char **argv;
   asgid_settings *settings;      /* the configuration new workers get */
   asgid_settings *previous;      /* kept while workers of the previous generation run */
+  int previous_generation;       /* the generation that serves while a reload starts up */
   listener_set listeners;
   char *executable;              /* asgid's own binary, for spawn and upgrade */
   worker_proc *workers;
