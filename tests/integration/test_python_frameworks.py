@@ -6,7 +6,7 @@ import hashlib
 import httpx
 import pytest
 
-from python_apps.harness import EXAMPLES_PY, pyserver, requires_python  # noqa: F401
+from python_apps.harness import EXAMPLES_PY, SOURCE_DIR, pyserver, requires_python  # noqa: F401
 
 pytestmark = requires_python
 
@@ -109,3 +109,26 @@ def test_awaitable_and_class_apps(pyserver):
     srv2 = pyserver("python_apps.awaitable_app:class_app")
     with client(srv2) as c:
         assert c.get("/").text == "class ok"
+
+
+@pytest.mark.parametrize("worker_class", ["asyncio", "uvloop"])
+def test_hello_example_matches_the_native_hello(pyserver, worker_class):
+    # The benchmark app: the same status, headers and body as examples/native/hello.c.
+    srv = pyserver("hello_asgi:app", app_dir=EXAMPLES_PY, worker_class=worker_class)
+    with srv.raw() as conn:
+        for method in ("GET", "POST"):
+            conn.send(f"{method} /any/path?x=1 HTTP/1.1\r\nHost: t\r\n"
+                      "Content-Length: 3\r\n\r\nabc".encode())
+            resp = conn.read_response()
+            assert resp.status == 200
+            assert resp.header("content-type") == "text/plain; charset=utf-8"
+            assert resp.header("content-length") == "14"
+            assert resp.header("transfer-encoding") is None
+            assert resp.body == b"Hello, world!\n"
+
+
+def test_examples_import_as_a_namespace_package(pyserver):
+    # From the repository root, without app_dir: `asgid --app examples.python.hello_asgi:app`.
+    srv = pyserver("examples.python.hello_asgi:app", app_dir=SOURCE_DIR)
+    with httpx.Client(base_url=srv.url, timeout=10) as c:
+        assert c.get("/").text == "Hello, world!\n"
