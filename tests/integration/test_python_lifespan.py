@@ -3,6 +3,7 @@ first request is served and its state reaches every request, shutdown runs at a 
 stop after in-flight requests finish, a failed startup stops the server with exit status 4
 without a respawn loop, and apps without lifespan support run with lifespan = auto."""
 import json
+import os
 import signal
 import time
 
@@ -143,3 +144,38 @@ def test_max_requests_recycles_with_shutdown_and_new_startup(pyserver, tmp_path)
     assert (tmp_path / f"shutdown-{first}").exists(), "the recycled worker ran no shutdown"
     starts = (tmp_path / "startups").read_text().split()
     assert str(first) in starts and str(second) in starts
+
+
+def test_stop_is_bounded_when_a_request_never_ends(pyserver, tmp_path):
+    # A request waiting forever (long-poll): graceful_timeout bounds the stop, and the
+    # worker still exits (lifespan shutdown may or may not run; the process must end).
+    srv = pyserver("python_apps.probe:app", graceful_timeout="1s")
+    pids = srv.worker_pids()
+    conn = RawConnection(srv.host, srv.port, timeout=10)
+    conn.send(request_bytes("GET", "/wait-disconnect?key=lp"))
+    time.sleep(0.3)
+    started = time.monotonic()
+    srv.proc.send_signal(signal.SIGTERM)
+    code = srv.wait_exit(timeout=10)
+    conn.close()
+    assert code is not None, f"server still running 10 s after TERM\n{srv.log()[-3000:]}"
+    assert time.monotonic() - started < 8
+    time.sleep(0.2)
+    assert not any(os.path.exists(f"/proc/{p}") and
+                   open(f"/proc/{p}/stat").read().rpartition(")")[2].split()[0] != "Z"
+                   for p in pids), "a worker outlived its master"
+
+
+def test_lingering_non_daemon_thread_does_not_block_exit(pyserver):
+    srv = pyserver("python_apps.probe:app", graceful_timeout="2s")
+    assert get(srv, "/start-thread?s=60").body == b"started"
+    pids = srv.worker_pids()
+    started = time.monotonic()
+    srv.proc.send_signal(signal.SIGTERM)
+    code = srv.wait_exit(timeout=15)
+    assert code is not None, f"server still running 15 s after TERM\n{srv.log()[-3000:]}"
+    assert time.monotonic() - started < 12
+    time.sleep(0.2)
+    assert not any(os.path.exists(f"/proc/{p}") and
+                   open(f"/proc/{p}/stat").read().rpartition(")")[2].split()[0] != "Z"
+                   for p in pids), "the worker is still alive, waiting for its thread"

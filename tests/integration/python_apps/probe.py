@@ -44,6 +44,8 @@ Endpoints (GET unless noted; query parameters in brackets):
   /state            the request scope's state; then adds "added" and appends to state["log"]
   /pid              os.getpid()
   /random           "<pid> <random.getrandbits(64)>" from the global random generator
+  /start-thread[?s] starts a NON-daemon thread sleeping s seconds (default 60): an
+                    interpreter that waits for it at exit would keep the worker alive
   /print[?msg]      writes msg to stderr, answers "printed"
   /result[?key]     what an earlier request recorded
   /return-value     a normal response, then returns 42 instead of None
@@ -470,6 +472,13 @@ async def r_random(scope, receive, send, query, key):
     await respond(send, f"{os.getpid()} {random.getrandbits(64)}")
 
 
+async def r_start_thread(scope, receive, send, query, key):
+    import threading
+    seconds = float(query.get("s", "60"))
+    threading.Thread(target=time.sleep, args=(seconds,), daemon=False, name="lingering").start()
+    await respond(send, "started")
+
+
 async def r_pid(scope, receive, send, query, key):
     await respond(send, str(os.getpid()))
 
@@ -500,5 +509,6 @@ ROUTES = {
     "/stream": r_stream, "/single": r_single, "/large": r_large, "/sleep": r_sleep,
     "/slow-consume": r_slow_consume, "/produce": r_produce,
     "/to-thread": r_to_thread, "/subprocess": r_subprocess, "/sys": r_sys, "/state": r_state,
-    "/pid": r_pid, "/random": r_random, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
+    "/pid": r_pid, "/random": r_random,
+    "/start-thread": r_start_thread, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
 }
