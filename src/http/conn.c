@@ -527,6 +527,9 @@ static void advance(http_conn *conn) {
   step(conn);
   conn->in_step = 0;
   if (!conn->closing) {
+    /* An exchange that finished here (an app answering later than its on_read) leaves the
+     * connection idle: its read buffer goes back to the pool too. */
+    if (!conn->lingering) release_idle_buffer(conn);
     update_reading(conn);
     http_conn_arm_timer(conn);
   }
