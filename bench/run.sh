@@ -33,7 +33,7 @@ WARMUP_S=2
 EXPECTED_BODY=$'Hello, world!\n'
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
