@@ -66,7 +66,8 @@ static void handle_line(worker_proc *w, const char *line) {
   unsigned long long requests, connections;
   if (strcmp(line, "ready") == 0) {
     master_worker_ready(w->owner, w);
-  } else if (strcmp(line, "retire") == 0) {
+  } else if (sscanf(line, "retire %llu", &requests) == 1) {
+    w->requests = requests;
     master_worker_retiring(w->owner, w);
   } else if (sscanf(line, "hb %llu %llu", &requests, &connections) == 2) {
     w->requests = requests;

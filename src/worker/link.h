@@ -2,8 +2,8 @@
  * link.h - a worker's channel to its master.
  *
  * The worker writes text lines: "ready" once it accepts, "hb REQUESTS CONNECTIONS" every
- * heartbeat interval (a worker silent past `timeout` is killed by the master), and "retire"
- * when max_requests is reached (the master starts a replacement first). When the channel
+ * heartbeat interval (a worker silent past `timeout` is killed by the master), and
+ * "retire REQUESTS" when max_requests is reached (the master starts a replacement first). When the channel
  * closes, the master is gone and the worker stops gracefully.
  */
 #ifndef ASGID_WORKER_LINK_H

@@ -28,6 +28,7 @@ typedef struct worker {
   uv_timer_t graceful_timer;
   int exit_status;
   int stopping;
+  int graceful; /* the stop under way lets requests finish */
 } worker;
 
 static void close_all(worker *w) {
@@ -56,8 +57,9 @@ static void on_drained(http_server *server) {
 
 static void on_graceful_timeout(uv_timer_t *timer) {
   worker *w = timer->data;
-  log_warning("graceful_timeout expired with %zu connection(s) open: closing them",
-              w->http.connection_count);
+  if (w->graceful)
+    log_warning("graceful_timeout expired with %zu connection(s) open: closing them",
+                w->http.connection_count);
   http_server_abort_all(&w->http); /* on_drained follows when the last one has closed */
 }
 
@@ -67,6 +69,7 @@ static void begin_stop(worker *w, int graceful) {
     return;
   }
   w->stopping = 1;
+  w->graceful = graceful;
   log_info("stopping (%s)", graceful ? "graceful" : "fast");
   uint64_t timeout = graceful ? w->settings->graceful_timeout : 0;
   uv_timer_start(&w->graceful_timer, on_graceful_timeout, timeout, 0);
@@ -94,7 +97,9 @@ static uint64_t count_connections(void *data) { return ((worker *)data)->http.co
 static void on_max_requests(http_server *server) {
   worker *w = (worker *)((char *)server - offsetof(worker, http));
   log_info("served max_requests (%llu): retiring", (unsigned long long)server->max_requests);
-  worker_link_send(&w->link, "retire");
+  char line[48];
+  snprintf(line, sizeof line, "retire %llu", (unsigned long long)server->requests_served);
+  worker_link_send(&w->link, line);
   begin_stop(w, 1);
 }
 
