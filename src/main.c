@@ -37,7 +37,10 @@ static int serve(asgid_settings *settings, int argc, char **argv) {
 
 int main(int argc, char **argv) {
   platform_process_init();
-  if (argc == 2 && strcmp(argv[1], "--spawned-worker") == 0) return worker_spawned_main();
+  if (argc == 2 && strcmp(argv[1], "--spawned-worker") == 0) {
+    platform_block_worker_signals(1); /* until the worker handles them (worker.c) */
+    return worker_spawned_main();
+  }
   asgid_settings settings;
   asgid_settings_action action = asgid_settings_load_args(&settings, argc, argv, environ, stderr);
   int status = 0;

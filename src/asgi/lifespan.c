@@ -13,10 +13,16 @@ enum phase {
   PHASE_FINISHED
 };
 
+
 static void finish_startup(asgi_lifespan *l, int ok, const char *message) {
   if (l->phase != PHASE_STARTING) return;
   l->phase = PHASE_RUNNING;
   l->on_startup(l, ok, message);
+  /* A stop asked for during startup: the app's startup work is undone by its shutdown. */
+  if (l->shutdown_waiting) {
+    l->shutdown_waiting = 0;
+    if (ok) asgi_lifespan_shutdown(l, l->on_shutdown); /* a failed startup ended it all */
+  }
 }
 
 static void finish_shutdown(asgi_lifespan *l) {
@@ -125,6 +131,10 @@ void asgi_lifespan_start(asgi_lifespan *l, asgi_context *ctx, int mode,
 
 void asgi_lifespan_shutdown(asgi_lifespan *l, asgi_lifespan_shutdown_cb on_shutdown) {
   l->on_shutdown = on_shutdown;
+  if (l->active && l->phase == PHASE_STARTING) {
+    l->shutdown_waiting = 1; /* shut down once startup has finished */
+    return;
+  }
   if (!l->active || l->phase != PHASE_RUNNING) {
     l->phase = PHASE_FINISHED;
     on_shutdown(l);

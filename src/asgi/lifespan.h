@@ -26,6 +26,7 @@ struct asgi_lifespan {
   int active;             /* the app runs a lifespan */
   int phase;              /* see lifespan.c */
   int wants_event;
+  int shutdown_waiting;   /* shutdown was asked for before startup finished */
   uv_timer_t defer;       /* delivers events outside api calls */
   asgi_lifespan_startup_cb on_startup;
   asgi_lifespan_shutdown_cb on_shutdown;
@@ -36,7 +37,8 @@ struct asgi_lifespan {
 void asgi_lifespan_start(asgi_lifespan *lifespan, asgi_context *ctx, int mode,
                          asgi_lifespan_startup_cb on_startup, void *data);
 
-/* Runs shutdown (at once when there is no lifespan); on_shutdown is called once, later. */
+/* Runs shutdown (at once when there is no lifespan; after startup when startup is still
+ * running); on_shutdown is called once, later. */
 void asgi_lifespan_shutdown(asgi_lifespan *lifespan, asgi_lifespan_shutdown_cb on_shutdown);
 
 /* Closes the lifespan's handle. */

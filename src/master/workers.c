@@ -142,7 +142,9 @@ static int start_forked(master *m, worker_proc *w) {
   int rc = uv_socketpair(SOCK_STREAM, 0, pair, 0, 0);
   if (rc != 0) return rc;
   if (m->preloaded) m->preloaded->fork_prepare();
+  platform_block_worker_signals(1); /* the child unblocks them once it handles them */
   int pid = platform_fork();
+  if (pid != 0) platform_block_worker_signals(0);
   if (pid == 0 && m->preloaded) m->preloaded->fork_child();
   if (pid != 0 && m->preloaded) m->preloaded->fork_parent();
   if (pid < 0) {

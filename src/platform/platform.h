@@ -70,6 +70,11 @@ int platform_kill(int pid, int signum);
  * *term_signal when it has, 0 when it still runs, or a negative errno. */
 int platform_reap(int pid, int *exit_status, int *term_signal);
 
+/* Blocks (1) or unblocks (0) the signals that stop or steer a worker (TERM, INT, QUIT, USR1).
+ * A new worker holds them blocked until its handlers are installed, so that a stop sent
+ * while it boots is acted on (lifespan shutdown included) instead of killing it. */
+void platform_block_worker_signals(int block);
+
 /* The short name of a signal ("KILL", "SEGV"), or "?" when unknown. */
 const char *platform_signal_name(int signum);
 

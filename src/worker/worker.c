@@ -10,6 +10,7 @@
 #include "asgi/request.h"
 #include "http/server.h"
 #include "log/log.h"
+#include "platform/platform.h"
 #include "worker/link.h"
 #include "worker/worker_class.h"
 
@@ -111,6 +112,7 @@ static void on_startup(asgi_lifespan *lifespan, int ok, const char *message) {
     close_all(w);
     return;
   }
+  if (w->stopping) return; /* stopped while starting: shutdown follows */
   if (http_server_listen(&w->http, w->listeners) != 0) {
     w->exit_status = WORKER_EXIT_BOOT_ERROR;
     begin_stop(w, 0);
@@ -129,6 +131,9 @@ static int init_signals(worker *w) {
     int rc = uv_signal_start(handles[i], on_signal, signums[i]);
     if (rc != 0) return rc;
   }
+  /* Blocked since the process started (main.c, workers.c): a signal sent meanwhile is
+   * delivered now, to these handlers. */
+  platform_block_worker_signals(0);
   return 0;
 }
 

@@ -122,3 +122,13 @@ void platform_on_abort_write(int fd, const char *message, const size_t *len,
 int platform_in_foreground_terminal(void) {
   return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
 }
+
+void platform_block_worker_signals(int block) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGQUIT);
+  sigaddset(&set, SIGUSR1);
+  sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
