@@ -1,6 +1,8 @@
 /* fields.c - header field character classes. See fields.h. */
 #include "asgi/fields.h"
 
+#include <string.h>
+
 
 /* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" /
  *         "~" / DIGIT / ALPHA. A table: this runs on every header byte of every response. */
@@ -53,4 +55,27 @@ int asgi_field_parse_length(const char *value, size_t len, uint64_t *out) {
   }
   *out = n;
   return 0;
+}
+
+size_t asgi_headers_size(const asgid_header *headers, size_t n) {
+  size_t bytes = n * sizeof *headers;
+  for (size_t i = 0; i < n; i++) bytes += headers[i].name_len + headers[i].value_len;
+  return bytes;
+}
+
+asgid_header *asgi_headers_copy(const asgid_header *headers, size_t n, void *dst) {
+  asgid_header *copy = dst;
+  char *cursor = (char *)(copy + n);
+  for (size_t i = 0; i < n; i++) {
+    const asgid_header *h = &headers[i];
+    if (h->name_len) memcpy(cursor, h->name, h->name_len);
+    copy[i].name = cursor;
+    copy[i].name_len = h->name_len;
+    cursor += h->name_len;
+    if (h->value_len) memcpy(cursor, h->value, h->value_len);
+    copy[i].value = cursor;
+    copy[i].value_len = h->value_len;
+    cursor += h->value_len;
+  }
+  return copy;
 }

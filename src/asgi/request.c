@@ -329,10 +329,8 @@ static int accept_event(asgid_request *req, const asgid_event *event) {
 static asgi_op *copy_send_op(asgid_request *req, const asgid_event *event) {
   size_t extra = 0;
   if (event->type == ASGID_HTTP_RESPONSE_START) {
-    extra = event->u.response_start.header_count * sizeof(asgid_header);
-    for (size_t i = 0; i < event->u.response_start.header_count; i++)
-      extra += event->u.response_start.headers[i].name_len +
-               event->u.response_start.headers[i].value_len;
+    extra = asgi_headers_size(event->u.response_start.headers,
+                              event->u.response_start.header_count);
   } else if (event->type == ASGID_HTTP_RESPONSE_BODY) {
     extra = event->u.response_body.body_len;
   } else if (event->u.failed.message) { /* lifespan.*.failed */
@@ -343,20 +341,8 @@ static asgi_op *copy_send_op(asgid_request *req, const asgid_event *event) {
   op->event = *event;
   char *data = (char *)(op + 1);
   if (event->type == ASGID_HTTP_RESPONSE_START) {
-    asgid_header *headers = (asgid_header *)data;
-    char *bytes = data + event->u.response_start.header_count * sizeof(asgid_header);
-    for (size_t i = 0; i < event->u.response_start.header_count; i++) {
-      const asgid_header *h = &event->u.response_start.headers[i];
-      memcpy(bytes, h->name, h->name_len);
-      headers[i].name = bytes;
-      headers[i].name_len = h->name_len;
-      bytes += h->name_len;
-      if (h->value_len) memcpy(bytes, h->value, h->value_len);
-      headers[i].value = bytes;
-      headers[i].value_len = h->value_len;
-      bytes += h->value_len;
-    }
-    op->event.u.response_start.headers = headers;
+    op->event.u.response_start.headers = asgi_headers_copy(
+        event->u.response_start.headers, event->u.response_start.header_count, data);
   } else if (event->type == ASGID_HTTP_RESPONSE_BODY && extra) {
     memcpy(data, event->u.response_body.body, extra);
     op->event.u.response_body.body = (const uint8_t *)data;

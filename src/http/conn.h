@@ -53,12 +53,7 @@ struct http_exchange {
 };
 
 struct http_conn {
-  union {
-    uv_handle_t handle;
-    uv_stream_t stream;
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-  } io;
+  http_stream_handle io;
   uv_timer_t timer;
   http_server *server;
   const listener *listener;

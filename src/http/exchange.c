@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asgi/fields.h"
 #include "http/conn.h"
 #include "http/target.h"
 #include "log/log.h"
@@ -125,25 +126,11 @@ void http_exchange_write_pending_head(http_exchange *ex) {
 }
 
 static int keep_response_start(http_exchange *ex, const asgid_event *event) {
-  size_t count = event->u.response_start.header_count, bytes = 0;
-  for (size_t i = 0; i < count; i++)
-    bytes += event->u.response_start.headers[i].name_len +
-             event->u.response_start.headers[i].value_len;
-  asgid_header *copy = malloc(count * sizeof *copy + bytes + 1);
-  if (!copy) return -1;
-  char *cursor = (char *)(copy + count);
-  for (size_t i = 0; i < count; i++) {
-    const asgid_header *h = &event->u.response_start.headers[i];
-    copy[i].name = cursor;
-    copy[i].name_len = h->name_len;
-    memcpy(cursor, h->name, h->name_len);
-    cursor += h->name_len;
-    copy[i].value = cursor;
-    copy[i].value_len = h->value_len;
-    if (h->value_len) memcpy(cursor, h->value, h->value_len);
-    cursor += h->value_len;
-  }
-  ex->response_headers = copy;
+  const asgid_header *headers = event->u.response_start.headers;
+  size_t count = event->u.response_start.header_count;
+  void *storage = malloc(asgi_headers_size(headers, count) + 1);
+  if (!storage) return -1;
+  ex->response_headers = asgi_headers_copy(headers, count, storage);
   ex->response_header_count = count;
   ex->status = event->u.response_start.status;
   ex->start_received = 1;

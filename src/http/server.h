@@ -18,14 +18,17 @@
 typedef struct http_conn http_conn;
 typedef struct http_exchange http_exchange;
 
+/* A TCP or Unix stream, seen as whichever libuv type a call needs. */
+typedef union http_stream_handle {
+  uv_handle_t handle;
+  uv_stream_t stream;
+  uv_tcp_t tcp;
+  uv_pipe_t pipe;
+} http_stream_handle;
+
 /* One listening socket as the worker sees it. */
 typedef struct http_listener {
-  union {
-    uv_handle_t handle;
-    uv_stream_t stream;
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-  } io;
+  http_stream_handle io;
   struct http_server *server;
   const listener *info;
   int accept_pending; /* a connection waits because max_connections was reached */
