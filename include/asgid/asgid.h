@@ -218,6 +218,13 @@ typedef struct asgid_server_api {
    * not: the server then calls app->on_writable(req) once, when they have drained to half of
    * it or the client has gone. Requires app->on_writable. Thread: as receive. */
   int (*wait_writable)(asgid_request *req);
+
+  /* Per-request app data: one pointer the app attaches to req (its own state for this
+   * request, typically set in app->call) and reads back in later callbacks, instead of
+   * keeping a table from handles to state. NULL until set. The server never looks at it.
+   * Valid while req is; the app frees what it points to. Thread: as receive. */
+  void (*set_request_data)(asgid_request *req, void *data);
+  void *(*request_data)(asgid_request *req);
 } asgid_server_api;
 
 /* App callbacks, returned by the entry function. The table must outlive the app. */

@@ -409,6 +409,10 @@ static int api_set_state(asgid_request *req, void *state) {
   return ASGID_OK;
 }
 
+static void api_set_request_data(asgid_request *req, void *data) { req->app_request_data = data; }
+
+static void *api_request_data(asgid_request *req) { return req->app_request_data; }
+
 static void api_log(asgid_log_level level, const char *fmt, ...) {
   static const log_level levels[] = {LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARNING,
                                      LOG_LEVEL_ERROR};
@@ -432,6 +436,8 @@ static const asgid_server_api server_api = {
     .set_state = api_set_state,
     .log = api_log,
     .wait_writable = api_wait_writable,
+    .set_request_data = api_set_request_data,
+    .request_data = api_request_data,
 };
 
 const asgid_server_api *asgi_server_api(void) { return &server_api; }

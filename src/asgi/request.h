@@ -80,6 +80,7 @@ struct asgid_request {
   uint64_t content_length;      /* declared by the app, or UINT64_MAX */
   uint64_t body_sent;
   atomic_int disconnected;      /* the client has gone: sends return ASGID_E_DISCONNECTED */
+  void *app_request_data;       /* api->set_request_data: the app's, never read here */
 };
 
 /* The worker-wide side of the ASGI layer. */

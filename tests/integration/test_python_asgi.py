@@ -182,6 +182,17 @@ def test_cancelled_receive_leaves_no_stale_waiter(probe):
     assert resp.body == b"hello (cancelled)"
 
 
+def test_callables_outlive_the_app(probe):
+    # A task the app left behind, waiting in receive() when the app returned, hears
+    # http.disconnect (as under uvicorn), and its late send() raises instead of reaching a
+    # finished request.
+    resp = get(probe, "/leave-task?key=lt")
+    assert resp.body == b"left"
+    value = wait_result(probe, "lt", lambda v: v != "waiting")
+    assert value == ("http.disconnect RuntimeError: unexpected ASGI message "
+                     "'http.response.body' after the app returned")
+
+
 def test_100_continue_on_first_receive(probe):
     with probe.raw() as conn:
         conn.send(request_bytes("POST", "/read-then-answer",

@@ -10,9 +10,38 @@
 #include "apps/python/python.h"
 
 /* bridge.c: the _asgid module (registered before CPython starts) and the asgid_app table
- * over glue.py's start() and deliver(). */
+ * that turns the server's scopes and events into ASGI dicts. glue is glue.py's module. */
 PyObject *python_bridge_module_init(void);
-const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *glue);
+const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *loop,
+                                     PyObject *glue);
+
+/* request_object.c: the Python object of one scope (receive, send, the app's Task). */
+int python_request_init(const asgid_server_api *api, PyObject *loop, PyObject *run);
+/* Runs the app for a new scope (the dict gets its "state") in a new Task. 0, or -1 with an
+ * exception set. */
+int python_request_start(asgid_request *req, PyObject *scope, int lifespan);
+/* The event a receive asked for; 0, or -1 with an exception set. */
+int python_request_deliver(asgid_request *req, PyObject *event);
+/* The client caught up: a send() waiting for it completes. 0, or -1 with an exception set. */
+int python_request_writable(asgid_request *req);
+
+/* awaitable.c: what receive() and send() return. New references, NULL on error. */
+int python_awaitable_init(void);
+PyObject *python_awaitable_none(void);              /* completes with None */
+PyObject *python_awaitable_done(PyObject *result);  /* completes with result */
+PyObject *python_awaitable_pending(PyObject *future); /* completes with the future's result */
+
+/* strings.c: interned keys and values of ASGI dicts, and method names. */
+typedef struct python_strings {
+  PyObject *type, *asgi, *http_version, *method, *scheme, *path, *raw_path, *query_string,
+      *root_path, *headers, *client, *server, *state, *body, *more_body, *status, *message;
+  PyObject *http, *lifespan, *v1_0, *v1_1, *http_request, *http_disconnect, *lifespan_startup,
+      *lifespan_shutdown;
+  PyObject *done, *set_result;
+  PyObject *empty_bytes, *asgi_info;
+} python_strings;
+extern python_strings pystr;
+int python_strings_init(void);
 
 /* driver.c: remembers the asyncio loop the app runs on. Returns 0 or -1. */
 int python_driver_init(PyObject *event_loop);

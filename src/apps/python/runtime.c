@@ -248,16 +248,17 @@ const asgid_app *python_app_load(const asgid_settings *settings, const asgid_ser
   PyObject *app = preloaded_app ? preloaded_app : import_app(settings, err, err_size);
   preloaded_app = NULL;
   if (!app) return NULL;
-  PyObject *r = PyObject_CallMethod(glue, "configure", "OO", loop, app);
+  PyObject *r = PyObject_CallMethod(glue, "configure", "O", app);
   Py_DECREF(app);
-  Py_DECREF(loop);
   if (!r) {
+    Py_DECREF(loop);
     PyErr_Print();
     snprintf(err, err_size, "cannot configure asgid's ASGI glue");
     return NULL;
   }
   Py_DECREF(r);
-  const asgid_app *table = python_bridge_start(api, glue);
+  const asgid_app *table = python_bridge_start(api, loop, glue);
+  Py_DECREF(loop);
   if (!table) snprintf(err, err_size, "cannot start the Python bridge");
   return table;
 }

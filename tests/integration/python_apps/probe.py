@@ -49,6 +49,8 @@ Endpoints (GET unless noted; query parameters in brackets):
   /print[?msg]      writes msg to stderr, answers "printed"
   /result[?key]     what an earlier request recorded
   /return-value     a normal response, then returns 42 instead of None
+  /leave-task[?key] answers "left", returning while a task it started still waits on
+                    receive() and then sends; records "<receive type> <send outcome>"
 Lifespan: startup puts {"greeting": "hello", "log": []} in the state; PROBE_PY_SHUTDOWN_FILE
 names a file the shutdown writes "shutdown" to.
 """
@@ -60,6 +62,7 @@ import time
 from urllib.parse import parse_qs
 
 RESULTS = {}
+TASKS = set()  # tasks the app leaves running: a strong reference, as asyncio asks
 IMPORT_PID = os.getpid()
 IMPORT_PPID = os.getppid()
 
@@ -497,6 +500,24 @@ async def r_return_value(scope, receive, send, query, key):
     return 42
 
 
+async def r_leave_task(scope, receive, send, query, key):
+    async def left_behind():
+        message = await receive()  # still waiting when the app returns
+        try:
+            await send({"type": "http.response.body", "body": b"late"})
+            outcome = "sent"
+        except Exception as exc:  # noqa: BLE001 - the test wants to know which
+            outcome = describe(exc)
+        RESULTS[key] = f"{message['type']} {outcome}"
+
+    RESULTS[key] = "waiting"
+    task = asyncio.get_running_loop().create_task(left_behind())
+    await read_body(receive)
+    await asyncio.sleep(0)  # the task is now waiting in receive()
+    await respond(send, "left")
+    TASKS.add(task)
+
+
 ROUTES = {
     "/scope": r_scope, "/echo": r_echo, "/chunks": r_chunks, "/after-body": r_after_body,
     "/receive-twice": r_receive_twice, "/create-task-receive": r_create_task_receive,
@@ -511,4 +532,5 @@ ROUTES = {
     "/to-thread": r_to_thread, "/subprocess": r_subprocess, "/sys": r_sys, "/state": r_state,
     "/pid": r_pid, "/random": r_random,
     "/start-thread": r_start_thread, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
+    "/leave-task": r_leave_task,
 }

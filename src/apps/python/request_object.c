@@ -1,0 +1,410 @@
+/*
+ * request_object.c - the Python side of one ASGI connection scope (an HTTP request or the
+ * lifespan): the object behind the receive and send callables the app gets, and the asyncio
+ * Task that runs the app for it.
+ *
+ * The server holds one reference to the object (as its per-request data) from the start of
+ * the scope until the app returns; receive(), send() and the server's callbacks work on it
+ * without any Python-level bookkeeping. After the app returned, the callables still exist
+ * (a task the app left behind may hold them): receive() then answers http.disconnect, as
+ * uvicorn does, and send() raises.
+ *
+ * The server hands out exactly one event per server receive; receive() here may be awaited
+ * by several tasks at once (Starlette does), so waiters queue up, and an event that arrives
+ * for a waiter that was cancelled meanwhile is kept for the next receive().
+ *
+ * Everything runs on the worker's loop thread, which is also the asyncio thread.
+ */
+#include <string.h>
+
+#include "apps/python/python_internal.h"
+
+typedef struct {
+  PyObject_HEAD
+  asgid_request *req; /* NULL once the app returned */
+  PyObject *waiters;  /* list of futures of receive() calls awaiting an event, or NULL */
+  PyObject *pending;  /* list of events that arrived with nobody waiting, or NULL */
+  PyObject *drain;    /* future a send() waits on while the client is behind, or NULL */
+  unsigned asking : 1;   /* a server receive is outstanding */
+  unsigned lifespan : 1; /* the lifespan scope (not an HTTP request) */
+} request_object;
+
+static const asgid_server_api *server;
+static PyObject *create_future, *create_task; /* the event loop's bound methods */
+static PyObject *run_app;       /* glue.py's run(): the coroutine a request's Task runs */
+static PyObject *lifespan_state; /* ASGI lifespan state: each request scope gets a copy */
+
+static PyObject *disconnect_event(void) {
+  PyObject *event = PyDict_New();
+  if (event && PyDict_SetItem(event, pystr.type, pystr.http_disconnect) != 0) Py_CLEAR(event);
+  return event;
+}
+
+/* 1 when the future is done (cancelled included), 0 when not, -1 on error. */
+static int future_done(PyObject *future) {
+  PyObject *r = PyObject_CallMethodNoArgs(future, pystr.done);
+  if (!r) return -1;
+  int done = PyObject_IsTrue(r);
+  Py_DECREF(r);
+  return done;
+}
+
+static int set_result(PyObject *future, PyObject *value) {
+  PyObject *r = PyObject_CallMethodOneArg(future, pystr.set_result, value);
+  Py_XDECREF(r);
+  return r ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- receive() */
+
+static int ask_server(request_object *self) {
+  self->asking = 1;
+  int rc = server->receive(self->req);
+  python_loop_wake();
+  if (rc != ASGID_OK) {
+    PyErr_Format(PyExc_RuntimeError, "receive() failed (%d)", rc);
+    return -1;
+  }
+  return 0;
+}
+
+static PyObject *request_receive(PyObject *op, PyObject *unused) {
+  (void)unused;
+  request_object *self = (request_object *)op;
+  if (!self->req) {
+    PyObject *event = disconnect_event();
+    PyObject *aw = event ? python_awaitable_done(event) : NULL;
+    Py_XDECREF(event);
+    return aw;
+  }
+  if (self->pending && PyList_GET_SIZE(self->pending) > 0) {
+    PyObject *event = Py_NewRef(PyList_GET_ITEM(self->pending, 0));
+    PyObject *aw = PySequence_DelItem(self->pending, 0) == 0 ? python_awaitable_done(event)
+                                                             : NULL;
+    Py_DECREF(event);
+    return aw;
+  }
+  if (!self->waiters && !(self->waiters = PyList_New(0))) return NULL;
+  PyObject *future = PyObject_CallNoArgs(create_future);
+  if (!future) return NULL;
+  if (PyList_Append(self->waiters, future) != 0 || (!self->asking && ask_server(self) != 0)) {
+    Py_DECREF(future);
+    return NULL;
+  }
+  PyObject *aw = python_awaitable_pending(future);
+  Py_DECREF(future);
+  return aw;
+}
+
+/* The server's answer to a receive: to the first waiter still waiting, else kept. */
+static int deliver(request_object *self, PyObject *event) {
+  self->asking = 0;
+  int taken = 0;
+  while (!taken && self->waiters && PyList_GET_SIZE(self->waiters) > 0) {
+    PyObject *future = Py_NewRef(PyList_GET_ITEM(self->waiters, 0));
+    int done = PySequence_DelItem(self->waiters, 0) == 0 ? future_done(future) : -1;
+    if (done == 0) {
+      done = set_result(future, event);
+      taken = 1;
+    }
+    Py_DECREF(future);
+    if (done < 0) return -1;
+  }
+  if (!taken) {
+    if (!self->pending && !(self->pending = PyList_New(0))) return -1;
+    if (PyList_Append(self->pending, event) != 0) return -1;
+  }
+  /* Others still waiting (a cancelled one is dropped): ask for their event too. */
+  while (self->waiters && PyList_GET_SIZE(self->waiters) > 0) {
+    int done = future_done(PyList_GET_ITEM(self->waiters, 0));
+    if (done < 0) return -1;
+    if (!done) return ask_server(self);
+    if (PySequence_DelItem(self->waiters, 0) != 0) return -1;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- send() */
+
+/* Fills headers from an ASGI header list ([[name, value], ...] of bytes). Returns the count,
+ * or -1 with an exception set. *storage is PyMem_Malloc'd when there are more than room. */
+static Py_ssize_t read_headers(PyObject *list, asgid_header *inline_headers, Py_ssize_t room,
+                               asgid_header **storage, PyObject **keep) {
+  *storage = inline_headers;
+  if (!list || list == Py_None) return 0;
+  PyObject *seq = PySequence_Fast(list, "headers must be a sequence of [name, value] pairs");
+  if (!seq) return -1;
+  *keep = seq;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  if (n > room) {
+    *storage = PyMem_Malloc((size_t)n * sizeof **storage);
+    if (!*storage) {
+      PyErr_NoMemory();
+      return -1;
+    }
+  }
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
+    if (!PyTuple_Check(pair) && !PyList_Check(pair)) goto bad;
+    if (PySequence_Fast_GET_SIZE(pair) != 2) goto bad;
+    PyObject *name = PySequence_Fast_GET_ITEM(pair, 0);
+    PyObject *value = PySequence_Fast_GET_ITEM(pair, 1);
+    if (!PyBytes_Check(name) || !PyBytes_Check(value)) goto bad;
+    (*storage)[i] = (asgid_header){PyBytes_AS_STRING(name), (size_t)PyBytes_GET_SIZE(name),
+                                   PyBytes_AS_STRING(value), (size_t)PyBytes_GET_SIZE(value)};
+  }
+  return n;
+bad:
+  PyErr_SetString(PyExc_TypeError, "each header must be a [name, value] pair of bytes");
+  return -1;
+}
+
+static int message_type(PyObject *message, const char **type) {
+  if (!PyDict_Check(message)) {
+    PyErr_SetString(PyExc_TypeError, "an ASGI message must be a dict");
+    return -1;
+  }
+  PyObject *t = PyDict_GetItemWithError(message, pystr.type);
+  if (!t || !PyUnicode_Check(t)) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "ASGI message without a 'type'");
+    return -1;
+  }
+  *type = PyUnicode_AsUTF8(t);
+  return *type ? 0 : -1;
+}
+
+/* Turns an app message into a server event. Returns 0, or -1 with an exception set. The
+ * event points into the message and into *headers / *keep, which the caller frees. */
+static int message_event(PyObject *message, const char *type, asgid_event *event,
+                         asgid_header *inline_headers, Py_ssize_t room, asgid_header **headers,
+                         PyObject **keep) {
+  memset(event, 0, sizeof *event);
+  if (strcmp(type, "http.response.start") == 0) {
+    event->type = ASGID_HTTP_RESPONSE_START;
+    PyObject *status = PyDict_GetItemWithError(message, pystr.status);
+    if (!status || !PyLong_Check(status)) {
+      if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "'status' must be an int");
+      return -1;
+    }
+    event->u.response_start.status = (int)PyLong_AsLong(status);
+    Py_ssize_t n = read_headers(PyDict_GetItemWithError(message, pystr.headers), inline_headers,
+                                room, headers, keep);
+    if (n < 0) return -1;
+    event->u.response_start.headers = *headers;
+    event->u.response_start.header_count = (size_t)n;
+    return 0;
+  }
+  if (strcmp(type, "http.response.body") == 0) {
+    event->type = ASGID_HTTP_RESPONSE_BODY;
+    PyObject *body = PyDict_GetItemWithError(message, pystr.body);
+    if (body && body != Py_None) {
+      if (!PyBytes_Check(body)) {
+        PyErr_SetString(PyExc_TypeError, "'body' must be bytes");
+        return -1;
+      }
+      event->u.response_body.body = (const uint8_t *)PyBytes_AS_STRING(body);
+      event->u.response_body.body_len = (size_t)PyBytes_GET_SIZE(body);
+    }
+    PyObject *more = PyDict_GetItemWithError(message, pystr.more_body);
+    event->u.response_body.more_body = more && PyObject_IsTrue(more) == 1;
+    return 0;
+  }
+  if (strncmp(type, "lifespan.", 9) == 0) {
+    static const struct { const char *name; asgid_event_type type; } lifespan_types[] = {
+        {"lifespan.startup.complete", ASGID_LIFESPAN_STARTUP_COMPLETE},
+        {"lifespan.startup.failed", ASGID_LIFESPAN_STARTUP_FAILED},
+        {"lifespan.shutdown.complete", ASGID_LIFESPAN_SHUTDOWN_COMPLETE},
+        {"lifespan.shutdown.failed", ASGID_LIFESPAN_SHUTDOWN_FAILED},
+    };
+    for (size_t i = 0; i < 4 && !event->type; i++)
+      if (strcmp(type, lifespan_types[i].name) == 0) event->type = lifespan_types[i].type;
+    PyObject *text = PyDict_GetItemWithError(message, pystr.message);
+    if (text && PyUnicode_Check(text)) event->u.failed.message = PyUnicode_AsUTF8(text);
+  }
+  if (!event->type) {
+    PyErr_Format(PyExc_RuntimeError, "unexpected ASGI message type '%s'", type);
+    return -1;
+  }
+  return 0;
+}
+
+static PyObject *request_send(PyObject *op, PyObject *message) {
+  request_object *self = (request_object *)op;
+  const char *type;
+  if (message_type(message, &type) != 0) return NULL;
+  if (!self->req) {
+    PyErr_Format(PyExc_RuntimeError, "unexpected ASGI message '%s' after the app returned",
+                 type);
+    return NULL;
+  }
+  asgid_event event;
+  asgid_header inline_headers[32], *headers = inline_headers;
+  PyObject *keep = NULL;
+  int rc = ASGID_E_INVALID;
+  int parsed = message_event(message, type, &event, inline_headers, 32, &headers, &keep);
+  if (parsed == 0) {
+    rc = server->send(self->req, &event);
+    python_loop_wake();
+  }
+  if (headers != inline_headers) PyMem_Free(headers);
+  Py_XDECREF(keep);
+  if (parsed != 0) return NULL;
+  if (rc == ASGID_E_INVALID) {
+    PyErr_Format(PyExc_RuntimeError,
+                 "unexpected ASGI message '%s': out of order, after the response completed, "
+                 "or with an invalid status or header", type);
+    return NULL;
+  }
+  /* ASGI 2.3: a send after the client disconnected is a no-op. A streamed body that finds
+   * the client behind waits until the server says it has caught up (request_writable). */
+  if (rc == ASGID_OK && event.type == ASGID_HTTP_RESPONSE_BODY &&
+      event.u.response_body.more_body && server->wait_writable(self->req) == 1) {
+    Py_XSETREF(self->drain, PyObject_CallNoArgs(create_future));
+    return self->drain ? python_awaitable_pending(self->drain) : NULL;
+  }
+  return python_awaitable_none();
+}
+
+/* ---------------------------------------------------------------- the app returned */
+
+/* Called by glue.py's run() when the app coroutine finished, however it finished. */
+static PyObject *request_done(PyObject *op, PyObject *unused) {
+  (void)unused;
+  request_object *self = (request_object *)op;
+  if (!self->req) Py_RETURN_NONE;
+  server->done(self->req);
+  self->req = NULL;
+  python_loop_wake();
+  /* Tasks the app left waiting on receive() would wait forever: they hear the disconnect. */
+  PyObject *waiters = self->waiters;
+  self->waiters = NULL;
+  int failed = 0;
+  for (Py_ssize_t i = 0; waiters && !self->lifespan && i < PyList_GET_SIZE(waiters); i++) {
+    PyObject *future = PyList_GET_ITEM(waiters, i);
+    int done = future_done(future);
+    PyObject *event = done == 0 ? disconnect_event() : NULL;
+    if (done < 0 || (done == 0 && (!event || set_result(future, event) != 0))) failed = 1;
+    Py_XDECREF(event);
+  }
+  Py_XDECREF(waiters);
+  Py_DECREF(op); /* the server's reference, taken in python_request_start */
+  if (failed) return NULL;
+  Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------- the type */
+
+static int request_traverse(PyObject *op, visitproc visit, void *arg) {
+  request_object *self = (request_object *)op;
+  Py_VISIT(self->waiters);
+  Py_VISIT(self->pending);
+  Py_VISIT(self->drain);
+  return 0;
+}
+
+static int request_clear(PyObject *op) {
+  request_object *self = (request_object *)op;
+  Py_CLEAR(self->waiters);
+  Py_CLEAR(self->pending);
+  Py_CLEAR(self->drain);
+  return 0;
+}
+
+static void request_dealloc(PyObject *op) {
+  PyObject_GC_UnTrack(op);
+  request_clear(op);
+  Py_TYPE(op)->tp_free(op);
+}
+
+static PyMethodDef receive_def = {"receive", request_receive, METH_NOARGS,
+                                  "ASGI receive(): await it for the next event."};
+static PyMethodDef send_def = {"send", request_send, METH_O,
+                               "ASGI send(message): await it."};
+
+static PyMethodDef request_methods[] = {
+    {"done", request_done, METH_NOARGS, "The app returned: ends the scope for the server."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject request_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_asgid.Request",
+    .tp_doc = "One ASGI connection scope between asgid and the app.",
+    .tp_basicsize = sizeof(request_object),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_dealloc = request_dealloc,
+    .tp_traverse = request_traverse,
+    .tp_clear = request_clear,
+    .tp_methods = request_methods,
+};
+
+/* ---------------------------------------------------------------- the server's side */
+
+int python_request_init(const asgid_server_api *api, PyObject *loop, PyObject *run) {
+  server = api;
+  if (PyType_Ready(&request_type) != 0 || python_awaitable_init() != 0) return -1;
+  create_future = PyObject_GetAttrString(loop, "create_future");
+  create_task = PyObject_GetAttrString(loop, "create_task");
+  lifespan_state = PyDict_New();
+  run_app = Py_NewRef(run);
+  return create_future && create_task && lifespan_state ? 0 : -1;
+}
+
+int python_request_start(asgid_request *req, PyObject *scope, int lifespan) {
+  PyObject *state = lifespan ? Py_NewRef(lifespan_state) : PyDict_Copy(lifespan_state);
+  if (!state || PyDict_SetItem(scope, pystr.state, state) != 0) {
+    Py_XDECREF(state);
+    return -1;
+  }
+  Py_DECREF(state);
+  request_object *self = PyObject_GC_New(request_object, &request_type);
+  if (!self) return -1;
+  self->req = req;
+  self->waiters = self->pending = self->drain = NULL;
+  self->asking = 0;
+  self->lifespan = lifespan != 0;
+  PyObject_GC_Track((PyObject *)self);
+  /* From here the server holds our reference; done() drops it. Set before the Task exists:
+   * an eager task factory may run the app to its end inside create_task. */
+  server->set_request_data(req, self);
+  PyObject *receive = PyCFunction_New(&receive_def, (PyObject *)self);
+  PyObject *send = PyCFunction_New(&send_def, (PyObject *)self);
+  PyObject *coro = NULL, *task = NULL;
+  if (receive && send) {
+    PyObject *args[] = {(PyObject *)self, scope, receive, send};
+    coro = PyObject_Vectorcall(run_app, args, 4, NULL);
+  }
+  /* The loop keeps the Task alive while it is scheduled or waits on a future; the server's
+   * reference to this object keeps those futures alive. */
+  if (coro) task = PyObject_CallOneArg(create_task, coro);
+  Py_XDECREF(receive);
+  Py_XDECREF(send);
+  Py_XDECREF(coro);
+  python_loop_wake();
+  if (task) {
+    Py_DECREF(task);
+    return 0;
+  }
+  if (self->req) { /* no Task runs the app: nothing will call done() */
+    server->set_request_data(req, NULL);
+    self->req = NULL;
+    Py_DECREF(self);
+  }
+  return -1;
+}
+
+int python_request_deliver(asgid_request *req, PyObject *event) {
+  request_object *self = server->request_data(req);
+  return self ? deliver(self, event) : 0;
+}
+
+int python_request_writable(asgid_request *req) {
+  request_object *self = server->request_data(req);
+  if (!self || !self->drain) return 0;
+  PyObject *drain = self->drain;
+  self->drain = NULL;
+  int done = future_done(drain);
+  int rc = done < 0 || (done == 0 && set_result(drain, Py_None) != 0) ? -1 : 0;
+  Py_DECREF(drain);
+  return rc;
+}

@@ -1,0 +1,31 @@
+/*
+ * strings.c - the interned strings and constant objects the Python adapter builds once:
+ * dict keys and values of ASGI scopes and messages, and method names it calls.
+ */
+#include "apps/python/python_internal.h"
+
+python_strings pystr;
+
+int python_strings_init(void) {
+  struct { PyObject **slot; const char *text; } strings[] = {
+      {&pystr.type, "type"}, {&pystr.asgi, "asgi"}, {&pystr.http_version, "http_version"},
+      {&pystr.method, "method"}, {&pystr.scheme, "scheme"}, {&pystr.path, "path"},
+      {&pystr.raw_path, "raw_path"}, {&pystr.query_string, "query_string"},
+      {&pystr.root_path, "root_path"}, {&pystr.headers, "headers"}, {&pystr.client, "client"},
+      {&pystr.server, "server"}, {&pystr.state, "state"}, {&pystr.body, "body"},
+      {&pystr.more_body, "more_body"}, {&pystr.status, "status"}, {&pystr.message, "message"},
+      {&pystr.http, "http"}, {&pystr.lifespan, "lifespan"}, {&pystr.v1_0, "1.0"},
+      {&pystr.v1_1, "1.1"}, {&pystr.http_request, "http.request"},
+      {&pystr.http_disconnect, "http.disconnect"}, {&pystr.lifespan_startup, "lifespan.startup"},
+      {&pystr.lifespan_shutdown, "lifespan.shutdown"}, {&pystr.done, "done"},
+      {&pystr.set_result, "set_result"},
+  };
+  for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+    *strings[i].slot = PyUnicode_InternFromString(strings[i].text);
+    if (!*strings[i].slot) return -1;
+  }
+  pystr.empty_bytes = PyBytes_FromStringAndSize("", 0);
+  /* Shared by every scope, as granian does: apps read it, none is known to write it. */
+  pystr.asgi_info = Py_BuildValue("{ssss}", "version", "3.0", "spec_version", "2.3");
+  return pystr.empty_bytes && pystr.asgi_info ? 0 : -1;
+}
