@@ -40,10 +40,72 @@ static void log_python_error(const char *what) {
 
 /* ---------------------------------------------------------------- scope */
 
+/* (host, port), or (path, None) for a unix socket. */
 static PyObject *address(const asgid_address *a) {
   if (!a->present) Py_RETURN_NONE;
-  if (a->port < 0) return Py_BuildValue("(sO)", a->host, Py_None);
-  return Py_BuildValue("(si)", a->host, a->port);
+  PyObject *host = PyUnicode_FromString(a->host);
+  PyObject *port = a->port < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(a->port);
+  PyObject *pair = host && port ? PyTuple_Pack(2, host, port) : NULL;
+  Py_XDECREF(host);
+  Py_XDECREF(port);
+  return pair;
+}
+
+/* The server address: nearly every request of a worker has the same one, so the tuple of the
+ * last one is reused (tuples are immutable). */
+static PyObject *server_address(const asgid_address *a) {
+  static PyObject *last;
+  static char last_host[256];
+  static int last_port;
+  if (a->present && last && a->port == last_port && strcmp(a->host, last_host) == 0)
+    return Py_NewRef(last);
+  PyObject *pair = address(a);
+  if (pair && a->present && strlen(a->host) < sizeof last_host) {
+    Py_XSETREF(last, Py_NewRef(pair));
+    strcpy(last_host, a->host);
+    last_port = a->port;
+  }
+  return pair;
+}
+
+/* Request methods and header names are mostly a few well-known ones: those are built once
+ * (strings interned, bytes shared: both are immutable). */
+static PyObject *method_string(const char *method) {
+  static const char *const known[] = {"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH",
+                                      "OPTIONS"};
+  static PyObject *built[sizeof known / sizeof known[0]];
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+    if (strcmp(method, known[i]) != 0) continue;
+    if (!built[i] && !(built[i] = PyUnicode_InternFromString(known[i]))) return NULL;
+    return Py_NewRef(built[i]);
+  }
+  return PyUnicode_FromString(method);
+}
+
+static PyObject *header_name(const char *name, size_t len) {
+  static const char *const known[] = {
+      "host", "user-agent", "accept", "accept-encoding", "accept-language", "connection",
+      "content-type", "content-length", "cookie", "authorization", "referer", "origin",
+      "cache-control", "x-forwarded-for", "x-forwarded-proto", "x-request-id", "upgrade",
+      "if-none-match", "if-modified-since", "sec-fetch-mode", "sec-fetch-site",
+      "sec-fetch-dest", "upgrade-insecure-requests", "pragma", "te", "expect",
+      "transfer-encoding", "x-real-ip", "forwarded", "dnt"};
+  static PyObject *built[sizeof known / sizeof known[0]];
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+    if (strlen(known[i]) != len || memcmp(name, known[i], len) != 0) continue;
+    if (!built[i] && !(built[i] = PyBytes_FromStringAndSize(name, (Py_ssize_t)len))) return NULL;
+    return Py_NewRef(built[i]);
+  }
+  return PyBytes_FromStringAndSize(name, (Py_ssize_t)len);
+}
+
+static PyObject *header_pair(const asgid_header *h) {
+  PyObject *name = header_name(h->name, h->name_len);
+  PyObject *value = PyBytes_FromStringAndSize(h->value, (Py_ssize_t)h->value_len);
+  PyObject *pair = name && value ? PyTuple_Pack(2, name, value) : NULL;
+  Py_XDECREF(name);
+  Py_XDECREF(value);
+  return pair;
 }
 
 static int set_item(PyObject *dict, PyObject *key, PyObject *value) {
@@ -60,8 +122,7 @@ static PyObject *http_scope(const asgid_scope *s) {
   if (!headers) goto fail;
   for (size_t i = 0; i < s->header_count; i++) {
     const asgid_header *h = &s->headers[i];
-    PyObject *pair = Py_BuildValue("(y#y#)", h->name, (Py_ssize_t)h->name_len, h->value,
-                                   (Py_ssize_t)h->value_len);
+    PyObject *pair = header_pair(h);
     if (!pair) {
       Py_DECREF(headers);
       goto fail;
@@ -71,14 +132,14 @@ static PyObject *http_scope(const asgid_scope *s) {
   if (PyDict_SetItem(scope, pystr.type, pystr.http) || PyDict_SetItem(scope, pystr.asgi, pystr.asgi_info) ||
       PyDict_SetItem(scope, pystr.http_version, s->http_version[2] == '1' ? pystr.v1_1 : pystr.v1_0) ||
       PyDict_SetItem(scope, pystr.scheme, pystr.http) ||
-      set_item(scope, pystr.method, PyUnicode_FromString(s->method)) ||
+      set_item(scope, pystr.method, method_string(s->method)) ||
       set_item(scope, pystr.path, PyUnicode_DecodeUTF8(s->path, (Py_ssize_t)s->path_len, "replace")) ||
       set_item(scope, pystr.raw_path, PyBytes_FromStringAndSize(s->raw_path, (Py_ssize_t)s->raw_path_len)) ||
       set_item(scope, pystr.query_string,
                PyBytes_FromStringAndSize(s->query_string, (Py_ssize_t)s->query_string_len)) ||
       set_item(scope, pystr.root_path, PyUnicode_FromStringAndSize(s->root_path, (Py_ssize_t)s->root_path_len)) ||
       set_item(scope, pystr.headers, headers) || set_item(scope, pystr.client, address(&s->client)) ||
-      set_item(scope, pystr.server, address(&s->server)))
+      set_item(scope, pystr.server, server_address(&s->server)))
     goto fail;
   return scope;
 fail:
