@@ -102,6 +102,12 @@ void workers_check_timeouts(master *m, uint64_t now);
 /* workers.c: reaps forked workers that have exited (SIGCHLD). */
 void workers_reap(master *m);
 
+/* upgrade.c: USR2. Starts the new master, which inherits the listeners; the pidfile becomes
+ * PIDFILE.oldbin until it exits (then it is renamed back). */
+void master_upgrade(master *m);
+/* "PIDFILE.oldbin", malloc'd (NULL when out of memory). */
+char *master_oldbin_path(const char *pidfile);
+
 /* master.c: events from workers. */
 void master_worker_ready(master *m, worker_proc *w);
 void master_worker_retiring(master *m, worker_proc *w);
