@@ -16,6 +16,7 @@ static PyObject *call_soon, *call_later; /* the loop's bound methods, looked up 
 static uv_loop_t *uv;
 static PyObject *pump_callable;
 static int pump_scheduled;
+static int in_pump;
 static PyObject *timer_handle; /* the pending call_later(pump), or NULL */
 static uint64_t timer_due_ms;  /* when it fires, on uv_hrtime's clock (asyncio's and uvloop's
                                   own clocks differ, so only delays are handed to them) */
@@ -48,7 +49,7 @@ static void stop_asyncio(void) {
 }
 
 void python_loop_wake(void) {
-  if (pump_scheduled || !event_loop) return;
+  if (pump_scheduled || in_pump || !event_loop) return;
   PyObject *handle = PyObject_CallOneArg(call_soon, pump_callable);
   if (!handle) {
     log_error("cannot schedule the libuv pump");
@@ -85,13 +86,28 @@ static void reschedule(void) {
   }
 }
 
+/* libuv applies watcher changes (a uv_read_start from an I/O callback, say: a connection just
+ * accepted) at the start of its next poll, so until then the backend descriptor asyncio
+ * watches cannot report them, and uv_backend_timeout does not count them as pending work.
+ * An embedder must look at the queue itself (Electron patches libuv with a callback for it).
+ * The queue's first member points to itself when it is empty, in every libuv 1.x. */
+static int watchers_pending(void) {
+  void **queue = (void **)&uv->watcher_queue;
+  return queue[0] != (void *)queue;
+}
+
 static PyObject *pump(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
   pump_scheduled = 0;
   if (!uv) Py_RETURN_NONE; /* woken before the loop runs: python_loop_run pumps first */
   if (timer_handle && now_ms() >= timer_due_ms) Py_CLEAR(timer_handle); /* it has fired */
+  /* Server calls that Python code makes meanwhile need no wake of their own: what they leave
+   * for libuv is seen below. */
+  in_pump = 1;
   uv_run(uv, UV_RUN_NOWAIT);
+  in_pump = 0;
+  if (watchers_pending()) python_loop_wake();
   reschedule();
   Py_RETURN_NONE;
 }
