@@ -7,7 +7,8 @@
 #   bench/run.sh all [--duration 10] [--connections 64] [--idle-connections 10000] [--rounds 3]
 #   bench/run.sh python [--duration 10] [--connections 64] [--rounds 3] [--idle-connections 10000]
 #                [--only SERVER,...] [--apps hello,starlette] [--no-idle]
-#                (Python ASGI: asgid-asyncio asgid-uvloop uvicorn gunicorn hypercorn)
+#                (Python ASGI: asgid-asyncio asgid-uvloop uvicorn gunicorn hypercorn, and
+#                asgid-native: the native hello, no Python, the floor under every Python server)
 #
 # Environment: ASGID_BIN (default build/asgid), ASGID_EXAMPLES (default build/examples),
 # PYTHON (default /usr/bin/python3, the system interpreter, not whatever is first on PATH),
@@ -49,7 +50,7 @@ shift
 case "$mode" in throughput|idle|workers|all|python) ;; -h|--help|help) usage ;; *) usage ;; esac
 
 # The python mode's servers and apps (examples/python/*.py, module:attribute).
-PYTHON_SERVERS="asgid-asyncio asgid-uvloop uvicorn gunicorn hypercorn"
+PYTHON_SERVERS="asgid-asyncio asgid-uvloop uvicorn gunicorn hypercorn asgid-native"
 PY_APP_DIR=$repo/examples/python
 declare -A PY_APP_SPEC=([hello]=hello_asgi:app [starlette]=starlette_app:app)
 UVICORN=${UVICORN:-/usr/bin/uvicorn}
@@ -107,6 +108,9 @@ if [ "$mode" = python ]; then
   [ "$only" = "asgid nginx" ] && only=$PYTHON_SERVERS
   for n in $only; do
     case "$n" in
+      asgid-native)
+        [ -x "$ASGID_BIN" ] || die "$ASGID_BIN not found or not executable; build it or set ASGID_BIN"
+        [ -f "$ASGID_EXAMPLES/hello.so" ] || die "$ASGID_EXAMPLES/hello.so not found (build target example_hello, or set ASGID_EXAMPLES)" ;;
       asgid-*)
         [ -x "$ASGID_BIN" ] || die "$ASGID_BIN not found or not executable; build it or set ASGID_BIN"
         # Ask the binary whether it can run the class at all (built with Python? uvloop?).
@@ -283,8 +287,8 @@ EOF
 }
 
 # A Python ASGI server for the python mode, registered as "$app-$kind" (hello-uvicorn, ...).
-# $1 = kind (asgid-asyncio asgid-uvloop uvicorn gunicorn hypercorn), $2 = app (hello,
-# starlette), $3 = most connections it must hold. Every server runs ONE worker process on the
+# $1 = kind (asgid-asyncio asgid-uvloop uvicorn gunicorn hypercorn asgid-native), $2 = app
+# (hello, starlette), $3 = most connections it must hold. Every server runs ONE worker process on the
 # server CPU, with the app module imported from examples/python, keep-alive connections kept
 # for 300 s and no access log. Each runs from examples/python (hypercorn imports from there).
 start_python() {
@@ -294,6 +298,11 @@ start_python() {
   server_port[$name]=$port
   server_log[$name]=$tmp/$name.log
   case "$kind" in
+    asgid-native)
+      # The same bytes from examples/native/hello.c: what the server and the kernel cost with
+      # no Python at all, the part of a request no Python server can go below.
+      cmd=("$ASGID_BIN" --app "$ASGID_EXAMPLES/hello.so" --bind "127.0.0.1:$port" --workers 1
+           --keepalive-timeout 300s --max-connections "$maxconn") ;;
     asgid-*)
       cmd=("$ASGID_BIN" --app "$spec" --app-dir "$PY_APP_DIR" --worker-class "${kind#asgid-}"
            --bind "127.0.0.1:$port" --workers 1 --keepalive-timeout 300s
@@ -621,6 +630,7 @@ python_mode() {
     : >"$tmp/throughput.txt"
     names=()
     for kind in $only; do
+      [ "$kind" = asgid-native ] && [ "$app" != hello ] && continue # only hello is native too
       start_python "$kind" "$app" 4096
       names+=("$app-$kind")
     done
