@@ -182,6 +182,12 @@ def test_cancelled_receive_leaves_no_stale_waiter(probe):
     assert resp.body == b"hello (cancelled)"
 
 
+def test_dropped_receive_loses_no_event(probe):
+    resp = get(probe, "/drop-receive", method="POST", body=b"payload")
+    assert resp.status == 200, resp
+    assert resp.body == b"got payload"
+
+
 def test_callables_outlive_the_app(probe):
     # A task the app left behind, waiting in receive() when the app returned, hears
     # http.disconnect (as under uvicorn), and its late send() raises instead of reaching a

@@ -18,6 +18,8 @@ typedef struct {
   PyObject *result; /* done: what awaiting returns (NULL: None) */
   PyObject *future; /* pending: the asyncio future whose result is awaited */
   PyObject *iter;   /* pending: the future's __await__ iterator, once awaiting started */
+  PyObject *owner;  /* a receive(): the request object its event comes from, or NULL */
+  int settled;      /* the result reached the awaiting code, or went back to the owner */
 } awaitable;
 
 static PyTypeObject awaitable_type;
@@ -36,7 +38,18 @@ static PySendResult awaitable_am_send(PyObject *self, PyObject *arg, PyObject **
       return PYGEN_ERROR;
     }
   }
-  return PyIter_Send(a->iter, arg, result);
+  PySendResult status = PyIter_Send(a->iter, arg, result);
+  if (status != PYGEN_NEXT) a->settled = 1;
+  return status;
+}
+
+/* A receive() that ends without its event reaching the app (its Task was cancelled after the
+ * event came, or it was dropped unawaited) gives the event back to the request, or cancels its
+ * future if nothing came yet, so that no event is lost. */
+static void give_back(awaitable *a) {
+  if (a->settled || !a->owner || !a->future) return;
+  a->settled = 1;
+  python_request_unclaimed(a->owner, a->future);
 }
 
 /* The result of a send step as Python's iterator protocol wants it: the yielded value, or
@@ -68,13 +81,15 @@ static PyObject *awaitable_throw(PyObject *self, PyObject *const *args, Py_ssize
     PyErr_SetString(PyExc_TypeError, "throw() takes 1 to 3 arguments");
     return NULL;
   }
-  if (a->iter) {
+  if (a->iter && !a->settled) {
     PyObject *throw_method = PyObject_GetAttrString(a->iter, "throw");
     if (!throw_method) return NULL;
     PyObject *r = PyObject_Vectorcall(throw_method, args, (size_t)nargs, NULL);
     Py_DECREF(throw_method);
+    if (!r) give_back(a);
     return r;
   }
+  give_back(a);
   PyObject *type = args[0], *value = nargs > 1 ? args[1] : Py_None;
   if (PyExceptionInstance_Check(type)) {
     PyErr_SetObject((PyObject *)Py_TYPE(type), type);
@@ -87,8 +102,8 @@ static PyObject *awaitable_throw(PyObject *self, PyObject *const *args, Py_ssize
 }
 
 static PyObject *awaitable_close(PyObject *self, PyObject *unused) {
-  (void)self;
   (void)unused;
+  give_back((awaitable *)self);
   Py_RETURN_NONE;
 }
 
@@ -101,6 +116,7 @@ static int awaitable_traverse(PyObject *self, visitproc visit, void *arg) {
   Py_VISIT(a->result);
   Py_VISIT(a->future);
   Py_VISIT(a->iter);
+  Py_VISIT(a->owner);
   return 0;
 }
 
@@ -109,11 +125,13 @@ static int awaitable_clear(PyObject *self) {
   Py_CLEAR(a->result);
   Py_CLEAR(a->future);
   Py_CLEAR(a->iter);
+  Py_CLEAR(a->owner);
   return 0;
 }
 
 static void awaitable_dealloc(PyObject *self) {
   PyObject_GC_UnTrack(self);
+  give_back((awaitable *)self);
   awaitable_clear(self);
   Py_TYPE(self)->tp_free(self);
 }
@@ -162,5 +180,11 @@ PyObject *python_awaitable_done(PyObject *result) {
 PyObject *python_awaitable_pending(PyObject *future) {
   awaitable *a = (awaitable *)PyType_GenericAlloc(&awaitable_type, 0);
   if (a) a->future = Py_NewRef(future);
+  return (PyObject *)a;
+}
+
+PyObject *python_awaitable_receiving(PyObject *future, PyObject *owner) {
+  awaitable *a = (awaitable *)python_awaitable_pending(future);
+  if (a) a->owner = Py_NewRef(owner);
   return (PyObject *)a;
 }

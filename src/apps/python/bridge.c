@@ -129,6 +129,8 @@ static PyObject *http_scope(const asgid_scope *s) {
     }
     PyList_SET_ITEM(headers, (Py_ssize_t)i, pair);
   }
+  /* set_item takes the reference: headers first, so that no failure below can leak it. */
+  if (set_item(scope, pystr.headers, headers)) goto fail;
   if (PyDict_SetItem(scope, pystr.type, pystr.http) || PyDict_SetItem(scope, pystr.asgi, pystr.asgi_info) ||
       PyDict_SetItem(scope, pystr.http_version, s->http_version[2] == '1' ? pystr.v1_1 : pystr.v1_0) ||
       PyDict_SetItem(scope, pystr.scheme, pystr.http) ||
@@ -138,7 +140,7 @@ static PyObject *http_scope(const asgid_scope *s) {
       set_item(scope, pystr.query_string,
                PyBytes_FromStringAndSize(s->query_string, (Py_ssize_t)s->query_string_len)) ||
       set_item(scope, pystr.root_path, PyUnicode_FromStringAndSize(s->root_path, (Py_ssize_t)s->root_path_len)) ||
-      set_item(scope, pystr.headers, headers) || set_item(scope, pystr.client, address(&s->client)) ||
+      set_item(scope, pystr.client, address(&s->client)) ||
       set_item(scope, pystr.server, server_address(&s->server)))
     goto fail;
   return scope;
@@ -181,13 +183,15 @@ static PyObject *event_dict(const asgid_event *event) {
                            : Py_NewRef(pystr.empty_bytes);
       if (!body) return NULL;
       PyObject *d = PyDict_New();
-      if (d && (PyDict_SetItem(d, pystr.type, pystr.http_request) ||
-                set_item(d, pystr.body, body) ||
-                PyDict_SetItem(d, pystr.more_body, event->u.request.more_body ? Py_True : Py_False))) {
+      if (!d) {
+        Py_DECREF(body);
+        return NULL;
+      }
+      if (set_item(d, pystr.body, body) || PyDict_SetItem(d, pystr.type, pystr.http_request) ||
+          PyDict_SetItem(d, pystr.more_body, event->u.request.more_body ? Py_True : Py_False)) {
         Py_DECREF(d);
         return NULL;
       }
-      if (!d) Py_DECREF(body);
       return d;
     }
     case ASGID_HTTP_DISCONNECT:

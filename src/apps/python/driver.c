@@ -22,13 +22,18 @@ static uint64_t timer_due_ms;  /* when it fires, on uv_hrtime's clock (asyncio's
                                   own clocks differ, so only delays are handed to them) */
 
 static PyObject *pump(PyObject *self, PyObject *unused);
+static PyObject *timer_fired(PyObject *self, PyObject *unused);
 static PyMethodDef pump_def = {"asgid_pump", pump, METH_NOARGS, "Runs libuv once."};
+static PyMethodDef timer_def = {"asgid_timer", timer_fired, METH_NOARGS,
+                                "libuv's earliest deadline came: runs libuv once."};
+static PyObject *timer_callable;
 
 int python_driver_init(PyObject *loop) {
   pump_callable = PyCFunction_New(&pump_def, NULL);
+  timer_callable = PyCFunction_New(&timer_def, NULL);
   call_soon = PyObject_GetAttrString(loop, "call_soon");
   call_later = PyObject_GetAttrString(loop, "call_later");
-  if (!pump_callable || !call_soon || !call_later) return -1;
+  if (!pump_callable || !timer_callable || !call_soon || !call_later) return -1;
   Py_INCREF(loop);
   event_loop = loop;
   return 0;
@@ -75,7 +80,7 @@ static void reschedule(void) {
     if (timer_handle && timer_due_ms <= due) return;
     drop_timer();
     PyObject *delay = PyFloat_FromDouble(timeout / 1000.0);
-    timer_handle = delay ? PyObject_CallFunctionObjArgs(call_later, delay, pump_callable, NULL)
+    timer_handle = delay ? PyObject_CallFunctionObjArgs(call_later, delay, timer_callable, NULL)
                          : NULL;
     Py_XDECREF(delay);
     if (!timer_handle) {
@@ -100,8 +105,7 @@ static PyObject *pump(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
   pump_scheduled = 0;
-  if (!uv) Py_RETURN_NONE; /* woken before the loop runs: python_loop_run pumps first */
-  if (timer_handle && now_ms() >= timer_due_ms) Py_CLEAR(timer_handle); /* it has fired */
+  if (!uv) Py_RETURN_NONE; /* before the loop runs (python_loop_run pumps first), or after */
   /* Server calls that Python code makes meanwhile need no wake of their own: what they leave
    * for libuv is seen below. */
   in_pump = 1;
@@ -110,6 +114,13 @@ static PyObject *pump(PyObject *self, PyObject *unused) {
   if (watchers_pending()) python_loop_wake();
   reschedule();
   Py_RETURN_NONE;
+}
+
+/* The timer's own callable: that it ran is the only sure sign it fired (the loop's clock and
+ * libuv's differ, and uvloop's is cached, so its timers may fire before timer_due_ms). */
+static PyObject *timer_fired(PyObject *self, PyObject *unused) {
+  Py_CLEAR(timer_handle);
+  return pump(self, unused);
 }
 
 void python_loop_run(uv_loop_t *loop) {
@@ -132,4 +143,8 @@ void python_loop_run(uv_loop_t *loop) {
   r = PyObject_CallMethod(event_loop, "remove_reader", "i", uv_backend_fd(loop));
   Py_XDECREF(r);
   PyErr_Clear();
+  /* The loop runs again while the worker closes it (async generators, the executor): a pump
+   * or timer still queued must not touch libuv, nor stop that run. */
+  drop_timer();
+  uv = NULL;
 }

@@ -24,12 +24,17 @@ int python_request_start(asgid_request *req, PyObject *scope, int lifespan);
 int python_request_deliver(asgid_request *req, PyObject *event);
 /* The client caught up: a send() waiting for it completes. 0, or -1 with an exception set. */
 int python_request_writable(asgid_request *req);
+/* A receive() awaitable of request ended before its event reached the app: the event (the
+ * future's result) goes back to the request, or the future is cancelled. Never raises. */
+void python_request_unclaimed(PyObject *request, PyObject *future);
 
 /* awaitable.c: what receive() and send() return. New references, NULL on error. */
 int python_awaitable_init(void);
 PyObject *python_awaitable_none(void);              /* completes with None */
 PyObject *python_awaitable_done(PyObject *result);  /* completes with result */
 PyObject *python_awaitable_pending(PyObject *future); /* completes with the future's result */
+/* A receive(): as pending, and gives its event back to request if the app never gets it. */
+PyObject *python_awaitable_receiving(PyObject *future, PyObject *request);
 
 /* strings.c: interned keys and values of ASGI dicts, and method names. */
 typedef struct python_strings {

@@ -55,15 +55,45 @@ static int set_result(PyObject *future, PyObject *value) {
   return r ? 0 : -1;
 }
 
+/* Sets the result of a future that is still waiting (a cancelled one is left alone). */
+static int finish_future(PyObject *future, PyObject *value) {
+  int done = future_done(future);
+  return done < 0 ? -1 : done ? 0 : set_result(future, value);
+}
+
 /* ---------------------------------------------------------------- receive() */
 
 static int ask_server(request_object *self) {
-  self->asking = 1;
   int rc = server->receive(self->req);
   python_loop_wake();
   if (rc != ASGID_OK) {
     PyErr_Format(PyExc_RuntimeError, "receive() failed (%d)", rc);
     return -1;
+  }
+  self->asking = 1;
+  return 0;
+}
+
+static int keep_event(request_object *self, PyObject *event, int at_front) {
+  if (!self->pending && !(self->pending = PyList_New(0))) return -1;
+  return at_front ? PyList_Insert(self->pending, 0, event) : PyList_Append(self->pending, event);
+}
+
+/* Kept events go to the waiters still waiting, oldest first (a cancelled one is dropped);
+ * if waiters remain, the server is asked for their events. */
+static int hand_over(request_object *self) {
+  while (self->waiters && PyList_GET_SIZE(self->waiters) > 0) {
+    PyObject *future = PyList_GET_ITEM(self->waiters, 0);
+    int done = future_done(future);
+    if (done < 0) return -1;
+    if (!done) {
+      if (!self->pending || PyList_GET_SIZE(self->pending) == 0)
+        return self->asking || !self->req ? 0 : ask_server(self);
+      if (set_result(future, PyList_GET_ITEM(self->pending, 0)) != 0 ||
+          PySequence_DelItem(self->pending, 0) != 0)
+        return -1;
+    }
+    if (PySequence_DelItem(self->waiters, 0) != 0) return -1;
   }
   return 0;
 }
@@ -87,11 +117,16 @@ static PyObject *request_receive(PyObject *op, PyObject *unused) {
   if (!self->waiters && !(self->waiters = PyList_New(0))) return NULL;
   PyObject *future = PyObject_CallNoArgs(create_future);
   if (!future) return NULL;
-  if (PyList_Append(self->waiters, future) != 0 || (!self->asking && ask_server(self) != 0)) {
+  if (PyList_Append(self->waiters, future) != 0) {
     Py_DECREF(future);
     return NULL;
   }
-  PyObject *aw = python_awaitable_pending(future);
+  if (!self->asking && ask_server(self) != 0) {
+    PySequence_DelItem(self->waiters, PyList_GET_SIZE(self->waiters) - 1);
+    Py_DECREF(future);
+    return NULL;
+  }
+  PyObject *aw = python_awaitable_receiving(future, op);
   Py_DECREF(future);
   return aw;
 }
@@ -99,29 +134,28 @@ static PyObject *request_receive(PyObject *op, PyObject *unused) {
 /* The server's answer to a receive: to the first waiter still waiting, else kept. */
 static int deliver(request_object *self, PyObject *event) {
   self->asking = 0;
-  int taken = 0;
-  while (!taken && self->waiters && PyList_GET_SIZE(self->waiters) > 0) {
-    PyObject *future = Py_NewRef(PyList_GET_ITEM(self->waiters, 0));
-    int done = PySequence_DelItem(self->waiters, 0) == 0 ? future_done(future) : -1;
-    if (done == 0) {
-      done = set_result(future, event);
-      taken = 1;
+  return keep_event(self, event, 0) == 0 ? hand_over(self) : -1;
+}
+
+void python_request_unclaimed(PyObject *op, PyObject *future) {
+  request_object *self = (request_object *)op;
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb); /* this runs while an exception propagates, or in dealloc */
+  int done = future_done(future);
+  if (done == 0) {
+    PyObject *r = PyObject_CallMethod(future, "cancel", NULL);
+    Py_XDECREF(r);
+  } else if (done == 1) {
+    PyObject *cancelled = PyObject_CallMethod(future, "cancelled", NULL);
+    if (cancelled == Py_False) {
+      PyObject *event = PyObject_CallMethod(future, "result", NULL);
+      if (event && keep_event(self, event, 1) == 0) hand_over(self);
+      Py_XDECREF(event);
     }
-    Py_DECREF(future);
-    if (done < 0) return -1;
+    Py_XDECREF(cancelled);
   }
-  if (!taken) {
-    if (!self->pending && !(self->pending = PyList_New(0))) return -1;
-    if (PyList_Append(self->pending, event) != 0) return -1;
-  }
-  /* Others still waiting (a cancelled one is dropped): ask for their event too. */
-  while (self->waiters && PyList_GET_SIZE(self->waiters) > 0) {
-    int done = future_done(PyList_GET_ITEM(self->waiters, 0));
-    if (done < 0) return -1;
-    if (!done) return ask_server(self);
-    if (PySequence_DelItem(self->waiters, 0) != 0) return -1;
-  }
-  return 0;
+  if (PyErr_Occurred()) PyErr_WriteUnraisable(op);
+  PyErr_Restore(type, value, tb);
 }
 
 /* ---------------------------------------------------------------- send() */
@@ -186,7 +220,10 @@ static int message_event(PyObject *message, const char *type, asgid_event *event
       if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "'status' must be an int");
       return -1;
     }
-    event->u.response_start.status = (int)PyLong_AsLong(status);
+    long code = PyLong_AsLong(status);
+    if (code == -1 && PyErr_Occurred()) return -1;
+    /* Out of int range would wrap into a valid-looking status; the server checks 100..999. */
+    event->u.response_start.status = code < 0 || code > 999 ? -1 : (int)code;
     Py_ssize_t n = read_headers(PyDict_GetItemWithError(message, pystr.headers), inline_headers,
                                 room, headers, keep);
     if (n < 0) return -1;
@@ -206,7 +243,9 @@ static int message_event(PyObject *message, const char *type, asgid_event *event
       event->u.response_body.body_len = (size_t)PyBytes_GET_SIZE(body);
     }
     PyObject *more = PyDict_GetItemWithError(message, pystr.more_body);
-    event->u.response_body.more_body = more && PyObject_IsTrue(more) == 1;
+    int more_body = more ? PyObject_IsTrue(more) : 0;
+    if (more_body < 0 || (!more && PyErr_Occurred())) return -1;
+    event->u.response_body.more_body = more_body;
     return 0;
   }
   if (strncmp(type, "lifespan.", 9) == 0) {
@@ -219,7 +258,9 @@ static int message_event(PyObject *message, const char *type, asgid_event *event
     for (size_t i = 0; i < 4 && !event->type; i++)
       if (strcmp(type, lifespan_types[i].name) == 0) event->type = lifespan_types[i].type;
     PyObject *text = PyDict_GetItemWithError(message, pystr.message);
-    if (text && PyUnicode_Check(text)) event->u.failed.message = PyUnicode_AsUTF8(text);
+    if (text && PyUnicode_Check(text) && !(event->u.failed.message = PyUnicode_AsUTF8(text)))
+      return -1;
+    if (!text && PyErr_Occurred()) return -1;
   }
   if (!event->type) {
     PyErr_Format(PyExc_RuntimeError, "unexpected ASGI message type '%s'", type);
@@ -259,8 +300,9 @@ static PyObject *request_send(PyObject *op, PyObject *message) {
    * the client behind waits until the server says it has caught up (request_writable). */
   if (rc == ASGID_OK && event.type == ASGID_HTTP_RESPONSE_BODY &&
       event.u.response_body.more_body && server->wait_writable(self->req) == 1) {
-    Py_XSETREF(self->drain, PyObject_CallNoArgs(create_future));
-    return self->drain ? python_awaitable_pending(self->drain) : NULL;
+    /* Concurrent senders wait on the same drain: the client catching up frees them all. */
+    if (!self->drain && !(self->drain = PyObject_CallNoArgs(create_future))) return NULL;
+    return python_awaitable_pending(self->drain);
   }
   return python_awaitable_none();
 }
@@ -275,18 +317,18 @@ static PyObject *request_done(PyObject *op, PyObject *unused) {
   server->done(self->req);
   self->req = NULL;
   python_loop_wake();
-  /* Tasks the app left waiting on receive() would wait forever: they hear the disconnect. */
-  PyObject *waiters = self->waiters;
-  self->waiters = NULL;
-  int failed = 0;
-  for (Py_ssize_t i = 0; waiters && !self->lifespan && i < PyList_GET_SIZE(waiters); i++) {
-    PyObject *future = PyList_GET_ITEM(waiters, i);
-    int done = future_done(future);
-    PyObject *event = done == 0 ? disconnect_event() : NULL;
-    if (done < 0 || (done == 0 && (!event || set_result(future, event) != 0))) failed = 1;
+  /* Tasks the app left waiting would wait forever: a receive() hears the disconnect, a
+   * send() waiting for the client completes (and its next send raises). */
+  PyObject *waiters = self->waiters, *drain = self->drain;
+  self->waiters = self->drain = NULL;
+  int failed = drain && finish_future(drain, Py_None) != 0;
+  for (Py_ssize_t i = 0; !failed && waiters && !self->lifespan && i < PyList_GET_SIZE(waiters); i++) {
+    PyObject *event = disconnect_event();
+    failed = !event || finish_future(PyList_GET_ITEM(waiters, i), event) != 0;
     Py_XDECREF(event);
   }
   Py_XDECREF(waiters);
+  Py_XDECREF(drain);
   Py_DECREF(op); /* the server's reference, taken in python_request_start */
   if (failed) return NULL;
   Py_RETURN_NONE;
@@ -376,20 +418,23 @@ int python_request_start(asgid_request *req, PyObject *scope, int lifespan) {
   }
   /* The loop keeps the Task alive while it is scheduled or waits on a future; the server's
    * reference to this object keeps those futures alive. */
+  Py_INCREF(self); /* ours, while the app may already have ended (an eager task factory) */
   if (coro) task = PyObject_CallOneArg(create_task, coro);
   Py_XDECREF(receive);
   Py_XDECREF(send);
   Py_XDECREF(coro);
-  python_loop_wake();
   if (task) {
     Py_DECREF(task);
+    Py_DECREF(self);
+    python_loop_wake();
     return 0;
   }
   if (self->req) { /* no Task runs the app: nothing will call done() */
     server->set_request_data(req, NULL);
     self->req = NULL;
-    Py_DECREF(self);
+    Py_DECREF(self); /* the server's */
   }
+  Py_DECREF(self);
   return -1;
 }
 
@@ -403,8 +448,7 @@ int python_request_writable(asgid_request *req) {
   if (!self || !self->drain) return 0;
   PyObject *drain = self->drain;
   self->drain = NULL;
-  int done = future_done(drain);
-  int rc = done < 0 || (done == 0 && set_result(drain, Py_None) != 0) ? -1 : 0;
+  int rc = finish_future(drain, Py_None);
   Py_DECREF(drain);
   return rc;
 }

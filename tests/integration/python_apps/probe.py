@@ -49,6 +49,8 @@ Endpoints (GET unless noted; query parameters in brackets):
   /print[?msg]      writes msg to stderr, answers "printed"
   /result[?key]     what an earlier request recorded
   /return-value     a normal response, then returns 42 instead of None
+  /drop-receive (POST)  calls receive() without awaiting it, drops it, then reads the body:
+                    a dropped receive() must not swallow the event it asked for
   /leave-task[?key] answers "left", returning while a task it started still waits on
                     receive() and then sends; records "<receive type> <send outcome>"
 Lifespan: startup puts {"greeting": "hello", "log": []} in the state; PROBE_PY_SHUTDOWN_FILE
@@ -500,6 +502,13 @@ async def r_return_value(scope, receive, send, query, key):
     return 42
 
 
+async def r_drop_receive(scope, receive, send, query, key):
+    dropped = receive()  # asks the server for the body, then is never awaited
+    del dropped
+    body = await asyncio.wait_for(read_body(receive), 3)
+    await respond(send, b"got " + body)
+
+
 async def r_leave_task(scope, receive, send, query, key):
     async def left_behind():
         message = await receive()  # still waiting when the app returns
@@ -532,5 +541,5 @@ ROUTES = {
     "/to-thread": r_to_thread, "/subprocess": r_subprocess, "/sys": r_sys, "/state": r_state,
     "/pid": r_pid, "/random": r_random,
     "/start-thread": r_start_thread, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
-    "/leave-task": r_leave_task,
+    "/leave-task": r_leave_task, "/drop-receive": r_drop_receive,
 }
