@@ -188,6 +188,17 @@ def test_dropped_receive_loses_no_event(probe):
     assert resp.body == b"got payload"
 
 
+def test_receive_cancelled_after_its_event_loses_no_event(probe):
+    with probe.raw() as conn:
+        conn.send(request_bytes("POST", "/cancel-after-event",
+                                headers=[("Content-Length", "7")]))
+        time.sleep(0.2)  # the app is waiting in receive() when the body comes
+        conn.send(b"payload")
+        resp = conn.read_response()
+    assert resp.status == 200, resp
+    assert resp.body == b"cancelled payload"
+
+
 def test_callables_outlive_the_app(probe):
     # A task the app left behind, waiting in receive() when the app returned, hears
     # http.disconnect (as under uvicorn), and its late send() raises instead of reaching a

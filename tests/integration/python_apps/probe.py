@@ -51,6 +51,9 @@ Endpoints (GET unless noted; query parameters in brackets):
   /return-value     a normal response, then returns 42 instead of None
   /drop-receive (POST)  calls receive() without awaiting it, drops it, then reads the body:
                     a dropped receive() must not swallow the event it asked for
+  /cancel-after-event (POST)  a task waiting in receive() is cancelled after its event came
+                    but before it ran again; a new receive() must get that event. Answers
+                    "<how it went> <body>"
   /leave-task[?key] answers "left", returning while a task it started still waits on
                     receive() and then sends; records "<receive type> <send outcome>"
 Lifespan: startup puts {"greeting": "hello", "log": []} in the state; PROBE_PY_SHUTDOWN_FILE
@@ -509,6 +512,26 @@ async def r_drop_receive(scope, receive, send, query, key):
     await respond(send, b"got " + body)
 
 
+async def r_cancel_after_event(scope, receive, send, query, key):
+    waiting = asyncio.get_running_loop().create_task(receive())
+    await asyncio.sleep(0)  # the task now waits on the event's future
+    how = "not-cancelled"
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        future = waiting._fut_waiter  # noqa: SLF001 - the moment between event and wake-up
+        if future is not None and future.done():
+            if not waiting.done():
+                waiting.cancel()  # the event is in the future; the task has not resumed
+                how = "cancelled"
+            break
+        await asyncio.sleep(0)
+    body = await asyncio.wait_for(read_body(receive), 3) if how == "cancelled" else b""
+    if how == "not-cancelled":
+        message = waiting.result()
+        body = message.get("body", b"")
+    await respond(send, how.encode() + b" " + body)
+
+
 async def r_leave_task(scope, receive, send, query, key):
     async def left_behind():
         message = await receive()  # still waiting when the app returns
@@ -542,4 +565,5 @@ ROUTES = {
     "/pid": r_pid, "/random": r_random,
     "/start-thread": r_start_thread, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
     "/leave-task": r_leave_task, "/drop-receive": r_drop_receive,
+    "/cancel-after-event": r_cancel_after_event,
 }
