@@ -53,6 +53,8 @@ static void stop_asyncio(void) {
   Py_XDECREF(r);
 }
 
+int python_loop_running(void) { return uv != NULL; }
+
 void python_loop_wake(void) {
   if (pump_scheduled || in_pump || !event_loop) return;
   PyObject *handle = PyObject_CallOneArg(call_soon, pump_callable);

@@ -50,6 +50,9 @@ int python_strings_init(void);
 
 /* driver.c: remembers the asyncio loop the app runs on. Returns 0 or -1. */
 int python_driver_init(PyObject *event_loop);
+/* driver.c: 1 while python_loop_run runs libuv (0 before, and after: while the worker closes
+ * the asyncio loop and finalizes Python, the server is no longer served). */
+int python_loop_running(void);
 
 /* glue_source.c (generated from glue.py at build time). */
 extern const char python_glue_source[];

@@ -88,7 +88,7 @@ static int hand_over(request_object *self) {
     if (done < 0) return -1;
     if (!done) {
       if (!self->pending || PyList_GET_SIZE(self->pending) == 0)
-        return self->asking || !self->req ? 0 : ask_server(self);
+        return self->asking || !self->req || !python_loop_running() ? 0 : ask_server(self);
       if (set_result(future, PyList_GET_ITEM(self->pending, 0)) != 0 ||
           PySequence_DelItem(self->pending, 0) != 0)
         return -1;
@@ -101,7 +101,7 @@ static int hand_over(request_object *self) {
 static PyObject *request_receive(PyObject *op, PyObject *unused) {
   (void)unused;
   request_object *self = (request_object *)op;
-  if (!self->req) {
+  if (!self->req || !python_loop_running()) { /* the app returned, or the worker is closing */
     PyObject *event = disconnect_event();
     PyObject *aw = event ? python_awaitable_done(event) : NULL;
     Py_XDECREF(event);
