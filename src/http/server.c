@@ -196,6 +196,11 @@ static void on_pump(uv_idle_t *idle) {
 
 void http_server_wake(http_server *server) { uv_idle_start(&server->pump_idle, on_pump); }
 
+void http_server_run_deferred(void *arg) {
+  http_server *server = arg;
+  if (uv_is_active((uv_handle_t *)&server->pump_idle)) on_pump(&server->pump_idle);
+}
+
 void http_server_flush_dirty(http_server *server) {
   while (server->dirty_head) {
     http_conn *conn = server->dirty_head;

@@ -88,6 +88,12 @@ void http_server_abort_all(http_server *server);
 /* Closes the server's own handles; call after the connections are gone. */
 void http_server_close(http_server *server);
 
+/* Runs the deferred work now (the exchanges to move on, the output to flush), as the idle
+ * handle would on the next loop pass. For a class that drives libuv from another event
+ * loop: it can flush what its app sent without a libuv poll (see apps/python/driver.c).
+ * The argument is the http_server. */
+void http_server_run_deferred(void *server);
+
 /* Internal to http/: the deferred-work queue and output flushing. */
 void http_server_schedule_pump(http_server *server, http_exchange *ex);
 void http_server_unschedule_pump(http_server *server, http_exchange *ex);

@@ -15,7 +15,11 @@ void worker_class_dispatch_inline(asgi_context *ctx, asgi_job *job) {
   asgi_job_finished(job);
 }
 
-void worker_class_run_libuv(uv_loop_t *loop) { uv_run(loop, UV_RUN_DEFAULT); }
+void worker_class_run_libuv(uv_loop_t *loop, void (*deferred_work)(void *arg), void *arg) {
+  (void)deferred_work; /* libuv runs it itself */
+  (void)arg;
+  uv_run(loop, UV_RUN_DEFAULT);
+}
 
 int worker_class_start_nothing(const asgid_settings *settings) {
   (void)settings;

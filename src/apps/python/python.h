@@ -35,8 +35,9 @@ void python_fork_prepare(void);
 void python_fork_parent(void);
 void python_fork_child(void);
 
-/* Runs the worker's libuv loop under asyncio until libuv has nothing left to do. */
-void python_loop_run(uv_loop_t *loop);
+/* Runs the worker's libuv loop under asyncio until libuv has nothing left to do.
+ * deferred_work(arg): the server's end-of-pass work, run directly after app calls. */
+void python_loop_run(uv_loop_t *loop, void (*deferred_work)(void *arg), void *arg);
 
 /* Finalizes CPython (after python_loop_run returned). */
 void python_app_unload(void);
