@@ -5,9 +5,9 @@
  * In a worker, python_app_load initializes CPython, creates the asyncio (or uvloop) event
  * loop, imports the app and returns an asgid_app table (bridge.c) that the ASGI layer calls
  * like any other app. python_loop_run then lets asyncio drive: libuv's backend descriptor is
- * registered with loop.add_reader, and each readiness (or libuv timer deadline, or server call
- * from Python) runs uv_run(UV_RUN_NOWAIT) on the same thread (the design of
- * shared/python-worker.md §2).
+ * registered with loop.add_reader, and each readiness (or libuv timer deadline) runs
+ * uv_run(UV_RUN_NOWAIT) on the same thread (the design of shared/python-worker.md §2); server
+ * calls from Python are followed by the server's deferred work, without a poll (driver.c).
  */
 #ifndef ASGID_APPS_PYTHON_H
 #define ASGID_APPS_PYTHON_H
