@@ -17,31 +17,16 @@ static const asgid_app *load_uvloop(const asgid_settings *settings, const asgid_
   return python_app_load(settings, api, chosen_by_auto ? -1 : 1, err, err_size);
 }
 
+/* The two classes differ only in the loop they load the app on. */
+#define PYTHON_CLASS(class_name, class_summary, load)                                      \
+  {.name = class_name, .summary = class_summary, .runs_python = 1, .load_app = load,         \
+   .start = worker_class_start_nothing, .dispatch = worker_class_dispatch_inline,           \
+   .run = python_loop_run, .stop = worker_class_stop_nothing,                               \
+   .unload_app = python_app_unload, .preload = python_preload,                              \
+   .fork_prepare = python_fork_prepare, .fork_parent = python_fork_parent,                  \
+   .fork_child = python_fork_child}
+
 const worker_class python_worker_classes[2] = {
-    {.name = "asyncio",
-     .summary = "Python ASGI apps on asyncio",
-     .runs_python = 1,
-     .load_app = load_asyncio,
-     .start = worker_class_start_nothing,
-     .dispatch = worker_class_dispatch_inline,
-     .run = python_loop_run,
-     .stop = worker_class_stop_nothing,
-     .unload_app = python_app_unload,
-     .preload = python_preload,
-     .fork_prepare = python_fork_prepare,
-     .fork_parent = python_fork_parent,
-     .fork_child = python_fork_child},
-    {.name = "uvloop",
-     .summary = "Python ASGI apps on uvloop",
-     .runs_python = 1,
-     .load_app = load_uvloop,
-     .start = worker_class_start_nothing,
-     .dispatch = worker_class_dispatch_inline,
-     .run = python_loop_run,
-     .stop = worker_class_stop_nothing,
-     .unload_app = python_app_unload,
-     .preload = python_preload,
-     .fork_prepare = python_fork_prepare,
-     .fork_parent = python_fork_parent,
-     .fork_child = python_fork_child},
+    PYTHON_CLASS("asyncio", "Python ASGI apps on asyncio", load_asyncio),
+    PYTHON_CLASS("uvloop", "Python ASGI apps on uvloop", load_uvloop),
 };

@@ -28,11 +28,12 @@ static PyObject *done_none; /* the shared "completes with None": what a send ret
 static PySendResult awaitable_am_send(PyObject *self, PyObject *arg, PyObject **result) {
   awaitable *a = (awaitable *)self;
   if (!a->future) {
+    a->settled = 1;
     *result = Py_NewRef(a->result ? a->result : Py_None);
     return PYGEN_RETURN;
   }
   if (!a->iter) {
-    a->iter = PyObject_CallMethod(a->future, "__await__", NULL);
+    a->iter = PyObject_CallMethodNoArgs(a->future, pystr.await);
     if (!a->iter) {
       *result = NULL;
       return PYGEN_ERROR;
@@ -47,9 +48,9 @@ static PySendResult awaitable_am_send(PyObject *self, PyObject *arg, PyObject **
  * event came, or it was dropped unawaited) gives the event back to the request, or cancels its
  * future if nothing came yet, so that no event is lost. */
 static void give_back(awaitable *a) {
-  if (a->settled || !a->owner || !a->future) return;
+  if (a->settled || !a->owner) return;
   a->settled = 1;
-  python_request_unclaimed(a->owner, a->future);
+  python_request_unclaimed(a->owner, a->future ? NULL : a->result, a->future);
 }
 
 /* The result of a send step as Python's iterator protocol wants it: the yielded value, or
@@ -183,8 +184,9 @@ PyObject *python_awaitable_pending(PyObject *future) {
   return (PyObject *)a;
 }
 
-PyObject *python_awaitable_receiving(PyObject *future, PyObject *owner) {
-  awaitable *a = (awaitable *)python_awaitable_pending(future);
+PyObject *python_awaitable_receive(PyObject *owner, PyObject *event, PyObject *future) {
+  awaitable *a = (awaitable *)(future ? python_awaitable_pending(future)
+                                      : python_awaitable_done(event));
   if (a) a->owner = Py_NewRef(owner);
   return (PyObject *)a;
 }

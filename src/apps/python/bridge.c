@@ -82,17 +82,24 @@ static PyObject *method_string(const char *method) {
   return PyUnicode_FromString(method);
 }
 
+#define KNOWN_NAME(text) {text, sizeof text - 1}
+
 static PyObject *header_name(const char *name, size_t len) {
-  static const char *const known[] = {
-      "host", "user-agent", "accept", "accept-encoding", "accept-language", "connection",
-      "content-type", "content-length", "cookie", "authorization", "referer", "origin",
-      "cache-control", "x-forwarded-for", "x-forwarded-proto", "x-request-id", "upgrade",
-      "if-none-match", "if-modified-since", "sec-fetch-mode", "sec-fetch-site",
-      "sec-fetch-dest", "upgrade-insecure-requests", "pragma", "te", "expect",
-      "transfer-encoding", "x-real-ip", "forwarded", "dnt"};
+  static const struct { const char *text; size_t len; } known[] = {
+      KNOWN_NAME("host"), KNOWN_NAME("user-agent"), KNOWN_NAME("accept"),
+      KNOWN_NAME("accept-encoding"), KNOWN_NAME("accept-language"), KNOWN_NAME("connection"),
+      KNOWN_NAME("content-type"), KNOWN_NAME("content-length"), KNOWN_NAME("cookie"),
+      KNOWN_NAME("authorization"), KNOWN_NAME("referer"), KNOWN_NAME("origin"),
+      KNOWN_NAME("cache-control"), KNOWN_NAME("x-forwarded-for"),
+      KNOWN_NAME("x-forwarded-proto"), KNOWN_NAME("x-request-id"), KNOWN_NAME("upgrade"),
+      KNOWN_NAME("if-none-match"), KNOWN_NAME("if-modified-since"),
+      KNOWN_NAME("sec-fetch-mode"), KNOWN_NAME("sec-fetch-site"), KNOWN_NAME("sec-fetch-dest"),
+      KNOWN_NAME("upgrade-insecure-requests"), KNOWN_NAME("pragma"), KNOWN_NAME("te"),
+      KNOWN_NAME("expect"), KNOWN_NAME("transfer-encoding"), KNOWN_NAME("x-real-ip"),
+      KNOWN_NAME("forwarded"), KNOWN_NAME("dnt")};
   static PyObject *built[sizeof known / sizeof known[0]];
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
-    if (strlen(known[i]) != len || memcmp(name, known[i], len) != 0) continue;
+    if (known[i].len != len || memcmp(name, known[i].text, len) != 0) continue;
     if (!built[i] && !(built[i] = PyBytes_FromStringAndSize(name, (Py_ssize_t)len))) return NULL;
     return Py_NewRef(built[i]);
   }
@@ -174,7 +181,7 @@ static int app_call(void *app_data, asgid_request *req, const asgid_scope *scope
   return ASGID_OK;
 }
 
-static PyObject *event_dict(const asgid_event *event) {
+PyObject *python_event_dict(const asgid_event *event) {
   switch (event->type) {
     case ASGID_HTTP_REQUEST: {
       PyObject *body = event->u.request.body_len
@@ -215,7 +222,7 @@ static PyObject *event_dict(const asgid_event *event) {
 
 static void app_on_event(void *app_data, asgid_request *req, const asgid_event *event) {
   (void)app_data;
-  PyObject *dict = event_dict(event);
+  PyObject *dict = python_event_dict(event);
   if (!dict || python_request_deliver(req, dict) != 0) log_python_error("cannot deliver an ASGI event");
   Py_XDECREF(dict);
   python_loop_wake();

@@ -14,6 +14,8 @@
 PyObject *python_bridge_module_init(void);
 const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *loop,
                                      PyObject *glue);
+/* bridge.c: a server event as its ASGI message dict (a new reference, NULL on error). */
+PyObject *python_event_dict(const asgid_event *event);
 
 /* request_object.c: the Python object of one scope (receive, send, the app's Task). */
 int python_request_init(const asgid_server_api *api, PyObject *loop, PyObject *run);
@@ -24,17 +26,19 @@ int python_request_start(asgid_request *req, PyObject *scope, int lifespan);
 int python_request_deliver(asgid_request *req, PyObject *event);
 /* The client caught up: a send() waiting for it completes. 0, or -1 with an exception set. */
 int python_request_writable(asgid_request *req);
-/* A receive() awaitable of request ended before its event reached the app: the event (the
- * future's result) goes back to the request, or the future is cancelled. Never raises. */
-void python_request_unclaimed(PyObject *request, PyObject *future);
+/* A receive() awaitable of request ended before its event reached the app: the event (given,
+ * or the future's result) goes back to the request, or the future is cancelled. Never
+ * raises. */
+void python_request_unclaimed(PyObject *request, PyObject *event, PyObject *future);
 
 /* awaitable.c: what receive() and send() return. New references, NULL on error. */
 int python_awaitable_init(void);
 PyObject *python_awaitable_none(void);              /* completes with None */
 PyObject *python_awaitable_done(PyObject *result);  /* completes with result */
 PyObject *python_awaitable_pending(PyObject *future); /* completes with the future's result */
-/* A receive(): as pending, and gives its event back to request if the app never gets it. */
-PyObject *python_awaitable_receiving(PyObject *future, PyObject *request);
+/* A receive() of request: completes with event, or with the future's result, and gives
+ * that event back to request if it never reaches the app. */
+PyObject *python_awaitable_receive(PyObject *request, PyObject *event, PyObject *future);
 
 /* strings.c: interned keys and values of ASGI dicts, and method names. */
 typedef struct python_strings {
@@ -42,7 +46,7 @@ typedef struct python_strings {
       *root_path, *headers, *client, *server, *state, *body, *more_body, *status, *message;
   PyObject *http, *lifespan, *v1_0, *v1_1, *http_request, *http_disconnect, *lifespan_startup,
       *lifespan_shutdown;
-  PyObject *done, *set_result;
+  PyObject *done, *set_result, *await;
   PyObject *empty_bytes, *asgi_info;
 } python_strings;
 extern python_strings pystr;

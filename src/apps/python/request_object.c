@@ -35,9 +35,8 @@ static PyObject *run_app;       /* glue.py's run(): the coroutine a request's Ta
 static PyObject *lifespan_state; /* ASGI lifespan state: each request scope gets a copy */
 
 static PyObject *disconnect_event(void) {
-  PyObject *event = PyDict_New();
-  if (event && PyDict_SetItem(event, pystr.type, pystr.http_disconnect) != 0) Py_CLEAR(event);
-  return event;
+  static const asgid_event disconnect = {.type = ASGID_HTTP_DISCONNECT};
+  return python_event_dict(&disconnect);
 }
 
 /* 1 when the future is done (cancelled included), 0 when not, -1 on error. */
@@ -74,6 +73,14 @@ static int ask_server(request_object *self) {
   return 0;
 }
 
+/* The oldest kept event (a new reference), or NULL (no exception) when none is kept. */
+static PyObject *take_event(request_object *self) {
+  if (!self->pending || PyList_GET_SIZE(self->pending) == 0) return NULL;
+  PyObject *event = Py_NewRef(PyList_GET_ITEM(self->pending, 0));
+  if (PySequence_DelItem(self->pending, 0) != 0) Py_CLEAR(event);
+  return event;
+}
+
 static int keep_event(request_object *self, PyObject *event, int at_front) {
   if (!self->pending && !(self->pending = PyList_New(0))) return -1;
   return at_front ? PyList_Insert(self->pending, 0, event) : PyList_Append(self->pending, event);
@@ -87,11 +94,14 @@ static int hand_over(request_object *self) {
     int done = future_done(future);
     if (done < 0) return -1;
     if (!done) {
-      if (!self->pending || PyList_GET_SIZE(self->pending) == 0)
+      PyObject *event = take_event(self);
+      if (!event) {
+        if (PyErr_Occurred()) return -1;
         return self->asking || !self->req || !python_loop_running() ? 0 : ask_server(self);
-      if (set_result(future, PyList_GET_ITEM(self->pending, 0)) != 0 ||
-          PySequence_DelItem(self->pending, 0) != 0)
-        return -1;
+      }
+      int rc = set_result(future, event);
+      Py_DECREF(event);
+      if (rc != 0) return -1;
     }
     if (PySequence_DelItem(self->waiters, 0) != 0) return -1;
   }
@@ -107,13 +117,13 @@ static PyObject *request_receive(PyObject *op, PyObject *unused) {
     Py_XDECREF(event);
     return aw;
   }
-  if (self->pending && PyList_GET_SIZE(self->pending) > 0) {
-    PyObject *event = Py_NewRef(PyList_GET_ITEM(self->pending, 0));
-    PyObject *aw = PySequence_DelItem(self->pending, 0) == 0 ? python_awaitable_done(event)
-                                                             : NULL;
+  PyObject *event = take_event(self);
+  if (event) {
+    PyObject *aw = python_awaitable_receive(op, event, NULL);
     Py_DECREF(event);
     return aw;
   }
+  if (PyErr_Occurred()) return NULL;
   if (!self->waiters && !(self->waiters = PyList_New(0))) return NULL;
   PyObject *future = PyObject_CallNoArgs(create_future);
   if (!future) return NULL;
@@ -126,7 +136,7 @@ static PyObject *request_receive(PyObject *op, PyObject *unused) {
     Py_DECREF(future);
     return NULL;
   }
-  PyObject *aw = python_awaitable_receiving(future, op);
+  PyObject *aw = python_awaitable_receive(op, NULL, future);
   Py_DECREF(future);
   return aw;
 }
@@ -137,23 +147,22 @@ static int deliver(request_object *self, PyObject *event) {
   return keep_event(self, event, 0) == 0 ? hand_over(self) : -1;
 }
 
-void python_request_unclaimed(PyObject *op, PyObject *future) {
+void python_request_unclaimed(PyObject *op, PyObject *event, PyObject *future) {
   request_object *self = (request_object *)op;
   PyObject *type, *value, *tb;
   PyErr_Fetch(&type, &value, &tb); /* this runs while an exception propagates, or in dealloc */
-  int done = future_done(future);
+  Py_XINCREF(event);
+  int done = future ? future_done(future) : -1;
   if (done == 0) {
     PyObject *r = PyObject_CallMethod(future, "cancel", NULL);
     Py_XDECREF(r);
   } else if (done == 1) {
     PyObject *cancelled = PyObject_CallMethod(future, "cancelled", NULL);
-    if (cancelled == Py_False) {
-      PyObject *event = PyObject_CallMethod(future, "result", NULL);
-      if (event && keep_event(self, event, 1) == 0) hand_over(self);
-      Py_XDECREF(event);
-    }
+    if (cancelled == Py_False) event = PyObject_CallMethod(future, "result", NULL);
     Py_XDECREF(cancelled);
   }
+  if (event && keep_event(self, event, 1) == 0) hand_over(self);
+  Py_XDECREF(event);
   if (PyErr_Occurred()) PyErr_WriteUnraisable(op);
   PyErr_Restore(type, value, tb);
 }

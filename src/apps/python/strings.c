@@ -18,7 +18,7 @@ int python_strings_init(void) {
       {&pystr.v1_1, "1.1"}, {&pystr.http_request, "http.request"},
       {&pystr.http_disconnect, "http.disconnect"}, {&pystr.lifespan_startup, "lifespan.startup"},
       {&pystr.lifespan_shutdown, "lifespan.shutdown"}, {&pystr.done, "done"},
-      {&pystr.set_result, "set_result"},
+      {&pystr.set_result, "set_result"}, {&pystr.await, "__await__"},
   };
   for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
     *strings[i].slot = PyUnicode_InternFromString(strings[i].text);

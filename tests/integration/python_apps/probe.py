@@ -52,7 +52,8 @@ Endpoints (GET unless noted; query parameters in brackets):
   /drop-receive (POST)  calls receive() without awaiting it, drops it, then reads the body:
                     a dropped receive() must not swallow the event it asked for
   /cancel-after-event (POST)  a task waiting in receive() is cancelled after its event came
-                    but before it ran again; a new receive() must get that event. Answers
+                    but before it ran again; a receive() dropped unawaited takes that event
+                    next; a later receive() must still get it. Answers
                     "<how it went> <body>"
   /leave-task[?key] answers "left", returning while a task it started still waits on
                     receive() and then sends; records "<receive type> <send outcome>"
@@ -525,6 +526,10 @@ async def r_cancel_after_event(scope, receive, send, query, key):
                 how = "cancelled"
             break
         await asyncio.sleep(0)
+    if how == "cancelled":
+        await asyncio.sleep(0)  # the cancelled task runs and gives the event back
+        dropped = receive()  # takes the kept event, and is never awaited: it must give it back
+        del dropped
     body = await asyncio.wait_for(read_body(receive), 3) if how == "cancelled" else b""
     if how == "not-cancelled":
         message = waiting.result()
