@@ -210,6 +210,51 @@ def test_callables_outlive_the_app(probe):
                      "'http.response.body' after the app returned")
 
 
+@pytest.mark.parametrize("suspend", ["", "?suspend=1"])
+def test_app_runs_in_a_task_with_a_fresh_context(probe, suspend):
+    # The app's code runs inside a real asyncio Task (anyio and sniffio need one), in a context
+    # of its own: a context variable one request sets is unset for the next request, on the
+    # same connection or another.
+    with probe.raw() as conn:
+        for _ in range(3):
+            conn.send(request_bytes("GET", "/task" + suspend))
+            resp = conn.read_response()
+            assert resp.status == 200, resp
+            seen = json.loads(resp.body)
+            assert seen == {"is_task": True, "library": "asyncio", "cancelling": 0,
+                            "found": "unset", "same_task": True}
+    assert json.loads(get(probe, "/task" + suspend).body)["found"] == "unset"
+
+
+@pytest.mark.parametrize("suspend", ["", "?suspend=1"])
+def test_cancelling_its_own_task_reaches_the_app(probe, suspend):
+    # An app that cancels its Task gets CancelledError at its next suspension, whether that
+    # comes in its first step or later; requests after it are served as usual.
+    for _ in range(2):
+        resp = get(probe, "/self-cancel" + suspend)
+        assert resp.status == 200, resp
+        assert resp.body == b"cancelled"
+        seen = json.loads(get(probe, "/task").body)
+        assert seen["cancelling"] == 0 and seen["found"] == "unset"
+
+
+def test_asyncio_timeout_in_the_app(probe):
+    for _ in range(3):
+        assert get(probe, "/timeout").body == b"TimeoutError cancelling=0"
+
+
+def test_app_cancelling_every_other_task(probe):
+    # Some apps cancel all of asyncio.all_tasks() and await them (at shutdown, say): that must
+    # not hang, and the server keeps serving after it.
+    for _ in range(3):
+        get(probe, "/sleep?ms=1")
+    resp = get(probe, "/cancel-others")
+    assert resp.status == 200 and resp.body.startswith(b"cancelled "), resp
+    for _ in range(3):
+        assert get(probe, "/sleep?ms=1").body == b"slept"
+    assert json.loads(get(probe, "/task").body)["is_task"] is True
+
+
 def test_100_continue_on_first_receive(probe):
     with probe.raw() as conn:
         conn.send(request_bytes("POST", "/read-then-answer",

@@ -279,8 +279,8 @@ PyObject *python_bridge_module_init(void) { return PyModule_Create(&module_def);
 
 const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *loop,
                                      PyObject *glue) {
-  PyObject *run = PyObject_GetAttrString(glue, "run");
-  int rc = run && python_strings_init() == 0 ? python_request_init(api, loop, run) : -1;
-  Py_XDECREF(run);
+  int rc = python_strings_init() == 0 && python_request_init(api, loop) == 0
+               ? python_runner_init(loop, glue)
+               : -1;
   return rc == 0 ? &python_app_table : NULL;
 }

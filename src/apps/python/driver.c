@@ -70,6 +70,8 @@ static void stop_asyncio(void) {
 
 int python_loop_running(void) { return uv != NULL; }
 
+int python_loop_in_pump(void) { return in_pump; }
+
 static void schedule(PyObject *callable, int *scheduled) {
   PyObject *handle = PyObject_CallOneArg(call_soon, callable);
   if (!handle) {
@@ -187,4 +189,5 @@ void python_loop_run(uv_loop_t *loop, void (*deferred)(void *arg), void *arg) {
    * or timer still queued must not touch libuv, nor stop that run. */
   drop_timer();
   uv = NULL;
+  python_runner_release();
 }

@@ -17,11 +17,13 @@ const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *loop
 /* bridge.c: a server event as its ASGI message dict (a new reference, NULL on error). */
 PyObject *python_event_dict(const asgid_event *event);
 
-/* request_object.c: the Python object of one scope (receive, send, the app's Task). */
-int python_request_init(const asgid_server_api *api, PyObject *loop, PyObject *run);
-/* Runs the app for a new scope (the dict gets its "state") in a new Task. 0, or -1 with an
- * exception set. */
+/* request_object.c: the Python object of one scope (receive and send). */
+int python_request_init(const asgid_server_api *api, PyObject *loop);
+/* Runs the app for a new scope (the dict gets its "state"). 0, or -1 with an exception set. */
 int python_request_start(asgid_request *req, PyObject *scope, int lifespan);
+/* The app's coroutine for this scope finished, however it finished: the server hears it.
+ * Never raises. */
+void python_request_finish(PyObject *request);
 /* The event a receive asked for; 0, or -1 with an exception set. */
 int python_request_deliver(asgid_request *req, PyObject *event);
 /* The client caught up: a send() waiting for it completes. 0, or -1 with an exception set. */
@@ -30,6 +32,15 @@ int python_request_writable(asgid_request *req);
  * or the future's result) goes back to the request, or the future is cancelled. Never
  * raises. */
 void python_request_unclaimed(PyObject *request, PyObject *event, PyObject *future);
+
+/* runner.c: the asyncio Tasks that run apps (glue is glue.py's module). */
+int python_runner_init(PyObject *loop, PyObject *glue);
+/* Runs the app for a scope on a runner's Task: at once when in_pump (a first step with the
+ * Task as the current task), else when the Task next runs. 0, or -1 with an exception set. */
+int python_runner_start(PyObject *request, PyObject *scope, PyObject *receive, PyObject *send,
+                        int in_pump);
+/* The loop ended: idle runners' Tasks end (when the loop next runs, as it closes). */
+void python_runner_release(void);
 
 /* awaitable.c: what receive() and send() return. New references, NULL on error. */
 int python_awaitable_init(void);
@@ -46,7 +57,7 @@ typedef struct python_strings {
       *root_path, *headers, *client, *server, *state, *body, *more_body, *status, *message;
   PyObject *http, *lifespan, *v1_0, *v1_1, *http_request, *http_disconnect, *lifespan_startup,
       *lifespan_shutdown;
-  PyObject *done, *set_result, *await;
+  PyObject *done, *set_result, *await, *throw_, *cancel, *asyncio_future_blocking;
   PyObject *empty_bytes, *asgi_info;
 } python_strings;
 extern python_strings pystr;
@@ -57,6 +68,8 @@ int python_driver_init(PyObject *event_loop);
 /* driver.c: 1 while python_loop_run runs libuv (0 before, and after: while the worker closes
  * the asyncio loop and finalizes Python, the server is no longer served). */
 int python_loop_running(void);
+/* driver.c: 1 while libuv runs inside a pump or a settle (not inside an asyncio Task). */
+int python_loop_in_pump(void);
 
 /* glue_source.c (generated from glue.py at build time). */
 extern const char python_glue_source[];

@@ -1,7 +1,7 @@
 /*
  * request_object.c - the Python side of one ASGI connection scope (an HTTP request or the
- * lifespan): the object behind the receive and send callables the app gets, and the asyncio
- * Task that runs the app for it.
+ * lifespan): the object behind the receive and send callables the app gets (runner.c runs
+ * the app).
  *
  * The server holds one reference to the object (as its per-request data) from the start of
  * the scope until the app returns; receive(), send() and the server's callbacks work on it
@@ -30,8 +30,7 @@ typedef struct {
 } request_object;
 
 static const asgid_server_api *server;
-static PyObject *create_future, *create_task; /* the event loop's bound methods */
-static PyObject *run_app;       /* glue.py's run(): the coroutine a request's Task runs */
+static PyObject *create_future; /* the event loop's bound method */
 static PyObject *lifespan_state; /* ASGI lifespan state: each request scope gets a copy */
 
 static PyObject *disconnect_event(void) {
@@ -318,11 +317,11 @@ static PyObject *request_send(PyObject *op, PyObject *message) {
 
 /* ---------------------------------------------------------------- the app returned */
 
-/* Called by glue.py's run() when the app coroutine finished, however it finished. */
-static PyObject *request_done(PyObject *op, PyObject *unused) {
-  (void)unused;
+void python_request_finish(PyObject *op) {
   request_object *self = (request_object *)op;
-  if (!self->req) Py_RETURN_NONE;
+  if (!self->req) return;
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
   server->done(self->req);
   self->req = NULL;
   python_loop_wake();
@@ -338,9 +337,9 @@ static PyObject *request_done(PyObject *op, PyObject *unused) {
   }
   Py_XDECREF(waiters);
   Py_XDECREF(drain);
+  if (failed) PyErr_WriteUnraisable(op);
   Py_DECREF(op); /* the server's reference, taken in python_request_start */
-  if (failed) return NULL;
-  Py_RETURN_NONE;
+  PyErr_Restore(type, value, tb);
 }
 
 /* ---------------------------------------------------------------- the type */
@@ -372,11 +371,6 @@ static PyMethodDef receive_def = {"receive", request_receive, METH_NOARGS,
 static PyMethodDef send_def = {"send", request_send, METH_O,
                                "ASGI send(message): await it."};
 
-static PyMethodDef request_methods[] = {
-    {"done", request_done, METH_NOARGS, "The app returned: ends the scope for the server."},
-    {NULL, NULL, 0, NULL},
-};
-
 static PyTypeObject request_type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "_asgid.Request",
@@ -386,19 +380,16 @@ static PyTypeObject request_type = {
     .tp_dealloc = request_dealloc,
     .tp_traverse = request_traverse,
     .tp_clear = request_clear,
-    .tp_methods = request_methods,
 };
 
 /* ---------------------------------------------------------------- the server's side */
 
-int python_request_init(const asgid_server_api *api, PyObject *loop, PyObject *run) {
+int python_request_init(const asgid_server_api *api, PyObject *loop) {
   server = api;
   if (PyType_Ready(&request_type) != 0 || python_awaitable_init() != 0) return -1;
   create_future = PyObject_GetAttrString(loop, "create_future");
-  create_task = PyObject_GetAttrString(loop, "create_task");
   lifespan_state = PyDict_New();
-  run_app = Py_NewRef(run);
-  return create_future && create_task && lifespan_state ? 0 : -1;
+  return create_future && lifespan_state ? 0 : -1;
 }
 
 int python_request_start(asgid_request *req, PyObject *scope, int lifespan) {
@@ -415,36 +406,24 @@ int python_request_start(asgid_request *req, PyObject *scope, int lifespan) {
   self->asking = 0;
   self->lifespan = lifespan != 0;
   PyObject_GC_Track((PyObject *)self);
-  /* From here the server holds our reference; done() drops it. Set before the Task exists:
-   * an eager task factory may run the app to its end inside create_task. */
+  /* From here the server holds our reference; python_request_finish drops it. Set before the
+   * app runs: an eager first step may run it to its end inside python_runner_start. */
   server->set_request_data(req, self);
   PyObject *receive = PyCFunction_New(&receive_def, (PyObject *)self);
   PyObject *send = PyCFunction_New(&send_def, (PyObject *)self);
-  PyObject *coro = NULL, *task = NULL;
-  if (receive && send) {
-    PyObject *args[] = {(PyObject *)self, scope, receive, send};
-    coro = PyObject_Vectorcall(run_app, args, 4, NULL);
-  }
-  /* The loop keeps the Task alive while it is scheduled or waits on a future; the server's
-   * reference to this object keeps those futures alive. */
-  Py_INCREF(self); /* ours, while the app may already have ended (an eager task factory) */
-  if (coro) task = PyObject_CallOneArg(create_task, coro);
+  Py_INCREF(self); /* ours, while the app may already have ended */
+  int rc = receive && send ? python_runner_start((PyObject *)self, scope, receive, send,
+                                                 python_loop_in_pump())
+                           : -1;
   Py_XDECREF(receive);
   Py_XDECREF(send);
-  Py_XDECREF(coro);
-  if (task) {
-    Py_DECREF(task);
-    Py_DECREF(self);
-    python_loop_wake();
-    return 0;
-  }
-  if (self->req) { /* no Task runs the app: nothing will call done() */
+  if (rc != 0 && self->req) { /* no runner runs the app: nothing will finish it */
     server->set_request_data(req, NULL);
     self->req = NULL;
     Py_DECREF(self); /* the server's */
   }
   Py_DECREF(self);
-  return -1;
+  return rc;
 }
 
 int python_request_deliver(asgid_request *req, PyObject *event) {

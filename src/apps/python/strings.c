@@ -19,6 +19,8 @@ int python_strings_init(void) {
       {&pystr.http_disconnect, "http.disconnect"}, {&pystr.lifespan_startup, "lifespan.startup"},
       {&pystr.lifespan_shutdown, "lifespan.shutdown"}, {&pystr.done, "done"},
       {&pystr.set_result, "set_result"}, {&pystr.await, "__await__"},
+      {&pystr.throw_, "throw"}, {&pystr.cancel, "cancel"},
+      {&pystr.asyncio_future_blocking, "_asyncio_future_blocking"},
   };
   for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
     *strings[i].slot = PyUnicode_InternFromString(strings[i].text);

@@ -55,12 +55,23 @@ Endpoints (GET unless noted; query parameters in brackets):
                     but before it ran again; a receive() dropped unawaited takes that event
                     next; a later receive() must still get it. Answers
                     "<how it went> <body>"
+  /task[?suspend=1]  JSON of the running Task as the app sees it: is_task, sniffio's library,
+                    cancelling(), the REQUEST_VAR context variable as the request found it
+                    (each request must find it unset), and whether the Task stayed the same
+                    across an asyncio.sleep(0) (suspend=1); then sets REQUEST_VAR
+  /self-cancel[?suspend=1]  cancels its own Task (after a first suspension with suspend=1),
+                    then awaits asyncio.sleep(0); answers "cancelled" or "not cancelled"
+  /timeout          asyncio.timeout(0.01) around asyncio.sleep(1); answers "<outcome>
+                    cancelling=<n>" (TimeoutError expected, and 0)
+  /cancel-others    cancels every task but its own and the lifespan's, as some apps do at
+                    shutdown, and awaits them; answers "cancelled <n>"
   /leave-task[?key] answers "left", returning while a task it started still waits on
                     receive() and then sends; records "<receive type> <send outcome>"
 Lifespan: startup puts {"greeting": "hello", "log": []} in the state; PROBE_PY_SHUTDOWN_FILE
 names a file the shutdown writes "shutdown" to.
 """
 import asyncio
+import contextvars
 import json
 import os
 import sys
@@ -68,6 +79,8 @@ import time
 from urllib.parse import parse_qs
 
 RESULTS = {}
+REQUEST_VAR = contextvars.ContextVar("request_var", default="unset")
+LIFESPAN_TASKS = set()
 TASKS = set()  # tasks the app leaves running: a strong reference, as asyncio asks
 IMPORT_PID = os.getpid()
 IMPORT_PPID = os.getppid()
@@ -113,6 +126,7 @@ def describe(exc):
 
 
 async def lifespan(scope, receive, send):
+    LIFESPAN_TASKS.add(asyncio.current_task())
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
@@ -555,6 +569,54 @@ async def r_leave_task(scope, receive, send, query, key):
     TASKS.add(task)
 
 
+async def r_task(scope, receive, send, query, key):
+    import sniffio
+
+    task = asyncio.current_task()
+    found = REQUEST_VAR.get()
+    REQUEST_VAR.set(f"set by {scope['path']}")
+    same = True
+    if query.get("suspend"):
+        await asyncio.sleep(0)
+        same = asyncio.current_task() is task
+    await respond_json(send, {
+        "is_task": isinstance(task, asyncio.Task), "library": sniffio.current_async_library(),
+        "cancelling": task.cancelling(), "found": found, "same_task": same,
+    })
+
+
+async def r_self_cancel(scope, receive, send, query, key):
+    if query.get("suspend"):
+        await asyncio.sleep(0)
+    asyncio.current_task().cancel()
+    try:
+        await asyncio.sleep(0)
+        outcome = "not cancelled"
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        asyncio.current_task().uncancel()
+    await respond(send, outcome)
+
+
+async def r_timeout(scope, receive, send, query, key):
+    try:
+        async with asyncio.timeout(0.01):
+            await asyncio.sleep(1)
+        outcome = "no timeout"
+    except TimeoutError:
+        outcome = "TimeoutError"
+    await respond(send, f"{outcome} cancelling={asyncio.current_task().cancelling()}")
+
+
+async def r_cancel_others(scope, receive, send, query, key):
+    me = asyncio.current_task()
+    others = [t for t in asyncio.all_tasks() if t is not me and t not in LIFESPAN_TASKS]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+    await respond(send, f"cancelled {len(others)}")
+
+
 ROUTES = {
     "/scope": r_scope, "/echo": r_echo, "/chunks": r_chunks, "/after-body": r_after_body,
     "/receive-twice": r_receive_twice, "/create-task-receive": r_create_task_receive,
@@ -570,5 +632,6 @@ ROUTES = {
     "/pid": r_pid, "/random": r_random,
     "/start-thread": r_start_thread, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
     "/leave-task": r_leave_task, "/drop-receive": r_drop_receive,
-    "/cancel-after-event": r_cancel_after_event,
+    "/cancel-after-event": r_cancel_after_event, "/task": r_task, "/self-cancel": r_self_cancel,
+    "/timeout": r_timeout, "/cancel-others": r_cancel_others,
 }

@@ -1,0 +1,545 @@
+/*
+ * runner.c - the asyncio Tasks that run the app's coroutines: one per scope at a time,
+ * reused from scope to scope, and an eager first step.
+ *
+ * Apps need a real asyncio Task around their code (asyncio.current_task(), anyio's and
+ * sniffio's detection, cancel scopes, TaskGroup parents), but creating one per request was a
+ * quarter of the Python classes' CPU per request (Task construction, its name, the WeakSet
+ * of all tasks, its first call_soon). So a runner owns one Task, whose coroutine (glue.py's
+ * serve) awaits the runner; the runner runs one scope's app after another on it, each in a
+ * fresh copy of the worker's context (contextvars stay per request, as with a Task per
+ * request), and an idle runner's Task waits on a "park" future in a pool.
+ *
+ * Eager start (as Python 3.12's eager task factory does): a scope that begins in the driver's
+ * pump takes an idle runner and runs the app's first step at once, with the runner's Task
+ * entered as the current task. An app that answers without waiting (a hello world, a cached
+ * page) then never wakes its Task. An app that waits hands what it yielded over to the Task
+ * (the park future is resolved, the Task wakes and awaits it), and runs on it from there.
+ * A cancel of the Task during that step cancels the park future, and reaches the app when
+ * the Task wakes, as it would have at the app's next suspension.
+ *
+ * Differences from a Task per request, all deliberate: Task names and identities repeat
+ * across requests; a runner whose Task is cancelled while idle (an app cancelling every task
+ * in asyncio.all_tasks() at shutdown, or a stray cancel after its request) ends, and the
+ * pool makes a new one.
+ */
+#include "apps/python/python_internal.h"
+
+#include "log/log.h"
+
+/* Idle runners kept: enough for the requests a worker runs at once in practice; beyond it a
+ * runner's Task ends when its request does. */
+#define POOL_MAX 256
+
+typedef struct runner {
+  PyObject_HEAD
+  PyObject *task;    /* the asyncio Task whose coroutine awaits this runner */
+  PyObject *park;    /* the future the idle Task waits on, or NULL */
+  PyObject *request; /* the current scope's request object, or NULL when idle */
+  PyObject *scope, *receive, *send; /* the app's arguments, until it is called */
+  PyObject *context; /* the current scope's contextvars.Context */
+  PyObject *app;     /* the app's awaitable iterator, once it was called */
+  PyObject *yielded; /* what an eager step yielded, for the Task to take over */
+  PyObject *fatal;   /* SystemExit or KeyboardInterrupt of an eager step, for the Task */
+  unsigned handover : 1; /* yielded waits for the Task */
+  unsigned dead : 1;     /* the Task ended, or will: never reused */
+} runner;
+
+static PyTypeObject runner_type;
+static PyObject *app;          /* the ASGI app */
+static PyObject *serve;        /* glue.serve(runner): the coroutine of a runner's Task */
+static PyObject *report;       /* glue.report(scope, exc): logs what the app raised */
+static PyObject *create_task, *create_future, *event_loop;
+static PyObject *enter_task, *leave_task; /* asyncio's, or NULL: no eager steps */
+static PyObject *cancelled_error;
+static PyObject *base_context; /* the worker's context: each scope runs in a copy */
+static runner *pool[POOL_MAX];
+static int pool_size;
+
+/* ---------------------------------------------------------------- running the app */
+
+/* Calls the app and keeps the iterator that awaiting its result runs: the coroutine itself,
+ * or what __await__ returns. 0, or -1 with an exception set. */
+static int call_app(runner *r) {
+  PyObject *args[] = {r->scope, r->receive, r->send};
+  PyObject *result = PyObject_Vectorcall(app, args, 3, NULL);
+  Py_CLEAR(r->receive);
+  Py_CLEAR(r->send);
+  if (!result) return -1;
+  if (PyCoro_CheckExact(result)) {
+    r->app = result;
+    return 0;
+  }
+  unaryfunc await = Py_TYPE(result)->tp_as_async ? Py_TYPE(result)->tp_as_async->am_await : NULL;
+  if (!await) {
+    PyErr_Format(PyExc_TypeError, "the ASGI app returned '%.100s', which cannot be awaited",
+                 Py_TYPE(result)->tp_name);
+    Py_DECREF(result);
+    return -1;
+  }
+  r->app = await(result);
+  Py_DECREF(result);
+  if (r->app && !PyIter_Check(r->app)) {
+    PyErr_Format(PyExc_TypeError, "__await__() returned non-iterator of type '%.100s'",
+                 Py_TYPE(r->app)->tp_name);
+    Py_CLEAR(r->app);
+  }
+  return r->app ? 0 : -1;
+}
+
+/* exc thrown into the app's iterator: PYGEN_NEXT, PYGEN_RETURN or PYGEN_ERROR as PyIter_Send
+ * answers. */
+static PySendResult throw_into(PyObject *iter, PyObject *exc, PyObject **out) {
+  PyObject *method = PyObject_GetAttr(iter, pystr.throw_);
+  *out = method ? PyObject_CallOneArg(method, exc) : NULL;
+  Py_XDECREF(method);
+  if (*out) return PYGEN_NEXT;
+  if (!PyErr_ExceptionMatches(PyExc_StopIteration)) return PYGEN_ERROR;
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  *out = Py_NewRef(((PyStopIterationObject *)value)->value);
+  Py_XDECREF(type);
+  Py_XDECREF(value);
+  Py_XDECREF(tb);
+  return PYGEN_RETURN;
+}
+
+/* The app's scope is over: the server hears it, the runner forgets it. */
+static void end_scope(runner *r) {
+  python_request_finish(r->request);
+  Py_CLEAR(r->request);
+  Py_CLEAR(r->scope);
+  Py_CLEAR(r->receive);
+  Py_CLEAR(r->send);
+  Py_CLEAR(r->context);
+  Py_CLEAR(r->app);
+}
+
+/* What the app raised: logged with its traceback, unless it is the app being cancelled or
+ * closed. SystemExit and KeyboardInterrupt stay set (returns -1): they stop the worker. */
+static int app_raised(runner *r) {
+  if (PyErr_ExceptionMatches(cancelled_error) || PyErr_ExceptionMatches(PyExc_GeneratorExit)) {
+    PyErr_Clear();
+    return 0;
+  }
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb) PyException_SetTraceback(value, tb);
+  PyObject *logged = PyObject_CallFunctionObjArgs(report, r->scope, value, NULL);
+  if (!logged) PyErr_WriteUnraisable(report);
+  Py_XDECREF(logged);
+  int fatal = PyErr_GivenExceptionMatches(type, PyExc_SystemExit) ||
+              PyErr_GivenExceptionMatches(type, PyExc_KeyboardInterrupt);
+  if (fatal) {
+    PyErr_Restore(type, value, tb);
+    return -1;
+  }
+  Py_XDECREF(type);
+  Py_XDECREF(value);
+  Py_XDECREF(tb);
+  return 0;
+}
+
+/* One step of the app inside its scope's context: value sent, or exc thrown. Returns 1 when
+ * the app yielded (*yielded), 0 when its scope ended, -1 when it ended with SystemExit or
+ * KeyboardInterrupt (set). */
+static int app_step(runner *r, PyObject *value, PyObject *exc, PyObject **yielded) {
+  if (PyContext_Enter(r->context) != 0) return -1;
+  PyObject *out = NULL;
+  PySendResult status;
+  if (!r->app && call_app(r) != 0) status = PYGEN_ERROR;
+  else status = exc ? throw_into(r->app, exc, &out) : PyIter_Send(r->app, value, &out);
+  PyContext_Exit(r->context);
+  if (status == PYGEN_NEXT) {
+    *yielded = out;
+    return 1;
+  }
+  int rc = 0;
+  if (status == PYGEN_RETURN) {
+    if (out != Py_None) {
+      PyObject *repr = PyObject_Repr(out);
+      log_error("ASGI app returned a value instead of None: %s",
+                repr ? PyUnicode_AsUTF8(repr) : "?");
+      Py_XDECREF(repr);
+      PyErr_Clear();
+    }
+    Py_DECREF(out);
+  } else {
+    rc = app_raised(r);
+  }
+  end_scope(r);
+  return rc;
+}
+
+/* ---------------------------------------------------------------- idle runners */
+
+static int future_done(PyObject *future) {
+  PyObject *done = PyObject_CallMethodNoArgs(future, pystr.done);
+  int rc = done ? PyObject_IsTrue(done) : -1;
+  Py_XDECREF(done);
+  return rc;
+}
+
+/* The Task of an idle runner waits on a new park future (yielded in *out). A full pool
+ * ends the Task instead. PYGEN_NEXT or PYGEN_RETURN, PYGEN_ERROR with an exception set. */
+static PySendResult park(runner *r, PyObject **out) {
+  if (pool_size == POOL_MAX || !python_loop_running()) {
+    r->dead = 1;
+    *out = Py_NewRef(Py_None);
+    return PYGEN_RETURN;
+  }
+  PyObject *future = PyObject_CallNoArgs(create_future);
+  /* What a future's __await__ sets before yielding it: the Task then waits on it. */
+  if (!future || PyObject_SetAttr(future, pystr.asyncio_future_blocking, Py_True) != 0) {
+    Py_XDECREF(future);
+    *out = NULL;
+    return PYGEN_ERROR;
+  }
+  r->park = Py_NewRef(future);
+  pool[pool_size++] = (runner *)Py_NewRef(r);
+  *out = future;
+  return PYGEN_NEXT;
+}
+
+/* An idle runner whose Task waits on its park future, or NULL (no exception) when none. */
+static runner *take_idle(void) {
+  while (pool_size > 0) {
+    runner *r = pool[--pool_size];
+    /* A park future already done was cancelled: that Task is ending. */
+    if (!r->dead && r->park && future_done(r->park) == 0) return r;
+    PyErr_Clear();
+    Py_DECREF(r);
+  }
+  return NULL;
+}
+
+/* A new runner and its Task (which starts at the loop's next pass). */
+static runner *new_runner(void) {
+  runner *r = PyObject_GC_New(runner, &runner_type);
+  if (!r) return NULL;
+  r->task = r->park = r->request = r->scope = r->receive = r->send = NULL;
+  r->context = r->app = r->yielded = r->fatal = NULL;
+  r->handover = r->dead = 0;
+  PyObject_GC_Track((PyObject *)r);
+  PyObject *coro = PyObject_CallOneArg(serve, (PyObject *)r);
+  r->task = coro ? PyObject_CallOneArg(create_task, coro) : NULL;
+  Py_XDECREF(coro);
+  if (!r->task) Py_CLEAR(r);
+  return r;
+}
+
+/* Wakes the Task of a parked runner (its park future completes). */
+static int wake(runner *r) {
+  PyObject *future = r->park;
+  r->park = NULL;
+  if (!future) return 0; /* a new Task: its first step comes anyway */
+  int done = future_done(future);
+  PyObject *set = done == 0 ? PyObject_CallMethodOneArg(future, pystr.set_result, Py_None)
+                            : NULL;
+  Py_DECREF(future);
+  if (done == 0 && !set) return -1;
+  Py_XDECREF(set);
+  return done < 0 ? -1 : 0; /* done: cancelled, and the Task wakes with that */
+}
+
+/* The app's first step, now, with r's Task as the current task. 0, or -1 when it cannot
+ * (the caller wakes the Task instead). */
+static int eager_step(runner *r) {
+  PyObject *args[] = {event_loop, r->task};
+  PyObject *entered = PyObject_Vectorcall(enter_task, args, 2, NULL);
+  if (!entered) {
+    PyErr_Clear(); /* another task is current: let the Task run it */
+    return -1;
+  }
+  Py_DECREF(entered);
+  PyObject *yielded = NULL;
+  int rc = app_step(r, Py_None, NULL, &yielded);
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyObject *left = PyObject_Vectorcall(leave_task, args, 2, NULL);
+  if (!left) PyErr_WriteUnraisable(leave_task);
+  Py_XDECREF(left);
+  if (rc == 0) { /* the scope ended: the runner stays parked, ready for the next one */
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    if (pool_size < POOL_MAX) pool[pool_size++] = (runner *)Py_NewRef(r);
+    return 0;
+  }
+  if (rc < 0) { /* SystemExit, KeyboardInterrupt: raised by the Task, which stops the loop */
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb) PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    r->fatal = value;
+  } else {
+    r->yielded = yielded;
+  }
+  r->handover = 1;
+  if (wake(r) != 0) {
+    log_error("cannot wake the Task of an ASGI app");
+    PyErr_Clear();
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- the server's side */
+
+int python_runner_start(PyObject *request, PyObject *scope, PyObject *receive, PyObject *send,
+                        int in_pump) {
+  runner *r = in_pump && enter_task ? take_idle() : NULL;
+  int eager = r != NULL;
+  if (!r && !(r = take_idle()) && !(r = new_runner())) return -1;
+  r->context = PyContext_Copy(base_context);
+  if (!r->context) {
+    Py_DECREF(r);
+    return -1;
+  }
+  r->request = Py_NewRef(request);
+  r->scope = Py_NewRef(scope);
+  r->receive = Py_NewRef(receive);
+  r->send = Py_NewRef(send);
+  int rc = 0;
+  if (!eager || eager_step(r) != 0) {
+    rc = wake(r);
+    if (rc != 0) end_scope(r);
+  }
+  Py_DECREF(r); /* the pool's, or the Task's: the runner lives on in its Task */
+  return rc;
+}
+
+void python_runner_release(void) {
+  while (pool_size > 0) {
+    runner *r = pool[--pool_size];
+    r->dead = 1;
+    if (r->park) {
+      PyObject *c = PyObject_CallMethod(r->park, "cancel", NULL);
+      Py_XDECREF(c);
+    }
+    Py_DECREF(r);
+  }
+  PyErr_Clear();
+}
+
+/* ---------------------------------------------------------------- the Task's side */
+
+/* The Task (through glue.serve) steps the runner: the app goes on, or takes over what an
+ * eager step yielded, or the idle runner parks. */
+static PySendResult runner_am_send(PyObject *op, PyObject *arg, PyObject **out) {
+  runner *r = (runner *)op;
+  Py_CLEAR(r->park);
+  if (r->fatal) {
+    PyErr_SetObject((PyObject *)Py_TYPE(r->fatal), r->fatal);
+    Py_CLEAR(r->fatal);
+    r->handover = 0;
+    r->dead = 1;
+    *out = NULL;
+    return PYGEN_ERROR;
+  }
+  if (r->handover) {
+    r->handover = 0;
+    *out = r->yielded;
+    r->yielded = NULL;
+    return PYGEN_NEXT;
+  }
+  if (r->request) {
+    int rc = app_step(r, arg, NULL, out);
+    if (rc == 1) return PYGEN_NEXT;
+    if (rc < 0) {
+      r->dead = 1;
+      *out = NULL;
+      return PYGEN_ERROR;
+    }
+  }
+  return park(r, out);
+}
+
+static PyObject *send_result(PySendResult status, PyObject *out) {
+  if (status != PYGEN_RETURN) return out;
+  Py_DECREF(out);
+  PyErr_SetNone(PyExc_StopIteration);
+  return NULL;
+}
+
+static PyObject *runner_send(PyObject *op, PyObject *arg) {
+  PyObject *out;
+  PySendResult status = runner_am_send(op, arg, &out);
+  return send_result(status, out);
+}
+
+static PyObject *runner_iternext(PyObject *op) { return runner_send(op, Py_None); }
+
+/* throw(value) or throw(type[, value[, traceback]]) from the Task: the Task was cancelled
+ * (or the yield it got was wrong). It goes into the app; an idle runner ends with it. */
+static PyObject *runner_throw(PyObject *op, PyObject *const *args, Py_ssize_t nargs) {
+  runner *r = (runner *)op;
+  if (nargs < 1 || nargs > 3) {
+    PyErr_SetString(PyExc_TypeError, "throw() takes 1 to 3 arguments");
+    return NULL;
+  }
+  Py_CLEAR(r->park);
+  PyObject *type = args[0], *value = nargs > 1 ? args[1] : NULL, *tb = nargs > 2 ? args[2] : NULL;
+  if (PyExceptionInstance_Check(type)) {
+    value = type;
+    type = (PyObject *)Py_TYPE(type);
+  } else if (!PyExceptionClass_Check(type)) {
+    PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
+    return NULL;
+  }
+  Py_INCREF(type);
+  Py_XINCREF(value);
+  Py_XINCREF(tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb && tb != Py_None) PyException_SetTraceback(value, tb);
+  Py_XDECREF(tb);
+  if (r->fatal) { /* SystemExit or KeyboardInterrupt of an eager step comes first */
+    Py_DECREF(type);
+    Py_DECREF(value);
+    return runner_send(op, Py_None);
+  }
+  if (!r->request) { /* idle: the Task ends with it */
+    r->dead = 1;
+    PyErr_Restore(type, value, NULL);
+    return NULL;
+  }
+  Py_DECREF(type);
+  if (r->handover) {
+    /* The Task was cancelled while the app waited on what its eager step yielded: that is
+     * cancelled too, as a Task's cancel() cancels the future it waits on. */
+    r->handover = 0;
+    PyObject *waited = r->yielded;
+    r->yielded = NULL;
+    if (waited && PyObject_IsInstance(value, cancelled_error) == 1 &&
+        PyObject_HasAttr(waited, pystr.cancel)) {
+      PyObject *c = PyObject_CallMethodNoArgs(waited, pystr.cancel);
+      Py_XDECREF(c);
+    }
+    PyErr_Clear();
+    Py_XDECREF(waited);
+  }
+  PyObject *out = NULL;
+  int rc = app_step(r, NULL, value, &out);
+  Py_DECREF(value);
+  if (rc == 1) return out;
+  if (rc < 0) {
+    r->dead = 1;
+    return NULL;
+  }
+  PySendResult status = park(r, &out);
+  return send_result(status, out);
+}
+
+/* The Task's coroutine is being closed (the Task was destroyed while pending): the app's is
+ * closed too, and its scope ends. */
+static PyObject *runner_close(PyObject *op, PyObject *unused) {
+  (void)unused;
+  runner *r = (runner *)op;
+  r->dead = 1;
+  Py_CLEAR(r->fatal);
+  Py_CLEAR(r->yielded);
+  r->handover = 0;
+  if (r->request) {
+    if (r->app) {
+      PyObject *closed = PyObject_CallMethod(r->app, "close", NULL);
+      if (!closed) PyErr_WriteUnraisable(r->app);
+      Py_XDECREF(closed);
+    }
+    end_scope(r);
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *runner_await(PyObject *op) { return Py_NewRef(op); }
+
+static int runner_traverse(PyObject *op, visitproc visit, void *arg) {
+  runner *r = (runner *)op;
+  Py_VISIT(r->task);
+  Py_VISIT(r->park);
+  Py_VISIT(r->request);
+  Py_VISIT(r->scope);
+  Py_VISIT(r->receive);
+  Py_VISIT(r->send);
+  Py_VISIT(r->context);
+  Py_VISIT(r->app);
+  Py_VISIT(r->yielded);
+  Py_VISIT(r->fatal);
+  return 0;
+}
+
+static int runner_clear(PyObject *op) {
+  runner *r = (runner *)op;
+  Py_CLEAR(r->task);
+  Py_CLEAR(r->park);
+  Py_CLEAR(r->request);
+  Py_CLEAR(r->scope);
+  Py_CLEAR(r->receive);
+  Py_CLEAR(r->send);
+  Py_CLEAR(r->context);
+  Py_CLEAR(r->app);
+  Py_CLEAR(r->yielded);
+  Py_CLEAR(r->fatal);
+  return 0;
+}
+
+static void runner_dealloc(PyObject *op) {
+  PyObject_GC_UnTrack(op);
+  runner_clear(op);
+  Py_TYPE(op)->tp_free(op);
+}
+
+static PyMethodDef runner_methods[] = {
+    {"send", runner_send, METH_O, NULL},
+    {"throw", (PyCFunction)(void (*)(void))runner_throw, METH_FASTCALL, NULL},
+    {"close", runner_close, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyAsyncMethods runner_async = {
+    .am_await = runner_await,
+    .am_send = runner_am_send,
+};
+
+static PyTypeObject runner_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_asgid.Runner",
+    .tp_doc = "Runs ASGI app coroutines, one scope after another, on its asyncio Task.",
+    .tp_basicsize = sizeof(runner),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_dealloc = runner_dealloc,
+    .tp_traverse = runner_traverse,
+    .tp_clear = runner_clear,
+    .tp_as_async = &runner_async,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = runner_iternext,
+    .tp_methods = runner_methods,
+};
+
+int python_runner_init(PyObject *loop, PyObject *glue) {
+  if (PyType_Ready(&runner_type) != 0) return -1;
+  app = PyObject_GetAttrString(glue, "app");
+  serve = PyObject_GetAttrString(glue, "serve");
+  report = PyObject_GetAttrString(glue, "report");
+  create_task = PyObject_GetAttrString(loop, "create_task");
+  create_future = PyObject_GetAttrString(loop, "create_future");
+  event_loop = Py_NewRef(loop);
+  base_context = PyContext_CopyCurrent();
+  PyObject *tasks = PyImport_ImportModule("asyncio.tasks");
+  PyObject *exceptions = PyImport_ImportModule("asyncio.exceptions");
+  cancelled_error = exceptions ? PyObject_GetAttrString(exceptions, "CancelledError") : NULL;
+  Py_XDECREF(exceptions);
+  if (tasks) {
+    /* Private to asyncio, but stable from 3.7 on (eager tasks use them); without them every
+     * scope starts on its Task. */
+    enter_task = PyObject_GetAttrString(tasks, "_enter_task");
+    leave_task = enter_task ? PyObject_GetAttrString(tasks, "_leave_task") : NULL;
+    if (!leave_task) Py_CLEAR(enter_task);
+    PyErr_Clear();
+    Py_DECREF(tasks);
+  }
+  return app && serve && report && create_task && create_future && base_context &&
+                 cancelled_error
+             ? 0
+             : -1;
+}
