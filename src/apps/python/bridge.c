@@ -122,8 +122,27 @@ static int set_item(PyObject *dict, PyObject *key, PyObject *value) {
   return rc;
 }
 
+/* Every HTTP scope has the same keys: each one starts as a copy of this dict, whose values
+ * are the constant ones (a copy of a dict with all its keys is one block copy; building one
+ * key by key resized it twice). "state" is set by request_object.c. */
+static PyObject *http_scope_template(void) {
+  static PyObject *template;
+  if (template) return template;
+  PyObject *t = PyDict_New();
+  PyObject *keys[] = {pystr.type, pystr.asgi, pystr.http_version, pystr.scheme, pystr.method,
+                      pystr.path, pystr.raw_path, pystr.query_string, pystr.root_path,
+                      pystr.headers, pystr.client, pystr.server, pystr.state};
+  PyObject *values[] = {pystr.http, pystr.asgi_info, pystr.v1_1, pystr.http};
+  for (size_t i = 0; t && i < sizeof keys / sizeof keys[0]; i++) {
+    if (PyDict_SetItem(t, keys[i], i < sizeof values / sizeof values[0] ? values[i] : Py_None))
+      Py_CLEAR(t);
+  }
+  return template = t;
+}
+
 static PyObject *http_scope(const asgid_scope *s) {
-  PyObject *scope = PyDict_New();
+  PyObject *template = http_scope_template();
+  PyObject *scope = template ? PyDict_Copy(template) : NULL;
   if (!scope) return NULL;
   PyObject *headers = PyList_New((Py_ssize_t)s->header_count);
   if (!headers) goto fail;
@@ -138,9 +157,7 @@ static PyObject *http_scope(const asgid_scope *s) {
   }
   /* set_item takes the reference: headers first, so that no failure below can leak it. */
   if (set_item(scope, pystr.headers, headers)) goto fail;
-  if (PyDict_SetItem(scope, pystr.type, pystr.http) || PyDict_SetItem(scope, pystr.asgi, pystr.asgi_info) ||
-      PyDict_SetItem(scope, pystr.http_version, s->http_version[2] == '1' ? pystr.v1_1 : pystr.v1_0) ||
-      PyDict_SetItem(scope, pystr.scheme, pystr.http) ||
+  if ((s->http_version[2] != '1' && PyDict_SetItem(scope, pystr.http_version, pystr.v1_0)) ||
       set_item(scope, pystr.method, method_string(s->method)) ||
       set_item(scope, pystr.path, PyUnicode_DecodeUTF8(s->path, (Py_ssize_t)s->path_len, "replace")) ||
       set_item(scope, pystr.raw_path, PyBytes_FromStringAndSize(s->raw_path, (Py_ssize_t)s->raw_path_len)) ||
