@@ -2,7 +2,7 @@
 
 The C side (bridge.c, request_object.c, runner.c) builds the scope and the receive and send
 callables of every new connection scope (http or lifespan) and runs the app's coroutine for
-it on a runner's asyncio Task, whose coroutine is serve().
+it on a runner's asyncio Task.
 """
 import traceback
 
@@ -14,11 +14,6 @@ app = None
 def configure(asgi_app):
     global app
     app = asgi_app
-
-
-async def serve(runner):
-    """A runner's Task: the runner steps the apps of one scope after another."""
-    await runner
 
 
 def report(scope, exc):

@@ -57,7 +57,8 @@ typedef struct python_strings {
       *root_path, *headers, *client, *server, *state, *body, *more_body, *status, *message;
   PyObject *http, *lifespan, *v1_0, *v1_1, *http_request, *http_disconnect, *lifespan_startup,
       *lifespan_shutdown;
-  PyObject *done, *set_result, *await, *throw_, *cancel, *asyncio_future_blocking;
+  PyObject *done, *set_result, *await, *throw_, *cancel, *cancelling,
+      *asyncio_future_blocking;
   PyObject *empty_bytes, *asgi_info;
 } python_strings;
 extern python_strings pystr;

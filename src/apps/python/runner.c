@@ -5,8 +5,8 @@
  * Apps need a real asyncio Task around their code (asyncio.current_task(), anyio's and
  * sniffio's detection, cancel scopes, TaskGroup parents), but creating one per request was a
  * quarter of the Python classes' CPU per request (Task construction, its name, the WeakSet
- * of all tasks, its first call_soon). So a runner owns one Task, whose coroutine (glue.py's
- * serve) awaits the runner; the runner runs one scope's app after another on it, each in a
+ * of all tasks, its first call_soon). So a runner owns one Task, whose coroutine it is (it
+ * implements the coroutine protocol); it runs one scope's app after another on it, each in a
  * fresh copy of the worker's context (contextvars stay per request, as with a Task per
  * request), and an idle runner's Task waits on a "park" future in a pool.
  *
@@ -19,9 +19,12 @@
  * the Task wakes, as it would have at the app's next suspension.
  *
  * Differences from a Task per request, all deliberate: Task names and identities repeat
- * across requests; a runner whose Task is cancelled while idle (an app cancelling every task
- * in asyncio.all_tasks() at shutdown, or a stray cancel after its request) ends, and the
- * pool makes a new one.
+ * across requests, and idle runners' Tasks are among asyncio.all_tasks(); a runner whose Task
+ * is cancelled while idle (an app cancelling every task at shutdown) ends, as does one whose
+ * request ended with a cancel it did not take back (its Task's cancelling() count would
+ * mislead asyncio.timeout and TaskGroup in the next request); the pool makes new ones. A
+ * Task kept by the app beyond its request and cancelled later reaches whatever that runner
+ * runs then.
  */
 #include "apps/python/python_internal.h"
 
@@ -47,7 +50,6 @@ typedef struct runner {
 
 static PyTypeObject runner_type;
 static PyObject *app;          /* the ASGI app */
-static PyObject *serve;        /* glue.serve(runner): the coroutine of a runner's Task */
 static PyObject *report;       /* glue.report(scope, exc): logs what the app raised */
 static PyObject *create_task, *create_future, *event_loop;
 static PyObject *enter_task, *leave_task; /* asyncio's, or NULL: no eager steps */
@@ -146,12 +148,13 @@ static int app_raised(runner *r) {
  * the app yielded (*yielded), 0 when its scope ended, -1 when it ended with SystemExit or
  * KeyboardInterrupt (set). */
 static int app_step(runner *r, PyObject *value, PyObject *exc, PyObject **yielded) {
-  if (PyContext_Enter(r->context) != 0) return -1;
   PyObject *out = NULL;
-  PySendResult status;
-  if (!r->app && call_app(r) != 0) status = PYGEN_ERROR;
-  else status = exc ? throw_into(r->app, exc, &out) : PyIter_Send(r->app, value, &out);
-  PyContext_Exit(r->context);
+  PySendResult status = PYGEN_ERROR;
+  if (PyContext_Enter(r->context) == 0) {
+    if (r->app || call_app(r) == 0)
+      status = exc ? throw_into(r->app, exc, &out) : PyIter_Send(r->app, value, &out);
+    PyContext_Exit(r->context); /* cannot fail: the context entered just above */
+  }
   if (status == PYGEN_NEXT) {
     *yielded = out;
     return 1;
@@ -160,8 +163,8 @@ static int app_step(runner *r, PyObject *value, PyObject *exc, PyObject **yielde
   if (status == PYGEN_RETURN) {
     if (out != Py_None) {
       PyObject *repr = PyObject_Repr(out);
-      log_error("ASGI app returned a value instead of None: %s",
-                repr ? PyUnicode_AsUTF8(repr) : "?");
+      const char *text = repr ? PyUnicode_AsUTF8(repr) : NULL;
+      log_error("ASGI app returned a value instead of None: %s", text ? text : "?");
       Py_XDECREF(repr);
       PyErr_Clear();
     }
@@ -182,10 +185,20 @@ static int future_done(PyObject *future) {
   return rc;
 }
 
-/* The Task of an idle runner waits on a new park future (yielded in *out). A full pool
- * ends the Task instead. PYGEN_NEXT or PYGEN_RETURN, PYGEN_ERROR with an exception set. */
+/* 1 when r's Task counts cancel requests not taken back (Task.cancelling()). */
+static int task_cancelling(runner *r) {
+  PyObject *count = PyObject_CallMethodNoArgs(r->task, pystr.cancelling);
+  int rc = count ? PyObject_IsTrue(count) : 1;
+  Py_XDECREF(count);
+  PyErr_Clear();
+  return rc != 0;
+}
+
+/* The Task of an idle runner waits on a new park future (yielded in *out). A full pool, or
+ * a Task whose cancel count a request left above zero, ends the Task instead. PYGEN_NEXT or
+ * PYGEN_RETURN, PYGEN_ERROR with an exception set. */
 static PySendResult park(runner *r, PyObject **out) {
-  if (pool_size == POOL_MAX || !python_loop_running()) {
+  if (pool_size == POOL_MAX || !python_loop_running() || task_cancelling(r)) {
     r->dead = 1;
     *out = Py_NewRef(Py_None);
     return PYGEN_RETURN;
@@ -215,6 +228,16 @@ static runner *take_idle(void) {
   return NULL;
 }
 
+/* r will not run another scope: its Task, if it waits on its park future, ends. */
+static void retire(runner *r) {
+  r->dead = 1;
+  if (!r->park) return;
+  PyObject *cancelled = PyObject_CallMethodNoArgs(r->park, pystr.cancel);
+  Py_XDECREF(cancelled);
+  Py_CLEAR(r->park);
+  PyErr_Clear();
+}
+
 /* A new runner and its Task (which starts at the loop's next pass). */
 static runner *new_runner(void) {
   runner *r = PyObject_GC_New(runner, &runner_type);
@@ -223,25 +246,24 @@ static runner *new_runner(void) {
   r->context = r->app = r->yielded = r->fatal = NULL;
   r->handover = r->dead = 0;
   PyObject_GC_Track((PyObject *)r);
-  PyObject *coro = PyObject_CallOneArg(serve, (PyObject *)r);
-  r->task = coro ? PyObject_CallOneArg(create_task, coro) : NULL;
-  Py_XDECREF(coro);
+  /* The runner is its Task's coroutine (not a Python coroutine awaiting it: a cancel before
+   * the Task's first step would end that one without reaching the runner). */
+  r->task = PyObject_CallOneArg(create_task, (PyObject *)r);
   if (!r->task) Py_CLEAR(r);
   return r;
 }
 
-/* Wakes the Task of a parked runner (its park future completes). */
+/* Wakes the Task of a parked runner (its park future completes). 0, or -1 with an exception
+ * set (the park future is then still r's). */
 static int wake(runner *r) {
-  PyObject *future = r->park;
-  r->park = NULL;
-  if (!future) return 0; /* a new Task: its first step comes anyway */
-  int done = future_done(future);
-  PyObject *set = done == 0 ? PyObject_CallMethodOneArg(future, pystr.set_result, Py_None)
+  if (!r->park) return 0; /* a new Task: its first step comes anyway */
+  int done = future_done(r->park);
+  PyObject *set = done == 0 ? PyObject_CallMethodOneArg(r->park, pystr.set_result, Py_None)
                             : NULL;
-  Py_DECREF(future);
-  if (done == 0 && !set) return -1;
+  if (done < 0 || (done == 0 && !set)) return -1;
   Py_XDECREF(set);
-  return done < 0 ? -1 : 0; /* done: cancelled, and the Task wakes with that */
+  Py_CLEAR(r->park); /* done: it was cancelled, and the Task wakes with that */
+  return 0;
 }
 
 /* The app's first step, now, with r's Task as the current task. 0, or -1 when it cannot
@@ -266,6 +288,7 @@ static int eager_step(runner *r) {
     Py_XDECREF(value);
     Py_XDECREF(tb);
     if (pool_size < POOL_MAX) pool[pool_size++] = (runner *)Py_NewRef(r);
+    else retire(r);
     return 0;
   }
   if (rc < 0) { /* SystemExit, KeyboardInterrupt: raised by the Task, which stops the loop */
@@ -294,6 +317,7 @@ int python_runner_start(PyObject *request, PyObject *scope, PyObject *receive, P
   if (!r && !(r = take_idle()) && !(r = new_runner())) return -1;
   r->context = PyContext_Copy(base_context);
   if (!r->context) {
+    retire(r);
     Py_DECREF(r);
     return -1;
   }
@@ -302,9 +326,14 @@ int python_runner_start(PyObject *request, PyObject *scope, PyObject *receive, P
   r->receive = Py_NewRef(receive);
   r->send = Py_NewRef(send);
   int rc = 0;
-  if (!eager || eager_step(r) != 0) {
-    rc = wake(r);
-    if (rc != 0) end_scope(r);
+  if ((!eager || eager_step(r) != 0) && (rc = wake(r)) != 0) {
+    /* The app never ran: the caller ends the scope. */
+    Py_CLEAR(r->request);
+    Py_CLEAR(r->scope);
+    Py_CLEAR(r->receive);
+    Py_CLEAR(r->send);
+    Py_CLEAR(r->context);
+    retire(r);
   }
   Py_DECREF(r); /* the pool's, or the Task's: the runner lives on in its Task */
   return rc;
@@ -313,14 +342,9 @@ int python_runner_start(PyObject *request, PyObject *scope, PyObject *receive, P
 void python_runner_release(void) {
   while (pool_size > 0) {
     runner *r = pool[--pool_size];
-    r->dead = 1;
-    if (r->park) {
-      PyObject *c = PyObject_CallMethod(r->park, "cancel", NULL);
-      Py_XDECREF(c);
-    }
+    retire(r);
     Py_DECREF(r);
   }
-  PyErr_Clear();
 }
 
 /* ---------------------------------------------------------------- the Task's side */
@@ -392,7 +416,7 @@ static PyObject *runner_throw(PyObject *op, PyObject *const *args, Py_ssize_t na
   Py_XINCREF(value);
   Py_XINCREF(tb);
   PyErr_NormalizeException(&type, &value, &tb);
-  if (tb && tb != Py_None) PyException_SetTraceback(value, tb);
+  if (tb && PyTraceBack_Check(tb)) PyException_SetTraceback(value, tb);
   Py_XDECREF(tb);
   if (r->fatal) { /* SystemExit or KeyboardInterrupt of an eager step comes first */
     Py_DECREF(type);
@@ -406,15 +430,27 @@ static PyObject *runner_throw(PyObject *op, PyObject *const *args, Py_ssize_t na
   }
   Py_DECREF(type);
   if (r->handover) {
-    /* The Task was cancelled while the app waited on what its eager step yielded: that is
-     * cancelled too, as a Task's cancel() cancels the future it waits on. */
+    /* The Task was cancelled before it took over what the app's eager step yielded. As
+     * Task.cancel() does with the future it waits on: that is cancelled with the same
+     * message, and if it accepts, the Task waits for it to end (an awaited task may handle
+     * its cancel and return); else the cancel goes into the app. */
     r->handover = 0;
     PyObject *waited = r->yielded;
     r->yielded = NULL;
-    if (waited && PyObject_IsInstance(value, cancelled_error) == 1 &&
+    if (waited && waited != Py_None && PyObject_IsInstance(value, cancelled_error) == 1 &&
         PyObject_HasAttr(waited, pystr.cancel)) {
-      PyObject *c = PyObject_CallMethodNoArgs(waited, pystr.cancel);
-      Py_XDECREF(c);
+      PyObject *cancel_args = PyObject_GetAttrString(value, "args");
+      PyObject *accepted =
+          cancel_args && PyTuple_Check(cancel_args) && PyTuple_GET_SIZE(cancel_args) > 0
+              ? PyObject_CallMethodOneArg(waited, pystr.cancel, PyTuple_GET_ITEM(cancel_args, 0))
+              : PyObject_CallMethodNoArgs(waited, pystr.cancel);
+      Py_XDECREF(cancel_args);
+      int waits = accepted == Py_True;
+      Py_XDECREF(accepted);
+      if (waits) {
+        Py_DECREF(value);
+        return waited;
+      }
     }
     PyErr_Clear();
     Py_XDECREF(waited);
@@ -431,24 +467,33 @@ static PyObject *runner_throw(PyObject *op, PyObject *const *args, Py_ssize_t na
   return send_result(status, out);
 }
 
-/* The Task's coroutine is being closed (the Task was destroyed while pending): the app's is
- * closed too, and its scope ends. */
-static PyObject *runner_close(PyObject *op, PyObject *unused) {
-  (void)unused;
-  runner *r = (runner *)op;
+/* The runner is closed, or goes away, with a scope still running (its Task was destroyed
+ * while pending): the app's coroutine is closed too, and the scope ends for the server. */
+static void stop(runner *r) {
   r->dead = 1;
   Py_CLEAR(r->fatal);
   Py_CLEAR(r->yielded);
   r->handover = 0;
-  if (r->request) {
-    if (r->app) {
-      PyObject *closed = PyObject_CallMethod(r->app, "close", NULL);
-      if (!closed) PyErr_WriteUnraisable(r->app);
-      Py_XDECREF(closed);
-    }
-    end_scope(r);
+  if (!r->request) return;
+  if (r->app) {
+    PyObject *closed = PyObject_CallMethod(r->app, "close", NULL);
+    if (!closed) PyErr_WriteUnraisable(r->app);
+    Py_XDECREF(closed);
   }
+  end_scope(r);
+}
+
+static PyObject *runner_close(PyObject *op, PyObject *unused) {
+  (void)unused;
+  stop((runner *)op);
   Py_RETURN_NONE;
+}
+
+static void runner_finalize(PyObject *op) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  stop((runner *)op);
+  PyErr_Restore(type, value, tb);
 }
 
 static PyObject *runner_await(PyObject *op) { return Py_NewRef(op); }
@@ -484,6 +529,7 @@ static int runner_clear(PyObject *op) {
 }
 
 static void runner_dealloc(PyObject *op) {
+  if (PyObject_CallFinalizerFromDealloc(op) != 0) return; /* resurrected */
   PyObject_GC_UnTrack(op);
   runner_clear(op);
   Py_TYPE(op)->tp_free(op);
@@ -508,6 +554,7 @@ static PyTypeObject runner_type = {
     .tp_basicsize = sizeof(runner),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_dealloc = runner_dealloc,
+    .tp_finalize = runner_finalize,
     .tp_traverse = runner_traverse,
     .tp_clear = runner_clear,
     .tp_as_async = &runner_async,
@@ -519,7 +566,6 @@ static PyTypeObject runner_type = {
 int python_runner_init(PyObject *loop, PyObject *glue) {
   if (PyType_Ready(&runner_type) != 0) return -1;
   app = PyObject_GetAttrString(glue, "app");
-  serve = PyObject_GetAttrString(glue, "serve");
   report = PyObject_GetAttrString(glue, "report");
   create_task = PyObject_GetAttrString(loop, "create_task");
   create_future = PyObject_GetAttrString(loop, "create_future");
@@ -538,7 +584,7 @@ int python_runner_init(PyObject *loop, PyObject *glue) {
     PyErr_Clear();
     Py_DECREF(tasks);
   }
-  return app && serve && report && create_task && create_future && base_context &&
+  return app && report && create_task && create_future && base_context &&
                  cancelled_error
              ? 0
              : -1;

@@ -19,7 +19,7 @@ int python_strings_init(void) {
       {&pystr.http_disconnect, "http.disconnect"}, {&pystr.lifespan_startup, "lifespan.startup"},
       {&pystr.lifespan_shutdown, "lifespan.shutdown"}, {&pystr.done, "done"},
       {&pystr.set_result, "set_result"}, {&pystr.await, "__await__"},
-      {&pystr.throw_, "throw"}, {&pystr.cancel, "cancel"},
+      {&pystr.throw_, "throw"}, {&pystr.cancel, "cancel"}, {&pystr.cancelling, "cancelling"},
       {&pystr.asyncio_future_blocking, "_asyncio_future_blocking"},
   };
   for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {

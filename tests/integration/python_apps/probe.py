@@ -61,8 +61,16 @@ Endpoints (GET unless noted; query parameters in brackets):
                     across an asyncio.sleep(0) (suspend=1); then sets REQUEST_VAR
   /self-cancel[?suspend=1]  cancels its own Task (after a first suspension with suspend=1),
                     then awaits asyncio.sleep(0); answers "cancelled" or "not cancelled"
-  /timeout          asyncio.timeout(0.01) around asyncio.sleep(1); answers "<outcome>
-                    cancelling=<n>" (TimeoutError expected, and 0)
+  /timeout[?ms]     (after sleeping ms) asyncio.timeout(0.01) around asyncio.sleep(1);
+                    answers "<outcome> cancelling=<n>" (TimeoutError expected, and 0)
+  /hold[?ms]        sleeps ms (default 3000) as a held task, then answers "held"
+  /cancel-held      cancels the held tasks; answers "cancelled <n>"
+  /bg-start         starts a background task that, cancelled, cleans up and returns
+                    "bg cleaned up and returned"; answers "started"
+  /cancel-bg[?suspend=1]  cancels its own Task while it awaits that background task (which
+                    the cancel reaches too); answers what the await gave
+  /sweep[?ms]       for ms (default 1000), cancels every task but its own and the lifespan's
+                    on every loop pass; answers "swept <n>"
   /cancel-others    cancels every task but its own and the lifespan's, as some apps do at
                     shutdown, and awaits them; answers "cancelled <n>"
   /leave-task[?key] answers "left", returning while a task it started still waits on
@@ -81,6 +89,8 @@ from urllib.parse import parse_qs
 RESULTS = {}
 REQUEST_VAR = contextvars.ContextVar("request_var", default="unset")
 LIFESPAN_TASKS = set()
+HELD = set()
+BACKGROUND = {}
 TASKS = set()  # tasks the app leaves running: a strong reference, as asyncio asks
 IMPORT_PID = os.getpid()
 IMPORT_PPID = os.getppid()
@@ -599,6 +609,7 @@ async def r_self_cancel(scope, receive, send, query, key):
 
 
 async def r_timeout(scope, receive, send, query, key):
+    await asyncio.sleep(int(query.get("ms", "0")) / 1000)
     try:
         async with asyncio.timeout(0.01):
             await asyncio.sleep(1)
@@ -617,6 +628,64 @@ async def r_cancel_others(scope, receive, send, query, key):
     await respond(send, f"cancelled {len(others)}")
 
 
+async def r_hold(scope, receive, send, query, key):
+    me = asyncio.current_task()
+    HELD.add(me)
+    try:
+        await asyncio.sleep(int(query.get("ms", "3000")) / 1000)
+    finally:
+        HELD.discard(me)
+    await respond(send, "held")
+
+
+async def r_cancel_held(scope, receive, send, query, key):
+    held = list(HELD)
+    for task in held:
+        task.cancel()
+    await asyncio.sleep(0.05)
+    await respond(send, f"cancelled {len(held)}")
+
+
+async def r_bg_start(scope, receive, send, query, key):
+    async def background():
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.02)
+            return "bg cleaned up and returned"
+
+    BACKGROUND["task"] = asyncio.get_running_loop().create_task(background())
+    await respond(send, "started")
+
+
+async def r_cancel_bg(scope, receive, send, query, key):
+    if query.get("suspend"):
+        await asyncio.sleep(0)
+    me = asyncio.current_task()
+    me.cancel()
+    background = BACKGROUND.pop("task")
+    try:
+        outcome = await background
+    except asyncio.CancelledError:
+        outcome = f"CancelledError while the background task was done={background.done()}"
+        me.uncancel()
+    await respond(send, outcome)
+
+
+async def r_sweep(scope, receive, send, query, key):
+    me = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    end = loop.time() + int(query.get("ms", "1000")) / 1000
+    swept = 0
+    while loop.time() < end:
+        for task in asyncio.all_tasks():
+            if task is not me and task not in LIFESPAN_TASKS:
+                task.cancel()
+                swept += 1
+        await asyncio.sleep(0)
+    await respond(send, f"swept {swept}")
+
+
 ROUTES = {
     "/scope": r_scope, "/echo": r_echo, "/chunks": r_chunks, "/after-body": r_after_body,
     "/receive-twice": r_receive_twice, "/create-task-receive": r_create_task_receive,
@@ -633,5 +702,7 @@ ROUTES = {
     "/start-thread": r_start_thread, "/print": r_print, "/result": r_result, "/return-value": r_return_value,
     "/leave-task": r_leave_task, "/drop-receive": r_drop_receive,
     "/cancel-after-event": r_cancel_after_event, "/task": r_task, "/self-cancel": r_self_cancel,
-    "/timeout": r_timeout, "/cancel-others": r_cancel_others,
+    "/timeout": r_timeout, "/cancel-others": r_cancel_others, "/hold": r_hold,
+    "/cancel-held": r_cancel_held, "/bg-start": r_bg_start, "/cancel-bg": r_cancel_bg,
+    "/sweep": r_sweep,
 }
