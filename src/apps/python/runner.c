@@ -48,6 +48,10 @@ typedef struct runner {
   unsigned dead : 1;     /* the Task ended, or will: never reused */
 } runner;
 
+/* Every object reference a runner holds: the cycle collector must see them all. */
+#define RUNNER_REFERENCES(X) \
+  X(task) X(park) X(request) X(scope) X(receive) X(send) X(context) X(app) X(yielded) X(fatal)
+
 static PyTypeObject runner_type;
 static PyObject *app;          /* the ASGI app */
 static PyObject *report;       /* glue.report(scope, exc): logs what the app raised */
@@ -107,15 +111,20 @@ static PySendResult throw_into(PyObject *iter, PyObject *exc, PyObject **out) {
   return PYGEN_RETURN;
 }
 
-/* The app's scope is over: the server hears it, the runner forgets it. */
-static void end_scope(runner *r) {
-  python_request_finish(r->request);
+/* The runner lets go of its scope. */
+static void forget_scope(runner *r) {
   Py_CLEAR(r->request);
   Py_CLEAR(r->scope);
   Py_CLEAR(r->receive);
   Py_CLEAR(r->send);
   Py_CLEAR(r->context);
   Py_CLEAR(r->app);
+}
+
+/* The app's scope is over: the server hears it, the runner forgets it. */
+static void end_scope(runner *r) {
+  python_request_finish(r->request);
+  forget_scope(r);
 }
 
 /* What the app raised: logged with its traceback, unless it is the app being cancelled or
@@ -242,8 +251,8 @@ static void retire(runner *r) {
 static runner *new_runner(void) {
   runner *r = PyObject_GC_New(runner, &runner_type);
   if (!r) return NULL;
-  r->task = r->park = r->request = r->scope = r->receive = r->send = NULL;
-  r->context = r->app = r->yielded = r->fatal = NULL;
+#define NULL_REFERENCE(field) r->field = NULL;
+  RUNNER_REFERENCES(NULL_REFERENCE)
   r->handover = r->dead = 0;
   PyObject_GC_Track((PyObject *)r);
   /* The runner is its Task's coroutine (not a Python coroutine awaiting it: a cancel before
@@ -327,12 +336,7 @@ int python_runner_start(PyObject *request, PyObject *scope, PyObject *receive, P
   r->send = Py_NewRef(send);
   int rc = 0;
   if ((!eager || eager_step(r) != 0) && (rc = wake(r)) != 0) {
-    /* The app never ran: the caller ends the scope. */
-    Py_CLEAR(r->request);
-    Py_CLEAR(r->scope);
-    Py_CLEAR(r->receive);
-    Py_CLEAR(r->send);
-    Py_CLEAR(r->context);
+    forget_scope(r); /* the app never ran: the caller ends the scope */
     retire(r);
   }
   Py_DECREF(r); /* the pool's, or the Task's: the runner lives on in its Task */
@@ -500,31 +504,15 @@ static PyObject *runner_await(PyObject *op) { return Py_NewRef(op); }
 
 static int runner_traverse(PyObject *op, visitproc visit, void *arg) {
   runner *r = (runner *)op;
-  Py_VISIT(r->task);
-  Py_VISIT(r->park);
-  Py_VISIT(r->request);
-  Py_VISIT(r->scope);
-  Py_VISIT(r->receive);
-  Py_VISIT(r->send);
-  Py_VISIT(r->context);
-  Py_VISIT(r->app);
-  Py_VISIT(r->yielded);
-  Py_VISIT(r->fatal);
+#define VISIT_REFERENCE(field) Py_VISIT(r->field);
+  RUNNER_REFERENCES(VISIT_REFERENCE)
   return 0;
 }
 
 static int runner_clear(PyObject *op) {
   runner *r = (runner *)op;
-  Py_CLEAR(r->task);
-  Py_CLEAR(r->park);
-  Py_CLEAR(r->request);
-  Py_CLEAR(r->scope);
-  Py_CLEAR(r->receive);
-  Py_CLEAR(r->send);
-  Py_CLEAR(r->context);
-  Py_CLEAR(r->app);
-  Py_CLEAR(r->yielded);
-  Py_CLEAR(r->fatal);
+#define CLEAR_REFERENCE(field) Py_CLEAR(r->field);
+  RUNNER_REFERENCES(CLEAR_REFERENCE)
   return 0;
 }
 
