@@ -91,14 +91,7 @@ static PyObject *awaitable_throw(PyObject *self, PyObject *const *args, Py_ssize
     return r;
   }
   give_back(a);
-  PyObject *type = args[0], *value = nargs > 1 ? args[1] : Py_None;
-  if (PyExceptionInstance_Check(type)) {
-    PyErr_SetObject((PyObject *)Py_TYPE(type), type);
-  } else if (PyExceptionClass_Check(type)) {
-    PyErr_SetObject(type, value);
-  } else {
-    PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
-  }
+  python_raise_thrown(args, nargs);
   return NULL;
 }
 

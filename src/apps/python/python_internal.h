@@ -35,12 +35,26 @@ void python_request_unclaimed(PyObject *request, PyObject *event, PyObject *futu
 
 /* runner.c: the asyncio Tasks that run apps (glue is glue.py's module). */
 int python_runner_init(PyObject *loop, PyObject *glue);
-/* Runs the app for a scope on a runner's Task: at once when in_pump (a first step with the
- * Task as the current task), else when the Task next runs. 0, or -1 with an exception set. */
-int python_runner_start(PyObject *request, PyObject *scope, PyObject *receive, PyObject *send,
-                        int in_pump);
+/* Runs the app for a scope on a runner's Task: at once in a pump (a first step with the Task
+ * as the current task), else when the Task next runs. 0, or -1 with an exception set. */
+int python_runner_start(PyObject *request, PyObject *scope, PyObject *receive, PyObject *send);
 /* The loop ended: idle runners' Tasks end (when the loop next runs, as it closes). */
 void python_runner_release(void);
+
+/* coroutine_support.c: asyncio futures, and the exceptions of throw(). */
+/* 1 when the future is done (cancelled included), 0 when not, -1 on error. */
+int python_future_done(PyObject *future);
+/* Sets the result of a future still waiting (a done one, cancelled say, is left alone).
+ * 0, or -1 with an exception set. */
+int python_future_finish(PyObject *future, PyObject *value);
+/* Sets the exception that throw(value) or throw(type[, value[, traceback]]) asks for: 0; or
+ * TypeError for something that is no exception: -1. */
+int python_raise_thrown(PyObject *const *args, Py_ssize_t nargs);
+/* The exception set, cleared, as one instance with its traceback (a new reference); NULL
+ * when none is set. */
+PyObject *python_take_exception(void);
+/* Sets exception (an instance, with its traceback) again; steals the reference. */
+void python_restore_exception(PyObject *exception);
 
 /* awaitable.c: what receive() and send() return. New references, NULL on error. */
 int python_awaitable_init(void);

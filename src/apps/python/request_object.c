@@ -38,27 +38,6 @@ static PyObject *disconnect_event(void) {
   return python_event_dict(&disconnect);
 }
 
-/* 1 when the future is done (cancelled included), 0 when not, -1 on error. */
-static int future_done(PyObject *future) {
-  PyObject *r = PyObject_CallMethodNoArgs(future, pystr.done);
-  if (!r) return -1;
-  int done = PyObject_IsTrue(r);
-  Py_DECREF(r);
-  return done;
-}
-
-static int set_result(PyObject *future, PyObject *value) {
-  PyObject *r = PyObject_CallMethodOneArg(future, pystr.set_result, value);
-  Py_XDECREF(r);
-  return r ? 0 : -1;
-}
-
-/* Sets the result of a future that is still waiting (a cancelled one is left alone). */
-static int finish_future(PyObject *future, PyObject *value) {
-  int done = future_done(future);
-  return done < 0 ? -1 : done ? 0 : set_result(future, value);
-}
-
 /* ---------------------------------------------------------------- receive() */
 
 static int ask_server(request_object *self) {
@@ -90,7 +69,7 @@ static int keep_event(request_object *self, PyObject *event, int at_front) {
 static int hand_over(request_object *self) {
   while (self->waiters && PyList_GET_SIZE(self->waiters) > 0) {
     PyObject *future = PyList_GET_ITEM(self->waiters, 0);
-    int done = future_done(future);
+    int done = python_future_done(future);
     if (done < 0) return -1;
     if (!done) {
       PyObject *event = take_event(self);
@@ -98,9 +77,10 @@ static int hand_over(request_object *self) {
         if (PyErr_Occurred()) return -1;
         return self->asking || !self->req || !python_loop_running() ? 0 : ask_server(self);
       }
-      int rc = set_result(future, event);
+      PyObject *set = PyObject_CallMethodOneArg(future, pystr.set_result, event);
       Py_DECREF(event);
-      if (rc != 0) return -1;
+      if (!set) return -1;
+      Py_DECREF(set);
     }
     if (PySequence_DelItem(self->waiters, 0) != 0) return -1;
   }
@@ -151,7 +131,7 @@ void python_request_unclaimed(PyObject *op, PyObject *event, PyObject *future) {
   PyObject *type, *value, *tb;
   PyErr_Fetch(&type, &value, &tb); /* this runs while an exception propagates, or in dealloc */
   Py_XINCREF(event);
-  int done = future ? future_done(future) : -1;
+  int done = future ? python_future_done(future) : -1;
   if (done == 0) {
     PyObject *r = PyObject_CallMethod(future, "cancel", NULL);
     Py_XDECREF(r);
@@ -329,10 +309,10 @@ void python_request_finish(PyObject *op) {
    * send() waiting for the client completes (and its next send raises). */
   PyObject *waiters = self->waiters, *drain = self->drain;
   self->waiters = self->drain = NULL;
-  int failed = drain && finish_future(drain, Py_None) != 0;
+  int failed = drain && python_future_finish(drain, Py_None) != 0;
   for (Py_ssize_t i = 0; !failed && waiters && !self->lifespan && i < PyList_GET_SIZE(waiters); i++) {
     PyObject *event = disconnect_event();
-    failed = !event || finish_future(PyList_GET_ITEM(waiters, i), event) != 0;
+    failed = !event || python_future_finish(PyList_GET_ITEM(waiters, i), event) != 0;
     Py_XDECREF(event);
   }
   Py_XDECREF(waiters);
@@ -412,9 +392,7 @@ int python_request_start(asgid_request *req, PyObject *scope, int lifespan) {
   PyObject *receive = PyCFunction_New(&receive_def, (PyObject *)self);
   PyObject *send = PyCFunction_New(&send_def, (PyObject *)self);
   Py_INCREF(self); /* ours, while the app may already have ended */
-  int rc = receive && send ? python_runner_start((PyObject *)self, scope, receive, send,
-                                                 python_loop_in_pump())
-                           : -1;
+  int rc = receive && send ? python_runner_start((PyObject *)self, scope, receive, send) : -1;
   Py_XDECREF(receive);
   Py_XDECREF(send);
   if (rc != 0 && self->req) { /* no runner runs the app: nothing will finish it */
@@ -436,7 +414,7 @@ int python_request_writable(asgid_request *req) {
   if (!self || !self->drain) return 0;
   PyObject *drain = self->drain;
   self->drain = NULL;
-  int rc = finish_future(drain, Py_None);
+  int rc = python_future_finish(drain, Py_None);
   Py_DECREF(drain);
   return rc;
 }

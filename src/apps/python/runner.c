@@ -101,13 +101,9 @@ static PySendResult throw_into(PyObject *iter, PyObject *exc, PyObject **out) {
   Py_XDECREF(method);
   if (*out) return PYGEN_NEXT;
   if (!PyErr_ExceptionMatches(PyExc_StopIteration)) return PYGEN_ERROR;
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  *out = Py_NewRef(((PyStopIterationObject *)value)->value);
-  Py_XDECREF(type);
-  Py_XDECREF(value);
-  Py_XDECREF(tb);
+  PyObject *stop = python_take_exception();
+  *out = Py_NewRef(((PyStopIterationObject *)stop)->value);
+  Py_DECREF(stop);
   return PYGEN_RETURN;
 }
 
@@ -134,22 +130,16 @@ static int app_raised(runner *r) {
     PyErr_Clear();
     return 0;
   }
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (tb) PyException_SetTraceback(value, tb);
-  PyObject *logged = PyObject_CallFunctionObjArgs(report, r->scope, value, NULL);
+  PyObject *exception = python_take_exception();
+  PyObject *logged = PyObject_CallFunctionObjArgs(report, r->scope, exception, NULL);
   if (!logged) PyErr_WriteUnraisable(report);
   Py_XDECREF(logged);
-  int fatal = PyErr_GivenExceptionMatches(type, PyExc_SystemExit) ||
-              PyErr_GivenExceptionMatches(type, PyExc_KeyboardInterrupt);
-  if (fatal) {
-    PyErr_Restore(type, value, tb);
+  if (PyErr_GivenExceptionMatches(exception, PyExc_SystemExit) ||
+      PyErr_GivenExceptionMatches(exception, PyExc_KeyboardInterrupt)) {
+    python_restore_exception(exception);
     return -1;
   }
-  Py_XDECREF(type);
-  Py_XDECREF(value);
-  Py_XDECREF(tb);
+  Py_DECREF(exception);
   return 0;
 }
 
@@ -187,13 +177,6 @@ static int app_step(runner *r, PyObject *value, PyObject *exc, PyObject **yielde
 
 /* ---------------------------------------------------------------- idle runners */
 
-static int future_done(PyObject *future) {
-  PyObject *done = PyObject_CallMethodNoArgs(future, pystr.done);
-  int rc = done ? PyObject_IsTrue(done) : -1;
-  Py_XDECREF(done);
-  return rc;
-}
-
 /* 1 when r's Task counts cancel requests not taken back (Task.cancelling()). */
 static int task_cancelling(runner *r) {
   PyObject *count = PyObject_CallMethodNoArgs(r->task, pystr.cancelling);
@@ -230,7 +213,7 @@ static runner *take_idle(void) {
   while (pool_size > 0) {
     runner *r = pool[--pool_size];
     /* A park future already done was cancelled: that Task is ending. */
-    if (!r->dead && r->park && future_done(r->park) == 0) return r;
+    if (!r->dead && r->park && python_future_done(r->park) == 0) return r;
     PyErr_Clear();
     Py_DECREF(r);
   }
@@ -266,12 +249,9 @@ static runner *new_runner(void) {
  * set (the park future is then still r's). */
 static int wake(runner *r) {
   if (!r->park) return 0; /* a new Task: its first step comes anyway */
-  int done = future_done(r->park);
-  PyObject *set = done == 0 ? PyObject_CallMethodOneArg(r->park, pystr.set_result, Py_None)
-                            : NULL;
-  if (done < 0 || (done == 0 && !set)) return -1;
-  Py_XDECREF(set);
-  Py_CLEAR(r->park); /* done: it was cancelled, and the Task wakes with that */
+  /* One already done was cancelled: the Task wakes with that. */
+  if (python_future_finish(r->park, Py_None) != 0) return -1;
+  Py_CLEAR(r->park);
   return 0;
 }
 
@@ -287,28 +267,18 @@ static int eager_step(runner *r) {
   Py_DECREF(entered);
   PyObject *yielded = NULL;
   int rc = app_step(r, Py_None, NULL, &yielded);
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
+  PyObject *fatal = rc < 0 ? python_take_exception() : NULL;
   PyObject *left = PyObject_Vectorcall(leave_task, args, 2, NULL);
   if (!left) PyErr_WriteUnraisable(leave_task);
   Py_XDECREF(left);
   if (rc == 0) { /* the scope ended: the runner stays parked, ready for the next one */
-    Py_XDECREF(type);
-    Py_XDECREF(value);
-    Py_XDECREF(tb);
     if (pool_size < POOL_MAX) pool[pool_size++] = (runner *)Py_NewRef(r);
     else retire(r);
     return 0;
   }
-  if (rc < 0) { /* SystemExit, KeyboardInterrupt: raised by the Task, which stops the loop */
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (tb) PyException_SetTraceback(value, tb);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-    r->fatal = value;
-  } else {
-    r->yielded = yielded;
-  }
+  /* SystemExit, KeyboardInterrupt: raised by the Task, which stops the loop */
+  if (rc < 0) r->fatal = fatal;
+  else r->yielded = yielded;
   r->handover = 1;
   if (wake(r) != 0) {
     log_error("cannot wake the Task of an ASGI app");
@@ -319,11 +289,11 @@ static int eager_step(runner *r) {
 
 /* ---------------------------------------------------------------- the server's side */
 
-int python_runner_start(PyObject *request, PyObject *scope, PyObject *receive, PyObject *send,
-                        int in_pump) {
-  runner *r = in_pump && enter_task ? take_idle() : NULL;
-  int eager = r != NULL;
-  if (!r && !(r = take_idle()) && !(r = new_runner())) return -1;
+int python_runner_start(PyObject *request, PyObject *scope, PyObject *receive, PyObject *send) {
+  runner *r = take_idle();
+  /* Eager only on a parked Task (a new one has not started yet), outside any Task. */
+  int eager = r && enter_task && python_loop_in_pump();
+  if (!r && !(r = new_runner())) return -1;
   r->context = PyContext_Copy(base_context);
   if (!r->context) {
     retire(r);
@@ -359,8 +329,8 @@ static PySendResult runner_am_send(PyObject *op, PyObject *arg, PyObject **out) 
   runner *r = (runner *)op;
   Py_CLEAR(r->park);
   if (r->fatal) {
-    PyErr_SetObject((PyObject *)Py_TYPE(r->fatal), r->fatal);
-    Py_CLEAR(r->fatal);
+    python_restore_exception(r->fatal);
+    r->fatal = NULL;
     r->handover = 0;
     r->dead = 1;
     *out = NULL;
@@ -407,32 +377,18 @@ static PyObject *runner_throw(PyObject *op, PyObject *const *args, Py_ssize_t na
     PyErr_SetString(PyExc_TypeError, "throw() takes 1 to 3 arguments");
     return NULL;
   }
+  if (python_raise_thrown(args, nargs) != 0) return NULL;
+  PyObject *value = python_take_exception();
   Py_CLEAR(r->park);
-  PyObject *type = args[0], *value = nargs > 1 ? args[1] : NULL, *tb = nargs > 2 ? args[2] : NULL;
-  if (PyExceptionInstance_Check(type)) {
-    value = type;
-    type = (PyObject *)Py_TYPE(type);
-  } else if (!PyExceptionClass_Check(type)) {
-    PyErr_SetString(PyExc_TypeError, "exceptions must derive from BaseException");
-    return NULL;
-  }
-  Py_INCREF(type);
-  Py_XINCREF(value);
-  Py_XINCREF(tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  if (tb && PyTraceBack_Check(tb)) PyException_SetTraceback(value, tb);
-  Py_XDECREF(tb);
   if (r->fatal) { /* SystemExit or KeyboardInterrupt of an eager step comes first */
-    Py_DECREF(type);
     Py_DECREF(value);
     return runner_send(op, Py_None);
   }
   if (!r->request) { /* idle: the Task ends with it */
     r->dead = 1;
-    PyErr_Restore(type, value, NULL);
+    python_restore_exception(value);
     return NULL;
   }
-  Py_DECREF(type);
   if (r->handover) {
     /* The Task was cancelled before it took over what the app's eager step yielded. As
      * Task.cancel() does with the future it waits on: that is cancelled with the same
