@@ -90,13 +90,22 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
         return s.getsockname()[1]
 
 
-def process_stat(pid):
-    """(state, ppid) of a process from /proc/<pid>/stat, or None when it does not exist."""
+def stat_fields(pid):
+    """The fields of /proc/<pid>/stat after the command name, or None when the process is gone.
+
+    A process going away while it is read gives ENOENT, or ESRCH while its directory is torn
+    down.
+    """
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except (FileNotFoundError, ProcessLookupError):
         return None
-    return fields[0], int(fields[1])
+
+
+def process_stat(pid):
+    """(state, ppid) of a process from /proc/<pid>/stat, or None when it does not exist."""
+    fields = stat_fields(pid)
+    return None if fields is None else (fields[0], int(fields[1]))
 
 
 def pid_alive(pid):
@@ -105,17 +114,21 @@ def pid_alive(pid):
     return stat is not None and stat[0] != "Z"
 
 
+def all_process_stats():
+    """(pid, stat_fields) of every process (Linux); one gone since /proc was listed is skipped.
+
+    Not Path.glob: it stats each match and lets ESRCH from an exiting process through.
+    """
+    for name in os.listdir("/proc"):
+        fields = stat_fields(name) if name.isdigit() else None
+        if fields is not None:
+            yield int(name), fields
+
+
 def child_pids(pid, zombies=False):
     """The pids whose parent is pid, from /proc (Linux). Zombies only when asked."""
-    out = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and (zombies or fields[0] != "Z"):
-            out.add(int(stat.parent.name))
-    return out
+    return {child for child, fields in all_process_stats()
+            if int(fields[1]) == pid and (zombies or fields[0] != "Z")}
 
 
 def write_ini(path, settings):
@@ -294,11 +307,7 @@ class Server:
         """
         tick = os.sysconf("SC_CLK_TCK")
         total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
+        for _, fields in all_process_stats():
             # fields[2] is the process group (field 5 of proc(5)); 11, 12 are utime, stime.
             if int(fields[2]) == self.proc.pid:
                 total += int(fields[11]) + int(fields[12])
