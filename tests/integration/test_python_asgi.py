@@ -14,6 +14,7 @@ import pytest
 
 from python_apps.harness import (PROBE, get, get_json, pyserver, requires_python,  # noqa: F401
                                  wait_result)
+from conftest import free_port
 from rawhttp import RawConnection, request_bytes
 
 pytestmark = requires_python
@@ -87,6 +88,21 @@ def test_root_path_from_settings_not_in_path(pyserver):
     scope = scope_of(srv, "/scope")
     assert scope["root_path"] == "/mount"
     assert scope["path"] == "/scope"
+
+
+def test_server_address_of_each_listener_in_turn(pyserver, short_tmp):
+    # The worker keeps the last address strings it built (up to a length): requests that
+    # alternate between listeners, two Unix sockets among them (one path too long to keep),
+    # must each get their own listener's address.
+    short, long = str(short_tmp / "s.sock"), str(short_tmp / ("l" * 70 + ".sock"))
+    port = free_port()
+    srv = pyserver(PROBE, bind=[f"127.0.0.1:{port}", f"unix:{short}", f"unix:{long}"])
+    for _ in range(3):
+        for path in (short, long, short):
+            with RawConnection.unix(path) as conn:
+                conn.send(request_bytes("GET", "/scope"))
+                assert json.loads(conn.read_response().body)["server"] == [path, None]
+        assert scope_of(srv)["server"] == ["127.0.0.1", port]
 
 
 def test_unix_socket_server_is_path_and_none(pyserver, short_tmp):

@@ -40,10 +40,27 @@ static void log_python_error(const char *what) {
 
 /* ---------------------------------------------------------------- scope */
 
+/* The last host string built for one kind of address: a worker mostly sees the same few
+ * hosts (its own listening address, its proxy's), and strings are immutable. */
+typedef struct {
+  char text[64];
+  PyObject *string;
+} host_cache;
+
+static PyObject *host_string(host_cache *cache, const char *host) {
+  if (cache->string && strcmp(host, cache->text) == 0) return Py_NewRef(cache->string);
+  PyObject *string = PyUnicode_FromString(host);
+  if (string && strlen(host) < sizeof cache->text) {
+    Py_XSETREF(cache->string, Py_NewRef(string));
+    strcpy(cache->text, host);
+  }
+  return string;
+}
+
 /* (host, port), or (path, None) for a unix socket. */
-static PyObject *address(const asgid_address *a) {
+static PyObject *address(const asgid_address *a, host_cache *cache) {
   if (!a->present) Py_RETURN_NONE;
-  PyObject *host = PyUnicode_FromString(a->host);
+  PyObject *host = host_string(cache, a->host);
   PyObject *port = a->port < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(a->port);
   PyObject *pair = host && port ? PyTuple_Pack(2, host, port) : NULL;
   Py_XDECREF(host);
@@ -51,18 +68,23 @@ static PyObject *address(const asgid_address *a) {
   return pair;
 }
 
+static PyObject *client_address(const asgid_address *a) {
+  static host_cache hosts;
+  return address(a, &hosts);
+}
+
 /* The server address: nearly every request of a worker has the same one, so the tuple of the
  * last one is reused (tuples are immutable). */
 static PyObject *server_address(const asgid_address *a) {
-  static PyObject *last;
-  static char last_host[256];
+  static host_cache hosts;
+  static PyObject *last; /* its host is the one in hosts */
   static int last_port;
-  if (a->present && last && a->port == last_port && strcmp(a->host, last_host) == 0)
-    return Py_NewRef(last);
-  PyObject *pair = address(a);
-  if (pair && a->present && strlen(a->host) < sizeof last_host) {
+  int cached_host = a->present && hosts.string && strcmp(a->host, hosts.text) == 0;
+  if (cached_host && last && a->port == last_port) return Py_NewRef(last);
+  PyObject *pair = address(a, &hosts);
+  cached_host = a->present && hosts.string && strcmp(a->host, hosts.text) == 0;
+  if (pair && cached_host) {
     Py_XSETREF(last, Py_NewRef(pair));
-    strcpy(last_host, a->host);
     last_port = a->port;
   }
   return pair;
@@ -164,7 +186,7 @@ static PyObject *http_scope(const asgid_scope *s) {
       set_item(scope, pystr.query_string,
                PyBytes_FromStringAndSize(s->query_string, (Py_ssize_t)s->query_string_len)) ||
       set_item(scope, pystr.root_path, PyUnicode_FromStringAndSize(s->root_path, (Py_ssize_t)s->root_path_len)) ||
-      set_item(scope, pystr.client, address(&s->client)) ||
+      set_item(scope, pystr.client, client_address(&s->client)) ||
       set_item(scope, pystr.server, server_address(&s->server)))
     goto fail;
   return scope;
