@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of asgid against nginx on loopback. See bench/README.md.
 #
-#   bench/run.sh throughput [--duration 10] [--connections 64] [--rounds 3] [--only asgid|nginx]
+#   bench/run.sh throughput [--duration 10] [--connections 64] [--rounds 5] [--only asgid|nginx]
 #   bench/run.sh idle [--connections 10000] [--only asgid|nginx]
-#   bench/run.sh workers [--duration 10] [--connections 64] [--rounds 3]   (asgid, 1 vs 2 workers)
-#   bench/run.sh all [--duration 10] [--connections 64] [--idle-connections 10000] [--rounds 3]
-#   bench/run.sh python [--duration 10] [--connections 64] [--rounds 3] [--idle-connections 10000]
+#   bench/run.sh workers [--duration 10] [--connections 64] [--rounds 5]   (asgid, 1 vs 2 workers)
+#   bench/run.sh all [--duration 10] [--connections 64] [--idle-connections 10000] [--rounds 5]
+#   bench/run.sh python [--duration 10] [--connections 64] [--rounds 5] [--idle-connections 10000]
 #                [--only SERVER,...] [--apps hello,starlette] [--no-idle]
 #                (Python ASGI: asgid-asyncio asgid-uvloop uvicorn gunicorn hypercorn, and
 #                asgid-native: the native hello, no Python, the floor under every Python server)
@@ -62,7 +62,7 @@ py_idle=1
 duration=10
 tp_connections=64
 idle_connections=10000
-rounds=3
+rounds=5
 only="asgid nginx"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -359,6 +359,7 @@ for i in range(2):
         buf += data
 EOF
   then
+    [ -n "${server_noka[$name]:-}" ] && return 0 # said at its first start
     server_noka[$name]=1
     echo "  note: $name closes the connection after every response (no keep-alive); wrk reconnects for each request" >&2
   fi
@@ -433,6 +434,13 @@ run_wrk() {
     "http://127.0.0.1:$port/" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
 }
 
+# Rounds: each round starts every server afresh, measures it once and stops it, the servers
+# taking turns so that slow drifts of the machine hit all alike; tables show the median of the
+# rounds. Fresh processes, because on a VM a process's kernel cost per request is set for its
+# whole life: the same binary on the same port runs at ~6.2 or ~7.8 us/request (the
+# difference is all kernel time in the TCP path), one process or the next, whatever the
+# server. Rounds on one process would all draw the same; fresh ones are independent draws.
+#
 # One warmed-up, measured wrk run against $1; appends a line to $tmp/throughput.txt:
 #   name round req/s p99_ms cpu_us_per_req server_cpu_percent core_other_percent
 measure_throughput() {
@@ -468,12 +476,13 @@ throughput() {
   local name round
   echo "== throughput: wrk -t1 -c$tp_connections -d${duration}s --latency, $rounds round(s), ${WARMUP_S}s warm-up each"
   : >"$tmp/throughput.txt"
-  for name in $only; do "start_$name" 4096; done
-  # Alternate the servers round by round so slow drifts of the machine hit both alike.
   for ((round = 1; round <= rounds; round++)); do
-    for name in $only; do measure_throughput "$name" "$round"; done
+    for name in $only; do
+      "start_$name" 4096
+      measure_throughput "$name" "$round"
+      stop_server "$name"
+    done
   done
-  for name in $only; do stop_server "$name"; done
 
   echo
   echo "median of $rounds round(s):"
@@ -501,18 +510,18 @@ throughput() {
 # wrk share both CPUs, so this shows what a second worker buys when the load generator
 # competes for the same cores (on a real host the clients are elsewhere).
 workers_scaling() {
-  local name round all_cpus
+  local name round workers all_cpus
   all_cpus=$(seq -s, 0 $(($(nproc) - 1)))
   echo "== workers: asgid with 1 and 2 workers, wrk -t2 -c$tp_connections -d${duration}s, all CPUs shared"
   : >"$tmp/throughput.txt"
   wrk_cpus=$all_cpus wrk_threads=2
-  start_asgid 4096 asgid-1w 1 "$all_cpus"
-  start_asgid 4096 asgid-2w 2 "$all_cpus"
   for ((round = 1; round <= rounds; round++)); do
-    for name in asgid-1w asgid-2w; do measure_throughput "$name" "$round"; done
+    for workers in 1 2; do
+      start_asgid 4096 "asgid-${workers}w" "$workers" "$all_cpus"
+      measure_throughput "asgid-${workers}w" "$round"
+      stop_server "asgid-${workers}w"
+    done
   done
-  stop_server asgid-1w
-  stop_server asgid-2w
   wrk_cpus=$CLIENT_CPU wrk_threads=1
   echo
   echo "median of $rounds round(s):"
@@ -621,24 +630,26 @@ python_table() {
 
 python_mode() {
   local app kind name round
-  local -a names
+  local -a kinds names
   echo "== python: wrk -t1 -c$tp_connections -d${duration}s --latency, $rounds round(s), ${WARMUP_S}s warm-up each"
   echo "   servers: $only; apps: $py_apps (examples/python)"
   for app in $py_apps; do
     echo
     echo "-- app $app (${PY_APP_SPEC[$app]})"
     : >"$tmp/throughput.txt"
-    names=()
+    kinds=()
     for kind in $only; do
       [ "$kind" = asgid-native ] && [ "$app" != hello ] && continue # only hello is native too
-      start_python "$kind" "$app" 4096
-      names+=("$app-$kind")
+      kinds+=("$kind")
     done
-    # Alternate the servers round by round so slow drifts of the machine hit all alike.
+    names=("${kinds[@]/#/$app-}")
     for ((round = 1; round <= rounds; round++)); do
-      for name in "${names[@]}"; do measure_throughput "$name" "$round"; done
+      for kind in "${kinds[@]}"; do
+        start_python "$kind" "$app" 4096
+        measure_throughput "$app-$kind" "$round"
+        stop_server "$app-$kind"
+      done
     done
-    for name in "${names[@]}"; do stop_server "$name"; done
     cat "$tmp/throughput.txt" >>"$tmp/python-throughput.txt"
     echo
     echo "median of $rounds round(s), app $app:"
