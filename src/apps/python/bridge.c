@@ -57,33 +57,36 @@ static PyObject *host_string(host_cache *cache, const char *host) {
   return string;
 }
 
-/* (host, port), or (path, None) for a unix socket. */
-static PyObject *address(const asgid_address *a, host_cache *cache) {
-  if (!a->present) Py_RETURN_NONE;
-  PyObject *host = host_string(cache, a->host);
-  PyObject *port = a->port < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(a->port);
-  PyObject *pair = host && port ? PyTuple_Pack(2, host, port) : NULL;
+/* (host, port), or (path, None) for a unix socket; takes the reference to host. */
+static PyObject *address_pair(PyObject *host, int port) {
+  PyObject *port_object = port < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(port);
+  PyObject *pair = host && port_object ? PyTuple_Pack(2, host, port_object) : NULL;
   Py_XDECREF(host);
-  Py_XDECREF(port);
+  Py_XDECREF(port_object);
   return pair;
 }
 
 static PyObject *client_address(const asgid_address *a) {
   static host_cache hosts;
-  return address(a, &hosts);
+  if (!a->present) Py_RETURN_NONE;
+  return address_pair(host_string(&hosts, a->host), a->port);
 }
 
 /* The server address: nearly every request of a worker has the same one, so the tuple of the
- * last one is reused (tuples are immutable). */
+ * last one is reused (tuples are immutable). Its host is the very string host_string gives
+ * again for the same host; one too long to keep is a new string each time, never reused. */
 static PyObject *server_address(const asgid_address *a) {
   static host_cache hosts;
-  static PyObject *last; /* its host is the one in hosts */
+  static PyObject *last;
   static int last_port;
-  int cached_host = a->present && hosts.string && strcmp(a->host, hosts.text) == 0;
-  if (cached_host && last && a->port == last_port) return Py_NewRef(last);
-  PyObject *pair = address(a, &hosts);
-  cached_host = a->present && hosts.string && strcmp(a->host, hosts.text) == 0;
-  if (pair && cached_host) {
+  if (!a->present) Py_RETURN_NONE;
+  PyObject *host = host_string(&hosts, a->host);
+  if (host && last && PyTuple_GET_ITEM(last, 0) == host && a->port == last_port) {
+    Py_DECREF(host);
+    return Py_NewRef(last);
+  }
+  PyObject *pair = address_pair(host, a->port);
+  if (pair) {
     Py_XSETREF(last, Py_NewRef(pair));
     last_port = a->port;
   }
