@@ -6,9 +6,13 @@
 #   bench/run.sh workers [--duration 10] [--connections 64] [--rounds 5]   (asgid, 1 vs 2 workers)
 #   bench/run.sh all [--duration 10] [--connections 64] [--idle-connections 10000] [--rounds 5]
 #   bench/run.sh python [--duration 10] [--connections 64] [--rounds 5] [--idle-connections 10000]
-#                [--only SERVER,...] [--apps hello,starlette] [--no-idle]
+#                [--only SERVER,...] [--apps hello,starlette,fastapi,django] [--no-idle]
 #                (Python ASGI: asgid-asyncio asgid-uvloop uvicorn gunicorn hypercorn, and
 #                asgid-native: the native hello, no Python, the floor under every Python server)
+#   bench/run.sh callgrind [--requests 2000,6000] [--connections 8] [--rounds 1]
+#                [--only asgid-uvloop,uvicorn] [--apps hello,starlette] [--keep-profiles DIR]
+#                (instructions per request under valgrind --tool=callgrind: repeatable where
+#                timings are not; servers among asgid-asyncio asgid-uvloop uvicorn asgid-native)
 #
 # Environment: ASGID_BIN (default build/asgid), ASGID_EXAMPLES (default build/examples),
 # PYTHON (default /usr/bin/python3, the system interpreter, not whatever is first on PATH),
@@ -34,7 +38,8 @@ WARMUP_S=2
 EXPECTED_BODY=$'Hello, world!\n'
 
 usage() {
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+  # The comment block at the top of this file, up to its first non-comment line.
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
   exit 2
 }
 
@@ -47,55 +52,99 @@ die() {
 mode=${1:-}
 [ -n "$mode" ] || usage
 shift
-case "$mode" in throughput|idle|workers|all|python) ;; -h|--help|help) usage ;; *) usage ;; esac
+case "$mode" in throughput|idle|workers|all|python|callgrind) ;; -h|--help|help) usage ;; *) usage ;; esac
 
-# The python mode's servers and apps (examples/python/*.py, module:attribute).
+# The python mode's servers. The callgrind mode's are fewer: gunicorn's worker is uvicorn,
+# counted as such; hypercorn closes connections after one response (see check_python_app),
+# which the callgrind mode's exact request count does not allow.
 PYTHON_SERVERS="asgid-asyncio asgid-uvloop uvicorn gunicorn hypercorn asgid-native"
-PY_APP_DIR=$repo/examples/python
-declare -A PY_APP_SPEC=([hello]=hello_asgi:app [starlette]=starlette_app:app)
+CALLGRIND_SERVERS="asgid-asyncio asgid-uvloop uvicorn asgid-native"
+# The apps of both. Each app: its spec (module:attribute), the directory it is imported
+# from, and what it must answer: GET / (the benchmark route) with exactly this content type
+# and body, and one more route (PY_APP_CHECK: "PATH BODY", none for hello) whose answer only
+# the framework itself gives, not a stub. The check request is sent with Host: localhost
+# and User-Agent: asgid-bench, both of which Django's view echoes.
+PY_APPS="hello starlette fastapi django"
+PY_EXAMPLES=$repo/examples/python
+declare -A PY_APP_SPEC=([hello]=hello_asgi:app [starlette]=starlette_app:app
+                        [fastapi]=fastapi_app:app [django]=django_project.asgi:application)
+declare -A PY_APP_DIR=([hello]=$PY_EXAMPLES [starlette]=$PY_EXAMPLES [fastapi]=$PY_EXAMPLES
+                       [django]=$PY_EXAMPLES/django_project)
+TEXT_PLAIN='text/plain; charset=utf-8'
+declare -A PY_APP_TYPE=([hello]=$TEXT_PLAIN [starlette]=$TEXT_PLAIN [fastapi]=application/json
+                        [django]=$TEXT_PLAIN)
+declare -A PY_APP_BODY=([hello]=$EXPECTED_BODY [starlette]=$EXPECTED_BODY
+                        [fastapi]='{"message":"Hello, world!"}' [django]=$EXPECTED_BODY)
+declare -A PY_APP_CHECK=([hello]=""
+  [starlette]='/items/7?q=x {"id":7,"q":"x"}'
+  [fastapi]='/items/7?q=x {"item_id":7,"q":"x"}'
+  [django]='/info/7?q=x {"number": 7, "method": "GET", "path": "/info/7", "query": {"q": "x"}, "host": "localhost", "scheme": "http", "user_agent": "asgid-bench"}')
 UVICORN=${UVICORN:-/usr/bin/uvicorn}
 GUNICORN=${GUNICORN:-/usr/bin/gunicorn}
 HYPERCORN=${HYPERCORN:-/usr/bin/hypercorn}
-py_apps="hello starlette"
+py_apps=""  # per mode, below
 py_idle=1
+cg_requests="2000 6000"   # callgrind: the two runs' request counts
+cg_connections=8
+cg_keep=""                # callgrind: where to keep the profiles of the larger run
 
 duration=10
 tp_connections=64
 idle_connections=10000
-rounds=5
+rounds=""  # per mode, below
 only="asgid nginx"
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=${2:?}; shift 2 ;;
     --connections)
       # --connections belongs to the mode being run; under "all" it is wrk's.
-      if [ "$mode" = idle ]; then idle_connections=${2:?}; else tp_connections=${2:?}; fi
+      case "$mode" in
+        idle) idle_connections=${2:?} ;;
+        callgrind) cg_connections=${2:?} ;;
+        *) tp_connections=${2:?} ;;
+      esac
       shift 2 ;;
     --idle-connections) idle_connections=${2:?}; shift 2 ;;
     --rounds) rounds=${2:?}; shift 2 ;;
     --only)
-      if [ "$mode" = python ]; then
+      if [ "$mode" = python ] || [ "$mode" = callgrind ]; then
+        servers=$PYTHON_SERVERS
+        [ "$mode" = callgrind ] && servers=$CALLGRIND_SERVERS
         only=${2:?}; only=${only//,/ }
         for n in $only; do
-          [[ " $PYTHON_SERVERS " == *" $n "* ]] || die "--only takes servers among: $PYTHON_SERVERS (comma-separated)"
+          [[ " $servers " == *" $n "* ]] || die "--only takes servers among: $servers (comma-separated)"
         done
       else
         case "${2:-}" in asgid|nginx) only=$2 ;; *) die "--only takes asgid or nginx" ;; esac
       fi
       shift 2 ;;
     --apps)
-      [ "$mode" = python ] || die "--apps belongs to the python mode"
+      [ "$mode" = python ] || [ "$mode" = callgrind ] || die "--apps belongs to the python and callgrind modes"
       py_apps=${2:?}; py_apps=${py_apps//,/ }
-      for n in $py_apps; do [ -n "${PY_APP_SPEC[$n]:-}" ] || die "--apps takes hello and/or starlette"; done
+      for n in $py_apps; do [ -n "${PY_APP_SPEC[$n]:-}" ] || die "--apps takes apps among: $PY_APPS (comma-separated)"; done
       shift 2 ;;
     --no-idle)
       [ "$mode" = python ] || die "--no-idle belongs to the python mode"
       py_idle=0; shift ;;
+    --requests)
+      [ "$mode" = callgrind ] || die "--requests belongs to the callgrind mode"
+      [[ "${2:-}" =~ ^([1-9][0-9]*),([1-9][0-9]*)$ ]] && [ "${BASH_REMATCH[2]}" -gt "${BASH_REMATCH[1]}" ] ||
+        die "--requests takes N1,N2: two request counts, N2 > N1"
+      cg_requests="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"; shift 2 ;;
+    --keep-profiles)
+      [ "$mode" = callgrind ] || die "--keep-profiles belongs to the callgrind mode"
+      cg_keep=${2:?}; shift 2 ;;
     -h|--help) usage ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
 done
-for n in "$duration" "$tp_connections" "$idle_connections" "$rounds"; do
+# callgrind runs are slow and repeatable: one round and two apps unless asked otherwise.
+if [ "$mode" = callgrind ]; then
+  rounds=${rounds:-1} py_apps=${py_apps:-hello starlette}
+else
+  rounds=${rounds:-5} py_apps=${py_apps:-$PY_APPS}
+fi
+for n in "$duration" "$tp_connections" "$idle_connections" "$rounds" "$cg_connections"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "'$n' is not a positive integer"
 done
 
@@ -103,9 +152,11 @@ done
 command -v taskset >/dev/null || die "taskset not found (package util-linux)"
 command -v curl >/dev/null || die "curl not found"
 [ -x "$PYTHON" ] || die "$PYTHON not found; set PYTHON to a Python 3 interpreter"
-if [ "$mode" = python ]; then
+if [ "$mode" = python ] || [ "$mode" = callgrind ]; then
   # Validated here rather than with the nginx/asgid checks below, which do not apply.
-  [ "$only" = "asgid nginx" ] && only=$PYTHON_SERVERS
+  if [ "$only" = "asgid nginx" ]; then
+    if [ "$mode" = python ]; then only=$PYTHON_SERVERS; else only="asgid-uvloop uvicorn"; fi
+  fi
   for n in $only; do
     case "$n" in
       asgid-native)
@@ -114,7 +165,7 @@ if [ "$mode" = python ]; then
       asgid-*)
         [ -x "$ASGID_BIN" ] || die "$ASGID_BIN not found or not executable; build it or set ASGID_BIN"
         # Ask the binary whether it can run the class at all (built with Python? uvloop?).
-        if ! out=$("$ASGID_BIN" --app hello_asgi:app --app-dir "$PY_APP_DIR" --worker-class "${n#asgid-}" --check-config 2>&1); then
+        if ! out=$("$ASGID_BIN" --app hello_asgi:app --app-dir "$PY_EXAMPLES" --worker-class "${n#asgid-}" --check-config 2>&1); then
           die "$ASGID_BIN cannot run worker_class ${n#asgid-}: $out (leave it out with --only)"
         fi ;;
       uvicorn) [ -x "$UVICORN" ] || die "$UVICORN not found (Debian package uvicorn; or set UVICORN)" ;;
@@ -123,20 +174,33 @@ if [ "$mode" = python ]; then
       hypercorn) [ -x "$HYPERCORN" ] || die "$HYPERCORN not found (Debian package python3-hypercorn; or set HYPERCORN)" ;;
     esac
   done
+  "$PYTHON" -c 'import uvloop, httptools' 2>/dev/null || die "$PYTHON cannot import uvloop and httptools (python3-uvloop python3-httptools)"
+  # Import each app as the servers will: a missing file or framework is reported here.
   for n in $py_apps; do
-    [ -f "$PY_APP_DIR/${PY_APP_SPEC[$n]%%:*}.py" ] || die "$PY_APP_DIR/${PY_APP_SPEC[$n]%%:*}.py not found"
+    out=$(cd "${PY_APP_DIR[$n]}" && "$PYTHON" -c 'import importlib, sys
+sys.path.insert(0, ".")
+module, _, attr = sys.argv[1].partition(":")
+getattr(importlib.import_module(module), attr)' "${PY_APP_SPEC[$n]}" 2>&1) ||
+      die "$PYTHON cannot import app $n (${PY_APP_SPEC[$n]} from ${PY_APP_DIR[$n]}): $(tail -n 1 <<<"$out")"
   done
-  "$PYTHON" -c 'import starlette, uvloop, httptools' 2>/dev/null || die "$PYTHON cannot import starlette, uvloop and httptools (python3-starlette python3-uvloop python3-httptools)"
-  command -v wrk >/dev/null || die "wrk not found (scripts/setup.sh installs it)"
+  if [ "$mode" = callgrind ]; then
+    command -v valgrind >/dev/null || die "valgrind not found (Debian package valgrind)"
+    if [ -n "$cg_keep" ]; then
+      mkdir -p "$cg_keep" && [ -w "$cg_keep" ] || die "--keep-profiles: cannot write to $cg_keep"
+      cg_keep=$(cd "$cg_keep" && pwd)
+    fi
+  fi
 elif [[ " $only " == *" nginx "* ]]; then
   command -v "$NGINX" >/dev/null || die "nginx not found (scripts/setup.sh installs it)"
 fi
-if [ "$mode" != python ] && [[ " $only " == *" asgid "* ]]; then
+if [ "$mode" != python ] && [ "$mode" != callgrind ] && [[ " $only " == *" asgid "* ]]; then
   [ -x "$ASGID_BIN" ] || die "$ASGID_BIN not found or not executable; build it or set ASGID_BIN"
   [ -f "$ASGID_EXAMPLES/hello.so" ] || die "$ASGID_EXAMPLES/hello.so not found; set ASGID_EXAMPLES"
 fi
 [ "$(nproc --all)" -ge 2 ] || die "needs at least 2 CPUs (server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU)"
-if [ "$mode" != idle ]; then command -v wrk >/dev/null || die "wrk not found (scripts/setup.sh installs it)"; fi
+if [ "$mode" != idle ] && [ "$mode" != callgrind ]; then
+  command -v wrk >/dev/null || die "wrk not found (scripts/setup.sh installs it)"
+fi
 
 # Servers and clients inherit this: thousands of idle connections need thousands of fds.
 ulimit -n "$(ulimit -Hn)"
@@ -161,18 +225,20 @@ proc_state() {
   echo "${s%% *}"
 }
 
+# $2 = seconds the server has to exit after TERM (default 5; the callgrind mode gives more,
+# as valgrind slows the shutdown too and a killed process writes no profile).
 stop_server() {
-  local name=$1 pid=${server_pid[$1]:-} i st leftovers
+  local name=$1 pid=${server_pid[$1]:-} grace=${2:-5} i st leftovers
   [ -n "$pid" ] || return 0
   leftovers=$(tree_pids "$pid")
   kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
+  for ((i = 0; i < grace * 10; i++)); do
     st=$(proc_state "$pid")
     if [ -z "$st" ] || [ "$st" = Z ]; then break; fi
     sleep 0.1
   done
-  # Anything of this server's tree still alive after 5 s (a hung master, an orphaned
-  # worker) is ended by its own pid.
+  # Anything of this server's tree still alive after the grace time (a hung master, an
+  # orphaned worker) is ended by its own pid.
   for p in $leftovers; do
     st=$(proc_state "$p")
     if [ -n "$st" ] && [ "$st" != Z ]; then kill -KILL "$p" 2>/dev/null || true; fi
@@ -199,9 +265,10 @@ free_port() {
   "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Poll until the server answers GET / with 200 and exactly the expected body.
+# Poll until the server answers GET / with 200 and exactly the expected body: $2, by
+# default the hello body.
 wait_ready() {
-  local name=$1 pid=${server_pid[$1]} port=${server_port[$1]} i code body st
+  local name=$1 expected=${2-$EXPECTED_BODY} pid=${server_pid[$1]} port=${server_port[$1]} i code body st
   for ((i = 0; i < 100; i++)); do
     st=$(proc_state "$pid")
     if [ -z "$st" ] || [ "$st" = Z ]; then
@@ -212,7 +279,7 @@ wait_ready() {
     code=$(curl -s --max-time 2 -o "$tmp/$name.body" -w '%{http_code}' "http://127.0.0.1:$port/" || true)
     if [ "$code" = 200 ]; then
       body=$(cat "$tmp/$name.body"; echo x)  # the x keeps the trailing newline
-      [ "${body%x}" = "$EXPECTED_BODY" ] || die "$name answered 200 with an unexpected body: $(head -c 100 "$tmp/$name.body" | od -c | head -3)"
+      [ "${body%x}" = "$expected" ] || die "$name answered 200 with an unexpected body: $(head -c 100 "$tmp/$name.body" | od -c | head -3)"
       return 0
     fi
     sleep 0.1
@@ -286,14 +353,23 @@ EOF
   wait_ready nginx
 }
 
-# A Python ASGI server for the python mode, registered as "$app-$kind" (hello-uvicorn, ...).
+# A Python ASGI server for the python mode, registered as "$app-$kind" (hello-uvicorn, ...),
+# started, checked to answer right and to keep connections alive.
 # $1 = kind (asgid-asyncio asgid-uvloop uvicorn gunicorn hypercorn asgid-native), $2 = app
-# (hello, starlette), $3 = most connections it must hold. Every server runs ONE worker process on the
-# server CPU, with the app module imported from examples/python, keep-alive connections kept
-# for 300 s and no access log. Each runs from examples/python (hypercorn imports from there).
+# (among $PY_APPS), $3 = most connections it must hold.
 start_python() {
-  local kind=$1 app=$2 maxconn=$3 name=$2-$1 port spec=${PY_APP_SPEC[$2]}
-  local -a cmd
+  launch_python "$@"
+  wait_ready "$2-$1" "${PY_APP_BODY[$2]}"
+  check_python_app "$2-$1" "$2"
+}
+
+# Starts the server of start_python without waiting for it. Every server runs ONE worker
+# process on the server CPU, with the app module imported from the app's directory,
+# keep-alive connections kept for 300 s and no access log. Each runs from that directory
+# (hypercorn imports from there). $4... = a command to run the server under (valgrind).
+launch_python() {
+  local kind=$1 app=$2 maxconn=$3 name=$2-$1 port spec=${PY_APP_SPEC[$2]} dir=${PY_APP_DIR[$2]}
+  local -a cmd wrapper=("${@:4}")
   port=$(free_port)
   server_port[$name]=$port
   server_log[$name]=$tmp/$name.log
@@ -304,61 +380,56 @@ start_python() {
       cmd=("$ASGID_BIN" --app "$ASGID_EXAMPLES/hello.so" --bind "127.0.0.1:$port" --workers 1
            --keepalive-timeout 300s --max-connections "$maxconn") ;;
     asgid-*)
-      cmd=("$ASGID_BIN" --app "$spec" --app-dir "$PY_APP_DIR" --worker-class "${kind#asgid-}"
+      cmd=("$ASGID_BIN" --app "$spec" --app-dir "$dir" --worker-class "${kind#asgid-}"
            --bind "127.0.0.1:$port" --workers 1 --keepalive-timeout 300s
            --max-connections "$maxconn") ;;
     uvicorn)
-      cmd=("$UVICORN" --app-dir "$PY_APP_DIR" --host 127.0.0.1 --port "$port"
+      cmd=("$UVICORN" --app-dir "$dir" --host 127.0.0.1 --port "$port"
            --loop uvloop --http httptools --workers 1 --no-access-log
            --timeout-keep-alive 300 --log-level warning "$spec") ;;
     gunicorn)
       # UvicornWorker picks uvloop and httptools itself (loop/http "auto"). gunicorn has no
       # access log unless asked. One master plus one worker: both are measured.
       cmd=("$GUNICORN" -k uvicorn.workers.UvicornWorker -w 1 --bind "127.0.0.1:$port"
-           --chdir "$PY_APP_DIR" --keep-alive 300 --log-level warning "$spec") ;;
+           --chdir "$dir" --keep-alive 300 --log-level warning "$spec") ;;
     hypercorn)
       # -w 1 runs the worker in this very process; its default worker class is asyncio.
       cmd=("$HYPERCORN" -w 1 --bind "127.0.0.1:$port" --keep-alive 300
            --log-level warning "$spec") ;;
     *) die "unknown Python server $kind" ;;
   esac
+  cmd=("${wrapper[@]}" "${cmd[@]}")
   echo "${cmd[*]}" >"$tmp/$name.cmd"
-  # The subshell execs taskset, which execs the server: $! is the server's own pid.
-  (cd "$PY_APP_DIR" && exec taskset -c "$SERVER_CPU" "${cmd[@]}") >"$tmp/$name.log" 2>&1 &
+  # The subshell execs taskset, which execs the server (valgrind execs its tool, which loads
+  # the server into the same process): $! is the server's own pid.
+  (cd "$dir" && exec taskset -c "$SERVER_CPU" "${cmd[@]}") >"$tmp/$name.log" 2>&1 &
   server_pid[$name]=$!
-  wait_ready "$name"
-  check_python_app "$name" "$app"
 }
 
-# Beyond the hello body wait_ready checked: the app is really the one we meant, served right.
+# The file holding the exact body app $1 answers GET / with, for keepalive_client.py.
+body_file() {
+  [ -f "$tmp/$1.expected-body" ] || printf '%s' "${PY_APP_BODY[$1]}" >"$tmp/$1.expected-body"
+  echo "$tmp/$1.expected-body"
+}
+
+# Beyond the body wait_ready checked: the app is really the one we meant, served right.
 check_python_app() {
-  local name=$1 app=$2 port=${server_port[$1]} got
+  local name=$1 app=$2 port=${server_port[$1]} got path want
   got=$(curl -s --max-time 5 -D - -o /dev/null "http://127.0.0.1:$port/" | tr -d '\r' | tr 'A-Z' 'a-z')
-  grep -q '^content-type: text/plain; charset=utf-8$' <<<"$got" || die "$name: GET / has no content-type text/plain; charset=utf-8: $got"
-  grep -q '^content-length: 14$' <<<"$got" || die "$name: GET / has no content-length 14: $got"
-  if [ "$app" = starlette ]; then
-    got=$(curl -s --max-time 5 "http://127.0.0.1:$port/items/7?q=x")
-    [ "$got" = '{"id":7,"q":"x"}' ] || die "$name: GET /items/7?q=x answered '$got'"
+  grep -qxF "content-type: ${PY_APP_TYPE[$app]}" <<<"$got" || die "$name: GET / has no content-type ${PY_APP_TYPE[$app]}: $got"
+  grep -qxF "content-length: ${#PY_APP_BODY[$app]}" <<<"$got" || die "$name: GET / has no content-length ${#PY_APP_BODY[$app]}: $got"
+  if [ -n "${PY_APP_CHECK[$app]}" ]; then
+    path=${PY_APP_CHECK[$app]%% *} want=${PY_APP_CHECK[$app]#* }
+    got=$(curl -s --max-time 5 -A asgid-bench -H 'Host: localhost' "http://127.0.0.1:$port$path")
+    [ "$got" = "$want" ] || die "$name: GET $path answered '$got', expected '$want'"
   fi
   # Keep-alive: a second request on the same connection must be answered. Debian's
   # hypercorn 0.13.2 closes the connection after each response of an app that does not read
   # the request body (h11 has not yet seen the request end when the response is done).
   # Such a server is still measured, but wrk then opens a connection per request: the
   # tables mark it, and its figures are not comparable with the others'.
-  if ! "$PYTHON" - "$port" <<'EOF'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
-req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-for i in range(2):
-    s.sendall(req)
-    buf = b""
-    while not (b"\r\n\r\n" in buf and buf.endswith(b"Hello, world!\n")):
-        data = s.recv(4096)
-        if not data:
-            sys.exit(1)
-        buf += data
-EOF
-  then
+  if ! "$PYTHON" "$here/keepalive_client.py" --port "$port" --requests 2 --connections 1 \
+       --body-file "$(body_file "$app")" --wait 5 --time-limit 5 >/dev/null 2>&1; then
     [ -n "${server_noka[$name]:-}" ] && return 0 # said at its first start
     server_noka[$name]=1
     echo "  note: $name closes the connection after every response (no keep-alive); wrk reconnects for each request" >&2
@@ -370,9 +441,13 @@ print_python_environment() {
   echo "python:   $("$PYTHON" --version 2>&1) [$PYTHON]"
   echo "peers:    $("$UVICORN" --version 2>&1 | head -n 1); gunicorn $("$GUNICORN" --version 2>&1 | grep -o '[0-9][0-9.]*' | head -n 1);" \
        "hypercorn $("$PYTHON" -c 'import importlib.metadata as m; print(m.version("hypercorn"))' 2>/dev/null)"
-  echo "          starlette $("$PYTHON" -c 'import starlette; print(starlette.__version__)' 2>/dev/null)," \
-       "uvloop $("$PYTHON" -c 'import uvloop; print(uvloop.__version__)' 2>/dev/null)," \
-       "httptools $("$PYTHON" -c 'import httptools; print(httptools.__version__)' 2>/dev/null)"
+  echo "          $("$PYTHON" -c 'import importlib.metadata as m
+def version(p):
+    try:
+        return m.version(p)
+    except m.PackageNotFoundError:
+        return "(not installed)"
+print(", ".join(f"{p} {version(p)}" for p in ("starlette", "fastapi", "pydantic", "django", "uvloop", "httptools")))')"
 }
 
 print_environment() {
@@ -388,7 +463,11 @@ print_environment() {
   echo "cpu:      $(grep -m 1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min; other work on the machine skews results)"
   echo "asgid:    ${asgid_version:-(no output)} [$ASGID_BIN]"
-  if [ "$mode" = python ]; then print_python_environment; else echo "nginx:    ${nginx_version:-(no output)}"; fi
+  case "$mode" in
+    python) print_python_environment ;;
+    callgrind) print_python_environment; echo "valgrind: $(valgrind --version 2>&1)" ;;
+    *) echo "nginx:    ${nginx_version:-(no output)}" ;;
+  esac
   echo "pinning:  servers on CPU $SERVER_CPU, load generator on CPU $CLIENT_CPU"
   echo
 }
@@ -673,6 +752,144 @@ python_mode() {
   idle_table hello-uvicorn
 }
 
+# ------------------------------------------------------------------ callgrind mode
+# Instructions per request, counted by valgrind --tool=callgrind. Unlike CPU time they do
+# not depend on what else the machine is doing, so runs agree closely and small changes to
+# a server show. Every server is started twice, fresh: once to serve N1 requests, once N2;
+# the difference of the two runs' instruction totals removes everything that does not grow
+# with the requests (start-up, lifespan, the readiness request, connecting, shutdown),
+# leaving (Ir(N2) - Ir(N1)) / (N2 - N1) per request.
+CG_START_S=120  # start-up and first answer under valgrind (some 50x slower than normal)
+CG_STOP_S=120   # graceful exit under valgrind; a killed process writes no profile
+
+# One server run under callgrind: start $1 (kind) serving $2 (app), send it exactly $3
+# requests, stop it gracefully so that every process writes its profile, which a forked
+# process does to a file of its own (%p). Appends a line per process to $tmp/callgrind.txt:
+#   name round requests role Ir
+# role: "server" when there is one process; else "master" (the pid started) and "worker"
+# (its forked children: asgid's worker).
+callgrind_run() {
+  local kind=$1 app=$2 requests=$3 round=$4 name=$2-$1 dir pid f ir role nfiles
+  dir=$tmp/callgrind/$name-r$round-$requests
+  mkdir -p "$dir"  # callgrind opens its output file at start-up: the directory must exist
+  # A worker under valgrind could outlast asgid's hung-worker timeout (30 s) while it imports
+  # a framework, and be killed; the variable is asgid's and means nothing to the others.
+  ASGID_TIMEOUT=1h launch_python "$kind" "$app" 64 \
+    valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out.%p"
+  pid=${server_pid[$name]}
+  if ! taskset -c "$CLIENT_CPU" "$PYTHON" "$here/keepalive_client.py" --port "${server_port[$name]}" \
+       --requests "$requests" --connections "$cg_connections" --body-file "$(body_file "$app")" \
+       --server-pid "$pid" --wait "$CG_START_S" >"$dir/client.txt" 2>&1; then
+    cat "$dir/client.txt" >&2
+    echo "--- $name log (${server_log[$name]}):" >&2
+    tail -n 20 "${server_log[$name]}" >&2 || true
+    die "$name under callgrind: the client failed (see above)"
+  fi
+  stop_server "$name" "$CG_STOP_S"
+  mv "${server_log[$name]}" "$dir/server.log"
+  nfiles=$(find "$dir" -name 'callgrind.out.*' | wc -l)
+  for f in "$dir"/callgrind.out.*; do
+    # "totals:" is the whole run's count, written when the process exits normally.
+    ir=$(awk '$1 == "totals:" { print $2 }' "$f")
+    [ -n "$ir" ] || die "$name: $f has no totals (the process was killed?); see $dir/server.log"
+    if [ "$nfiles" -eq 1 ]; then role=server
+    elif [ "${f##*.}" = "$pid" ]; then role=master
+    else role=worker
+    fi
+    echo "$name $round $requests $role $ir" >>"$tmp/callgrind.txt"
+    if [ -n "$cg_keep" ] && [ "$requests" = "${cg_requests#* }" ]; then
+      cp "$f" "$cg_keep/callgrind.out.$name.$role"
+    fi
+  done
+  awk '/^RESULT / { sub(/.*seconds=/, ""); printf "%s", $1 }' "$dir/client.txt" >"$dir/seconds"
+}
+
+# awk functions for the callgrind tables. group: an integer's digits grouped by thousands
+# (mawk's printf has no %'d). median: of the numbers in a space-separated list.
+CG_AWK_LIB='
+function group(n,   s, sign, out) {
+  s = sprintf("%.0f", n); sign = ""
+  if (s ~ /^-/) { sign = "-"; s = substr(s, 2) }
+  out = ""
+  while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
+  return sign s out
+}
+function median(list,   a, m, i, j, t) {
+  m = split(list, a, " ")
+  for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+  return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}'
+
+# One line for server $1 in round $2 from $tmp/callgrind.txt: "name round total role=... ...",
+# instructions per request in all, then of each process role.
+callgrind_per_request() {
+  local n1=${cg_requests% *} n2=${cg_requests#* }
+  awk -v n="$1" -v r="$2" -v n1="$n1" -v n2="$n2" '$1 == n && $2 == r {
+      d = ($3 == n2) ? 1 : -1; total += d * $5; role[$4] += d * $5 }
+    END { printf "%s %d %.0f", n, r, total / (n2 - n1)
+          for (k in role) printf " %s=%.0f", k, role[k] / (n2 - n1); print "" }' "$tmp/callgrind.txt"
+}
+
+callgrind_mode() {
+  local app kind name round requests n1=${cg_requests% *} n2=${cg_requests#* }
+  local -a kinds
+  echo "== callgrind: instructions per request under valgrind --tool=callgrind: each server started afresh"
+  echo "   for $n1 and for $n2 requests (GET /, $cg_connections keep-alive connections); (Ir($n2) - Ir($n1)) / $((n2 - n1)); $rounds round(s)"
+  echo "   servers: $only; apps: $py_apps"
+  : >"$tmp/callgrind.txt"
+  for app in $py_apps; do
+    echo
+    echo "-- app $app (${PY_APP_SPEC[$app]})"
+    kinds=()
+    for kind in $only; do
+      [ "$kind" = asgid-native ] && [ "$app" != hello ] && continue # only hello is native too
+      kinds+=("$kind")
+    done
+    : >"$tmp/callgrind-rounds.txt"
+    for ((round = 1; round <= rounds; round++)); do
+      for kind in "${kinds[@]}"; do
+        name=$app-$kind
+        for requests in $n1 $n2; do callgrind_run "$kind" "$app" "$requests" "$round"; done
+        callgrind_per_request "$name" "$round" | tee -a "$tmp/callgrind-rounds.txt" |
+          awk -v t1="$(cat "$tmp/callgrind/$name-r$round-$n1/seconds")" \
+              -v t2="$(cat "$tmp/callgrind/$name-r$round-$n2/seconds")" "$CG_AWK_LIB"'
+            { parts = ""
+              for (i = 4; i <= NF; i++) { split($i, kv, "="); parts = parts (i > 4 ? ", " : "") kv[1] " " group(kv[2]) }
+              printf "  round %d %-24s %12s Ir/request (%s); the requests took %s s and %s s\n", $2, $1, group($3), parts, t1, t2 }'
+      done
+    done
+    echo
+    echo "median of $rounds round(s), app $app:"
+    awk -v ref="$app-uvicorn" -v rounds="$rounds" "$CG_AWK_LIB"'
+      { if (!($1 in total)) { order[++n] = $1; roles[$1] = "" }
+        total[$1] = total[$1] " " $3
+        v = $3 + 0
+        if (!($1 in lo) || v < lo[$1]) lo[$1] = v
+        if (!($1 in hi) || v > hi[$1]) hi[$1] = v
+        for (i = 4; i <= NF; i++) {
+          split($i, kv, "=")
+          if (!(($1, kv[1]) in per)) roles[$1] = roles[$1] " " kv[1]
+          per[$1, kv[1]] = per[$1, kv[1]] " " kv[2] } }
+      END {
+        printf "  %-24s %14s %20s   %s\n", "server", "Ir/request", "spread (max-min)", "of which, per process"
+        for (i = 1; i <= n; i++) {
+          k = order[i]; med[k] = median(total[k])
+          m = split(roles[k], r, " "); parts = ""
+          for (j = 1; j <= m; j++) parts = parts (j > 1 ? ", " : "") r[j] " " group(median(per[k, r[j]]))
+          spread = (rounds > 1) ? sprintf("%s (%.2f%%)", group(hi[k] - lo[k]), (hi[k] - lo[k]) / med[k] * 100) : "-"
+          printf "  %-24s %14s %20s   %s\n", k, group(med[k]), spread, parts }
+        for (i = 1; i <= n; i++)
+          if (order[i] != ref && (ref in med) && med[ref] > 0)
+            printf "  %s/%s instructions per request: %.2f  (below 1: fewer)\n", order[i], ref, med[order[i]] / med[ref] }' \
+      "$tmp/callgrind-rounds.txt"
+  done
+  echo
+  if [ -n "$cg_keep" ]; then
+    echo "profiles of the $n2-request runs (of the last round) kept as $cg_keep/callgrind.out.APP-SERVER.ROLE;"
+    echo "read them with callgrind_annotate FILE"
+  fi
+}
+
 # ------------------------------------------------------------------ main
 print_environment
 case "$mode" in
@@ -681,4 +898,5 @@ case "$mode" in
   workers) workers_scaling ;;
   all) throughput; idle; workers_scaling ;;
   python) python_mode ;;
+  callgrind) callgrind_mode ;;
 esac

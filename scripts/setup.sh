@@ -22,6 +22,7 @@ test_packages=(
   python3 python3-pytest python3-httpx python3-websockets
   python3-uvloop python3-anyio python3-starlette python3-fastapi python3-django
   uvicorn python3-httptools gunicorn python3-hypercorn
+  python3-yaml python3-msgpack
   curl wrk nginx procps systemd
 )
 case "${1:-}" in

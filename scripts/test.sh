@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up this machine and runs every test of asgid on two builds:
-#   build/       RelWithDebInfo, warnings as errors
-#   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, warnings as errors
+#   build/       RelWithDebInfo, warnings as errors, Python linked statically (the default)
+#   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, warnings as errors, Python as a
+#                shared library: the two link modes are both tested
 # Each build runs the C unit tests (ctest) and the integration tests (pytest, driving the real
 # binary over loopback). Any failure, warning or sanitizer report fails the run.
 set -euo pipefail
@@ -33,6 +34,6 @@ run_build() {
   done
 }
 
-run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DASGID_SANITIZE=ON
+run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASGID_PYTHON_LINK=STATIC
+run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DASGID_SANITIZE=ON -DASGID_PYTHON_LINK=SHARED
 echo "== all tests passed"

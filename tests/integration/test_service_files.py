@@ -168,9 +168,12 @@ def test_dockerfile_stages():
 
 
 # The Debian 13 package of each library asgid may need (by soname, minus its version), for the
-# runtime stage. libc6 is in every Debian image; the sanitizer runtimes only in test builds.
+# runtime stage. libc6 is in every Debian image; the sanitizer runtimes only in test builds, and
+# so the shared libpython: every other build links the interpreter in (Debian's libpython3-dev
+# ships the archive), which then needs zlib and expat for its built-in modules.
 RUNTIME_PACKAGES = {"libuv.so": "libuv1t64", "libinih.so": "libinih1",
-                    "libllhttp.so": "libllhttp9.2", "libpython3": "libpython3.13",
+                    "libllhttp.so": "libllhttp9.2", "libz.so": "zlib1g", "libexpat.so": "libexpat1",
+                    "libpython3": None,
                     "libc.so": None, "libm.so": None, "libasan.so": None, "libubsan.so": None}
 
 
