@@ -113,7 +113,6 @@ static void on_timer(uv_timer_t *timer) {
     http_conn_close(conn);
   }
   http_conn_arm_timer(conn);
-  http_server_flush_dirty(conn->server);
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -152,7 +151,6 @@ static void on_write(uv_write_t *req, int status) {
   }
   http_conn_flush(conn);
   advance(conn); /* an exchange may have waited for its bytes to leave */
-  http_server_flush_dirty(conn->server);
 }
 
 static void flush_output(http_conn *conn);
@@ -209,7 +207,7 @@ void http_conn_mark_dirty(http_conn *conn) {
   conn->on_dirty = 1;
   conn->dirty_next = conn->server->dirty_head;
   conn->server->dirty_head = conn;
-  http_server_wake(conn->server);
+  http_server_schedule_flush(conn->server);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status) {
@@ -364,7 +362,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     update_reading(conn);
     http_conn_arm_timer(conn);
   }
-  http_server_flush_dirty(conn->server);
+  http_server_flush_if_overdue(conn->server);
 }
 
 /* ---------------------------------------------------------------- the exchange cycle */

@@ -12,6 +12,8 @@
 #define BUFFER_POOL_MAX 256
 
 static void on_pump(uv_idle_t *idle);
+static void on_flush_check(uv_check_t *check);
+static void flush_dirty(http_server *server);
 
 int http_server_init(http_server *server, uv_loop_t *loop, const asgid_settings *settings,
                      asgi_context *asgi) {
@@ -31,6 +33,9 @@ int http_server_init(http_server *server, uv_loop_t *loop, const asgid_settings 
   int rc = uv_idle_init(loop, &server->pump_idle);
   if (rc != 0) return rc;
   server->pump_idle.data = server;
+  rc = uv_check_init(loop, &server->flush_check);
+  if (rc != 0) return rc;
+  server->flush_check.data = server;
   return 0;
 }
 
@@ -77,7 +82,6 @@ static void on_connection(uv_stream_t *stream, int status) {
   }
   int rc = accept_one(l);
   if (rc != 0 && rc != UV_EAGAIN) log_warning("accept on %s: %s", l->info->name, uv_strerror(rc));
-  http_server_flush_dirty(server);
 }
 
 int http_server_listen(http_server *server, const listener_set *listeners) {
@@ -159,6 +163,7 @@ void http_server_abort_all(http_server *server) {
 void http_server_close(http_server *server) {
   close_listeners(server);
   uv_close((uv_handle_t *)&server->pump_idle, NULL);
+  uv_close((uv_handle_t *)&server->flush_check, NULL);
   for (size_t i = 0; i < server->free_buffer_count; i++) free(server->free_buffers[i]);
   server->free_buffer_count = 0;
 }
@@ -191,23 +196,37 @@ static void on_pump(uv_idle_t *idle) {
     ex->in_pump_queue = 0;
     http_exchange_pump(ex);
   }
-  http_server_flush_dirty(server);
+  flush_dirty(server);
 }
 
-void http_server_wake(http_server *server) { uv_idle_start(&server->pump_idle, on_pump); }
+void http_server_schedule_flush(http_server *server) {
+  if (!uv_is_active((uv_handle_t *)&server->flush_check)) {
+    server->dirty_since_ns = uv_hrtime();
+    uv_check_start(&server->flush_check, on_flush_check);
+  }
+  uv_idle_start(&server->pump_idle, on_pump); /* an active idle handle: the poll won't block */
+}
+
+void http_server_flush_if_overdue(http_server *server) {
+  if (server->dirty_head && uv_hrtime() - server->dirty_since_ns >= HTTP_FLUSH_DELAY_MAX_NS)
+    flush_dirty(server);
+}
+
+static void on_flush_check(uv_check_t *check) { flush_dirty(check->data); }
 
 void http_server_run_deferred(void *arg) {
   http_server *server = arg;
   if (uv_is_active((uv_handle_t *)&server->pump_idle)) on_pump(&server->pump_idle);
 }
 
-void http_server_flush_dirty(http_server *server) {
+static void flush_dirty(http_server *server) {
   while (server->dirty_head) {
     http_conn *conn = server->dirty_head;
     server->dirty_head = conn->dirty_next;
     conn->on_dirty = 0;
     http_conn_flush(conn);
   }
+  uv_check_stop(&server->flush_check);
   if (!server->pump_head) uv_idle_stop(&server->pump_idle);
 }
 

@@ -224,3 +224,25 @@ def test_send_waits_for_a_slow_reader(probe):
             got += len(data)
     assert got == size
     assert result(probe, "slow") == str(size)
+
+
+def test_a_response_is_not_held_back_by_the_rest_of_a_long_pass(probe, tmp_path):
+    """Responses made in one loop pass leave together at its end, so a client waiting for
+    several is woken once (docs/architecture.md, "One request"); but a response older than a
+    millisecond leaves at the end of the next callback, not after the whole pass. Three
+    requests arrive while the worker's loop spins on a fourth, so they are read in one pass:
+    A (answered at once), B (spins 50 ms), C (blocks the loop until A's client has its answer,
+    which the test signals with a file). Held to the end of the pass, A's answer would come
+    only after C gave up."""
+    marker = tmp_path / "a-answered"
+    with probe.raw() as busy, probe.raw() as a, probe.raw() as b, probe.raw() as c:
+        busy.send(request_bytes("GET", "/spin?ms=300"))
+        time.sleep(0.1)  # the loop is spinning: A, B and C wait in the kernel, in this order
+        a.send(request_bytes("GET", "/status?code=200"))
+        b.send(request_bytes("GET", "/spin?ms=50"))
+        c.send(request_bytes("GET", f"/wait-file?path={marker}"))
+        assert a.read_response().status == 200
+        marker.write_text("A answered")
+        assert c.read_response().body == b"seen"
+        assert busy.read_response().body == b"spun"
+        assert b.read_response().body == b"spun"

@@ -344,6 +344,7 @@ static PySendResult runner_am_send(PyObject *op, PyObject *arg, PyObject **out) 
   }
   if (r->request) {
     int rc = app_step(r, arg, NULL, out);
+    python_loop_step_done();
     if (rc == 1) return PYGEN_NEXT;
     if (rc < 0) {
       r->dead = 1;
@@ -418,6 +419,7 @@ static PyObject *runner_throw(PyObject *op, PyObject *const *args, Py_ssize_t na
   PyObject *out = NULL;
   int rc = app_step(r, NULL, value, &out);
   Py_DECREF(value);
+  python_loop_step_done();
   if (rc == 1) return out;
   if (rc < 0) {
     r->dead = 1;

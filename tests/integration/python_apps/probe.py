@@ -75,6 +75,10 @@ Endpoints (GET unless noted; query parameters in brackets):
                     shutdown, and awaits them; answers "cancelled <n>"
   /leave-task[?key] answers "left", returning while a task it started still waits on
                     receive() and then sends; records "<receive type> <send outcome>"
+  /spin[?ms]        keeps the event loop busy for ms (default 100) without yielding, as a
+                    CPU-bound app does; answers "spun"
+  /wait-file?path=P  blocks the event loop (time.sleep) until file P exists, for up to 5 s;
+                    answers "seen" or "timeout"
 Lifespan: startup puts {"greeting": "hello", "log": []} in the state; PROBE_PY_SHUTDOWN_FILE
 names a file the shutdown writes "shutdown" to.
 """
@@ -418,6 +422,20 @@ async def r_sleep(scope, receive, send, query, key):
     await respond(send, "slept")
 
 
+async def r_spin(scope, receive, send, query, key):
+    end = time.monotonic() + int(query.get("ms", "100")) / 1000
+    while time.monotonic() < end:
+        pass
+    await respond(send, "spun")
+
+
+async def r_wait_file(scope, receive, send, query, key):
+    end = time.monotonic() + 5
+    while not os.path.exists(query["path"]) and time.monotonic() < end:
+        time.sleep(0.01)
+    await respond(send, "seen" if os.path.exists(query["path"]) else "timeout")
+
+
 async def r_slow_consume(scope, receive, send, query, key):
     first = await receive()
     total = len(first.get("body", b""))
@@ -704,5 +722,5 @@ ROUTES = {
     "/cancel-after-event": r_cancel_after_event, "/task": r_task, "/self-cancel": r_self_cancel,
     "/timeout": r_timeout, "/cancel-others": r_cancel_others, "/hold": r_hold,
     "/cancel-held": r_cancel_held, "/bg-start": r_bg_start, "/cancel-bg": r_cancel_bg,
-    "/sweep": r_sweep,
+    "/sweep": r_sweep, "/spin": r_spin, "/wait-file": r_wait_file,
 }
