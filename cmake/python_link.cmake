@@ -8,9 +8,9 @@
 #
 # Static: the distribution's libpython archive, linked whole into a non-PIE executable that
 # exports the Python API (Py*, _Py*) for C extension modules. That is how python3 itself is
-# built on Debian: pure Python code runs ~15% fewer instructions than through the shared
-# libpython, whose position-independent code pays for every global access and for semantic
-# interposition (calls between API functions cannot be inlined or made direct). Shared: the
+# built on Debian: pure Python code runs ~15% faster than through the shared libpython, whose
+# position-independent code pays for every global access and for semantic interposition
+# (calls between API functions cannot be inlined or made direct). Shared: the
 # library python3-embed names, the fallback where no archive is shipped.
 
 set(ASGID_PYTHON_LINK_CHOICES AUTO STATIC SHARED)
