@@ -74,9 +74,8 @@ if(NOT static_unusable AND NOT ASGID_PYTHON_LINK STREQUAL "SHARED")
   elseif(ASGID_PYTHON_LINK STREQUAL "STATIC")
     message(FATAL_ERROR "ASGID_PYTHON_LINK=STATIC: linking ${python_archive} failed:\n${probe_output}")
   else()
-    set(static_unusable "linking ${python_archive} failed (configure with "
-                        "-DASGID_PYTHON_LINK=STATIC to see why)")
-    string(JOIN "" static_unusable ${static_unusable})
+    set(static_unusable
+        "linking ${python_archive} failed (configure with -DASGID_PYTHON_LINK=STATIC to see why)")
   endif()
 endif()
 

@@ -207,7 +207,8 @@ void http_server_schedule_flush(http_server *server) {
   uv_idle_start(&server->pump_idle, on_pump); /* an active idle handle: the poll won't block */
 }
 
-void http_server_flush_if_overdue(http_server *server) {
+void http_server_flush_if_overdue(void *arg) {
+  http_server *server = arg;
   if (server->dirty_head && uv_hrtime() - server->dirty_since_ns >= HTTP_FLUSH_DELAY_MAX_NS)
     flush_dirty(server);
 }

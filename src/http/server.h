@@ -114,8 +114,9 @@ void http_server_unschedule_pump(http_server *server, http_exchange *ex);
 /* Output is waiting: the flush runs at the end of this loop pass, and the pass's poll does
  * not block first (output made by a timer, or outside the server's callbacks). */
 void http_server_schedule_flush(http_server *server);
-/* At the end of an I/O callback: flushes now if output has waited HTTP_FLUSH_DELAY_MAX_NS. */
-void http_server_flush_if_overdue(http_server *server);
+/* At the end of an I/O callback, or of an app step the class runs outside one: flushes now
+ * if output has waited HTTP_FLUSH_DELAY_MAX_NS. The argument is the http_server. */
+void http_server_flush_if_overdue(void *server);
 char *http_server_take_buffer(http_server *server);
 void http_server_return_buffer(http_server *server, char *buffer);
 void http_server_connection_closed(http_server *server, http_conn *conn);

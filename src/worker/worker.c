@@ -213,7 +213,7 @@ int worker_run(const worker_bootstrap *bootstrap) {
   w.graceful_timer.data = &w;
   asgi_lifespan_start(&w.lifespan, &w.asgi, settings->lifespan, on_startup, &w);
 
-  w.wclass->run(&w.loop, http_server_run_deferred, &w.http);
+  w.wclass->run(&w.loop, http_server_run_deferred, http_server_flush_if_overdue, &w.http);
 
   w.wclass->unload_app();
   uv_run(&w.loop, UV_RUN_NOWAIT); /* close callbacks */

@@ -15,8 +15,10 @@ void worker_class_dispatch_inline(asgi_context *ctx, asgi_job *job) {
   asgi_job_finished(job);
 }
 
-void worker_class_run_libuv(uv_loop_t *loop, void (*deferred_work)(void *arg), void *arg) {
-  (void)deferred_work; /* libuv runs it itself */
+void worker_class_run_libuv(uv_loop_t *loop, void (*deferred_work)(void *arg),
+                            void (*flush_overdue)(void *arg), void *arg) {
+  (void)deferred_work; /* libuv runs them itself */
+  (void)flush_overdue;
   (void)arg;
   uv_run(loop, UV_RUN_DEFAULT);
 }

@@ -36,8 +36,11 @@ typedef struct worker_class {
   asgi_dispatch_fn dispatch;
   /* Runs the worker's loop until it has nothing left to do (uv_run, or asyncio driving).
    * deferred_work(arg) is what the protocol layer leaves for the end of a loop pass (libuv
-   * runs it from an idle handle); a class that drives libuv itself may run it directly. */
-  void (*run)(uv_loop_t *loop, void (*deferred_work)(void *arg), void *arg);
+   * runs it from an idle handle); a class that drives libuv itself may run it directly, and
+   * flush_overdue(arg) where a pass of its own runs long (the output that has waited too long
+   * for the pass's end). */
+  void (*run)(uv_loop_t *loop, void (*deferred_work)(void *arg),
+              void (*flush_overdue)(void *arg), void *arg);
   /* Waits for running app callbacks and stops the machinery. */
   void (*stop)(void);
   /* Unloads the app after the loop ended. */
@@ -56,7 +59,8 @@ extern const worker_class python_worker_classes[2];
 
 /* Shared by the classes that run app callbacks on the loop thread. */
 void worker_class_dispatch_inline(asgi_context *ctx, asgi_job *job);
-void worker_class_run_libuv(uv_loop_t *loop, void (*deferred_work)(void *arg), void *arg);
+void worker_class_run_libuv(uv_loop_t *loop, void (*deferred_work)(void *arg),
+                            void (*flush_overdue)(void *arg), void *arg);
 int worker_class_start_nothing(const asgid_settings *settings);
 void worker_class_stop_nothing(void);
 

@@ -21,6 +21,7 @@ Environment:
 """
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -129,6 +130,13 @@ def child_pids(pid, zombies=False):
     """The pids whose parent is pid, from /proc (Linux). Zombies only when asked."""
     return {child for child, fields in all_process_stats()
             if int(fields[1]) == pid and (zombies or fields[0] != "Z")}
+
+
+def needed_libraries(binary=None):
+    """The shared libraries an ELF binary names (its NEEDED entries), by readelf."""
+    dynamic = subprocess.run(["readelf", "-d", str(binary or ASGID_BIN)], capture_output=True,
+                             text=True, check=True, timeout=30).stdout
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
 
 
 def write_ini(path, settings):

@@ -6,11 +6,10 @@ here runs on all four. With the static link, extension modules resolve the Pytho
 the asgid binary: an export missing, or a second libpython loaded beside the static one, fails
 here on import, on use, or in the mapped-files check."""
 import os
-import subprocess
 
 import pytest
 
-from conftest import ASGID_BIN
+from conftest import needed_libraries
 from python_apps.harness import get_json, pyserver, requires_python  # noqa: F401
 
 pytestmark = requires_python
@@ -34,14 +33,6 @@ EXPECTED = {
 }
 
 
-def libpython_needed(binary):
-    """The libpython shared objects the binary itself names (none when linked statically)."""
-    dynamic = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True,
-                             check=True, timeout=30).stdout
-    return {line.split("[")[1].rstrip("]") for line in dynamic.splitlines()
-            if "(NEEDED)" in line and "libpython" in line}
-
-
 def check_results(srv, worker_class):
     for _ in range(3):  # each request uses every module again
         body = get_json(srv, "/")
@@ -50,7 +41,8 @@ def check_results(srv, worker_class):
     # One interpreter in the process: the shared library only when the binary needs it, never
     # one pulled in by an extension module beside a static interpreter.
     mapped = {os.path.basename(path) for path in body["libpython_maps"]}
-    assert mapped == libpython_needed(ASGID_BIN), mapped
+    needed = {name for name in needed_libraries() if "libpython" in name}
+    assert mapped == needed, mapped
 
 
 @pytest.mark.parametrize("worker_class", ["asyncio", "uvloop"])

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import ASGID_BIN, EXAMPLES_DIR, SOURCE_DIR, free_port
+from conftest import ASGID_BIN, EXAMPLES_DIR, SOURCE_DIR, free_port, needed_libraries
 from master_util import wait_for
 from rawhttp import RawConnection, request_bytes
 
@@ -178,10 +178,8 @@ RUNTIME_PACKAGES = {"libuv.so": "libuv1t64", "libinih.so": "libinih1",
 
 
 def test_runtime_stage_installs_every_library_the_binary_needs():
-    dynamic = subprocess.run(["readelf", "-d", str(ASGID_BIN)], capture_output=True, text=True,
-                             timeout=10).stdout
-    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
-    assert needed, dynamic
+    needed = needed_libraries()
+    assert needed, ASGID_BIN
     installed = " ".join(rest for word, rest in runtime_stage() if word == "RUN").split()
     for soname in needed:
         known = [prefix for prefix in RUNTIME_PACKAGES if soname.startswith(prefix)]

@@ -17,8 +17,8 @@
  *
  * The settle comes after every Task that was ready in the pass, so a response made by one
  * Task waits for the others: that is the batching. A pass whose Tasks compute for a while
- * must not hold it for long, though: after each app step on a Task, output that has waited
- * SETTLE_DELAY_MAX_NS is flushed at once (the HTTP server bounds its own passes alike).
+ * must not hold it for long, though: after each app step on a Task, the server flushes the
+ * output that has waited too long, as it does after each of its own callbacks.
  */
 #include "apps/python/python_internal.h"
 
@@ -31,8 +31,8 @@ static PyObject *pump_callable, *settle_callable;
 static int pump_scheduled, settle_scheduled;
 static int in_pump; /* in a pump or a settle: server calls need no wake of their own */
 static void (*deferred_work)(void *arg); /* the server's end-of-pass work, and its argument */
+static void (*flush_overdue)(void *arg); /* the server's output that has waited too long */
 static void *deferred_arg;
-static uint64_t settle_wanted_ns; /* when the scheduled settle was asked for (uv_hrtime) */
 static PyObject *timer_handle; /* the pending call_later(pump), or NULL */
 static uint64_t timer_due_ms;  /* when it fires, on uv_hrtime's clock (asyncio's and uvloop's
                                   own clocks differ, so only delays are handed to them) */
@@ -94,23 +94,15 @@ static void wake_pump(void) {
   if (!pump_scheduled && event_loop) schedule(pump_callable, &pump_scheduled);
 }
 
-/* The HTTP server's HTTP_FLUSH_DELAY_MAX_NS, for the output of app steps on Tasks. */
-#define SETTLE_DELAY_MAX_NS 1000000u
-
 void python_loop_wake(void) {
   if (pump_scheduled || settle_scheduled || in_pump || !event_loop) return;
   schedule(settle_callable, &settle_scheduled);
-  settle_wanted_ns = uv_hrtime();
 }
 
 void python_loop_step_done(void) {
-  if (!settle_scheduled || in_pump || !uv || uv_hrtime() - settle_wanted_ns < SETTLE_DELAY_MAX_NS)
-    return;
-  /* The server's deferred work only, without a pump: a pump here would start eager app steps
-   * inside this Task's step. The scheduled settle still comes, for what is made from now. */
-  uv_update_time(uv);
-  deferred_work(deferred_arg);
-  settle_wanted_ns = uv_hrtime();
+  /* A flush only, never a pump: a pump here would start eager app steps inside this Task's
+   * step. The scheduled settle still comes, for the rest. */
+  if (uv && !in_pump) flush_overdue(deferred_arg);
 }
 
 /* After a pump: wake asyncio again when libuv next needs to run. */
@@ -183,9 +175,11 @@ static PyObject *timer_fired(PyObject *self, PyObject *unused) {
   return pump(self, unused);
 }
 
-void python_loop_run(uv_loop_t *loop, void (*deferred)(void *arg), void *arg) {
+void python_loop_run(uv_loop_t *loop, void (*deferred)(void *arg),
+                     void (*flush_if_overdue)(void *arg), void *arg) {
   uv = loop;
   deferred_work = deferred;
+  flush_overdue = flush_if_overdue;
   deferred_arg = arg;
   PyObject *added = PyObject_CallMethod(event_loop, "add_reader", "iO", uv_backend_fd(loop),
                                         pump_callable);

@@ -36,8 +36,10 @@ void python_fork_parent(void);
 void python_fork_child(void);
 
 /* Runs the worker's libuv loop under asyncio until libuv has nothing left to do.
- * deferred_work(arg): the server's end-of-pass work, run directly after app calls. */
-void python_loop_run(uv_loop_t *loop, void (*deferred_work)(void *arg), void *arg);
+ * deferred_work(arg): the server's end-of-pass work, run directly after app calls;
+ * flush_overdue(arg): its output that has waited too long, after each app step on a Task. */
+void python_loop_run(uv_loop_t *loop, void (*deferred_work)(void *arg),
+                     void (*flush_overdue)(void *arg), void *arg);
 
 /* Finalizes CPython (after python_loop_run returned). */
 void python_app_unload(void);

@@ -85,8 +85,8 @@ int python_driver_init(PyObject *event_loop);
 int python_loop_running(void);
 /* driver.c: 1 while libuv runs inside a pump or a settle (not inside an asyncio Task). */
 int python_loop_in_pump(void);
-/* driver.c: an app step on a Task has ended; flushes output that has waited too long for the
- * pass's settle. */
+/* driver.c: an app step on a Task has ended; the server flushes output that has waited too
+ * long for the pass's settle. */
 void python_loop_step_done(void);
 
 /* glue_source.c (generated from glue.py at build time). */
