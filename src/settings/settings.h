@@ -41,6 +41,12 @@ typedef enum asgid_setting_kind {
   ASGID_KIND_LIST
 } asgid_setting_kind;
 
+/* When a changed value takes effect (the table's `applies` column). */
+typedef enum asgid_setting_applies {
+  ASGID_APPLIES_RELOAD, /* on HUP: the master re-reads it, new workers start with it */
+  ASGID_APPLIES_START   /* when the master starts (a restart, or USR2) */
+} asgid_setting_applies;
+
 /* Where a value came from, for --print-config. */
 typedef enum asgid_setting_source {
   ASGID_SOURCE_DEFAULT,
@@ -55,17 +61,19 @@ enum { ASGID_WORKER_START_FORK, ASGID_WORKER_START_SPAWN };
 enum { ASGID_LEVEL_DEBUG, ASGID_LEVEL_INFO, ASGID_LEVEL_WARNING, ASGID_LEVEL_ERROR };
 
 /* ASGID_SETTING_INDEX_<name>: the row number of each setting; ASGID_SETTING_COUNT rows. */
-#define ASGID_SETTING_INDEX(name, section, kind, def, short_flag, min, max, choices, help)     \
+#define ASGID_SETTING_INDEX(name, section, kind, def, short_flag, min, max, choices, applies,   \
+                            help)                                                              \
   ASGID_SETTING_INDEX_##name,
 enum { ASGID_SETTINGS_TABLE(ASGID_SETTING_INDEX) ASGID_SETTING_COUNT };
 
-#define ASGID_SETTING_MEMBER(name, section, kind, def, short_flag, min, max, choices, help)    \
+#define ASGID_SETTING_MEMBER(name, section, kind, def, short_flag, min, max, choices, applies,  \
+                             help)                                                             \
   ASGID_SETTING_CTYPE_##kind name;
 #define ASGID_SETTING_SOURCE_MEMBER(name, section, kind, def, short_flag, min, max, choices,   \
-                                    help)                                                      \
+                                    applies, help)                                             \
   asgid_setting_source name;
 #define ASGID_SETTING_ORIGIN_MEMBER(name, section, kind, def, short_flag, min, max, choices,   \
-                                    help)                                                      \
+                                    applies, help)                                             \
   char *name;
 
 typedef struct asgid_settings {

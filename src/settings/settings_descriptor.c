@@ -10,7 +10,7 @@
 #include <uv.h>
 
 #define SETTINGS_DESCRIBE(name_, section_, kind_, default_, short_flag_, min_, max_, choices_,     \
-                          help_)                                                                   \
+                          applies_, help_)                                                                   \
   {.name = #name_,                                                                                 \
    .section = section_,                                                                            \
    .kind = ASGID_KIND_##kind_,                                                                     \
@@ -19,6 +19,7 @@
    .min = min_,                                                                                    \
    .max = max_,                                                                                    \
    .choices = choices_,                                                                            \
+   .applies = ASGID_APPLIES_##applies_,                                                            \
    .help = help_,                                                                                  \
    .value_offset = offsetof(asgid_settings, name_),                                                \
    .source_offset = offsetof(asgid_settings, source.name_),                                        \
@@ -127,4 +128,8 @@ const char *asgid_settings_enum_name(const char *setting, int index) {
   for (int i = 0; i < index && word < words_end; i++)
     word += strlen(word) + 1;
   return word < words_end ? word : NULL;
+}
+
+const char *settings_applies_text(const settings_descriptor *d) {
+  return d->applies == ASGID_APPLIES_START ? "at start (restart, or USR2)" : "on reload (HUP)";
 }

@@ -24,6 +24,7 @@ typedef struct settings_descriptor {
   char short_flag;
   int64_t min, max;    /* bounds of INT, SIZE, DURATION and MODE values, inclusive */
   const char *choices; /* "a|b|c" for ENUM, NULL otherwise */
+  asgid_setting_applies applies;
   const char *help;
   size_t value_offset;
   size_t source_offset;
@@ -83,6 +84,10 @@ const char *settings_format_scalar(const settings_descriptor *d, settings_scalar
 /* The default of row `d` as settings_format_scalar writes it (the table's text for STR and
  * LIST); `buf` is SETTINGS_VALUE_TEXT_SIZE bytes. Allocates nothing. */
 const char *settings_default_text(const settings_descriptor *d, char *buf);
+
+/* When a change of row `d` takes effect, for people: "on reload (HUP)" or "at start (restart,
+ * or USR2)". */
+const char *settings_applies_text(const settings_descriptor *d);
 
 /* True for the kinds that have bounds: INT, SIZE, DURATION, MODE. */
 bool settings_has_bounds(const settings_descriptor *d);

@@ -44,6 +44,7 @@ static void print_doc_setting(FILE *out, const settings_descriptor *d) {
   }
   if (d->kind == ASGID_KIND_ENUM)
     fprintf(out, "- Choices: `%s`\n", d->choices);
+  fprintf(out, "- Applies: %s\n", settings_applies_text(d));
   fprintf(out, "- File: `%s` in `[%s]`\n", d->name, d->section);
   fputs("- Command line: `", out);
   settings_write_long_option(out, d);

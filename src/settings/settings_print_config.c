@@ -39,7 +39,7 @@ void asgid_settings_print_config(const asgid_settings *s, FILE *out) {
       int width = fprintf(out, "%s = %s", d->name, settings_value_text(d, s, item, buf));
       fprintf(out, "%*s# ", width < SOURCE_COLUMN - 4 ? SOURCE_COLUMN - width : 4, "");
       print_source(out, d, s);
-      fputc('\n', out);
+      fputs(d->applies == ASGID_APPLIES_START ? "; applies at start\n" : "\n", out);
     }
   }
 }

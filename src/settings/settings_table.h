@@ -6,7 +6,7 @@
  * --print-config, --check-config, docs/settings.md and conf/asgid.ini. No setting is parsed
  * anywhere else.
  *
- * X(name, section, kind, default, short_flag, min, max, choices, help)
+ * X(name, section, kind, default, short_flag, min, max, choices, applies, help)
  *   name       C identifier, INI key, long flag (--name, '_' becomes '-'), and env var
  *              (ASGID_NAME)
  *   section    INI section the key lives in
@@ -18,6 +18,9 @@
  *   short_flag single-letter CLI flag, or 0
  *   min, max   bounds for INT, SIZE and DURATION (in the unit stored)
  *   choices    "a|b|c" for ENUM, NULL otherwise
+ *   applies    when a changed value takes effect: RELOAD (a HUP applies it: the master
+ *              re-reads it and the new workers start with it) or START (only when the master
+ *              starts: a restart, or a binary upgrade with USR2; a HUP logs that it waits)
  *   help       one line for --help, the docs and conf/asgid.ini
  */
 #ifndef ASGID_SETTINGS_TABLE_H
@@ -25,92 +28,92 @@
 
 #define ASGID_SETTINGS_TABLE(X)                                                                 \
   /* [server] listeners and connections */                                                     \
-  X(bind, "server", LIST, "127.0.0.1:8000", 'b', 0, 0, NULL,                                    \
+  X(bind, "server", LIST, "127.0.0.1:8000", 'b', 0, 0, NULL, RELOAD,                            \
     "Address to listen on: HOST:PORT, [IPV6]:PORT, unix:PATH [mode=0660], fd://N (inherited "  \
     "socket) or fd://NAME (systemd socket name); repeatable")                                  \
-  X(backlog, "server", INT, "2048", 0, 1, 65535, NULL,                                          \
+  X(backlog, "server", INT, "2048", 0, 1, 65535, NULL, RELOAD,                                  \
     "Listen queue length of each listening socket")                                            \
-  X(reuse_port, "server", BOOL, "off", 0, 0, 0, NULL,                                          \
+  X(reuse_port, "server", BOOL, "off", 0, 0, 0, NULL, START,                                   \
     "Set SO_REUSEPORT on TCP listeners, so other processes may bind the same address")        \
-  X(max_connections, "server", INT, "4096", 0, 1, 1000000, NULL,                                \
+  X(max_connections, "server", INT, "4096", 0, 1, 1000000, NULL, RELOAD,                        \
     "Open client connections per worker; beyond it the worker stops accepting")               \
-  X(root_path, "server", STR, "", 0, 0, 0, NULL,                                                \
+  X(root_path, "server", STR, "", 0, 0, 0, NULL, RELOAD,                                        \
     "ASGI root_path: the prefix the app is mounted under behind a proxy")                     \
-  X(server_header, "server", BOOL, "on", 0, 0, 0, NULL,                                         \
+  X(server_header, "server", BOOL, "on", 0, 0, 0, NULL, RELOAD,                                 \
     "Send a Server: asgid header when the app sets none")                                      \
   /* [app] what runs and how */                                                                \
-  X(app, "app", STR, "", 'a', 0, 0, NULL,                                                       \
+  X(app, "app", STR, "", 'a', 0, 0, NULL, RELOAD,                                               \
     "The app: path/to/app.so[:symbol] (native) or package.module:attribute (Python ASGI)")     \
-  X(worker_class, "app", STR, "auto", 'k', 0, 0, NULL,                                          \
+  X(worker_class, "app", STR, "auto", 'k', 0, 0, NULL, RELOAD,                                  \
     "How app code runs: auto, event, thread (native apps), asyncio, uvloop (Python apps)")     \
-  X(factory, "app", BOOL, "off", 0, 0, 0, NULL,                                                 \
+  X(factory, "app", BOOL, "off", 0, 0, 0, NULL, RELOAD,                                         \
     "Python: the app spec names a factory, called without arguments to make the ASGI app")     \
-  X(app_dir, "app", STR, "", 0, 0, 0, NULL,                                                     \
+  X(app_dir, "app", STR, "", 0, 0, 0, NULL, RELOAD,                                             \
     "Python: directory put first on sys.path to import the app; empty means the working one")  \
-  X(virtualenv, "app", STR, "", 0, 0, 0, NULL,                                                  \
+  X(virtualenv, "app", STR, "", 0, 0, 0, NULL, RELOAD,                                          \
     "Python: virtual environment whose interpreter and packages the app uses; empty for none") \
-  X(preload_app, "app", BOOL, "off", 0, 0, 0, NULL,                                             \
+  X(preload_app, "app", BOOL, "off", 0, 0, 0, NULL, START,                                      \
     "Python: import the app in the master before starting workers (fork only)")                \
-  X(threads, "app", INT, "8", 0, 1, 1024, NULL,                                                 \
+  X(threads, "app", INT, "8", 0, 1, 1024, NULL, RELOAD,                                         \
     "Threads per worker running app callbacks with worker_class = thread")                    \
-  X(lifespan, "app", ENUM, "auto", 0, 0, 0, "auto|on|off",                                      \
+  X(lifespan, "app", ENUM, "auto", 0, 0, 0, "auto|on|off", RELOAD,                              \
     "ASGI lifespan: auto (use it if the app supports it), on (required), off")                 \
   /* [workers] processes */                                                                    \
-  X(workers, "workers", INT, "0", 'w', 0, 4096, NULL,                                           \
+  X(workers, "workers", INT, "0", 'w', 0, 4096, NULL, RELOAD,                                   \
     "Worker processes; 0 means one per CPU this process may use")                              \
-  X(worker_start, "workers", ENUM, "fork", 0, 0, 0, "fork|spawn",                               \
+  X(worker_start, "workers", ENUM, "fork", 0, 0, 0, "fork|spawn", RELOAD,                       \
     "How workers start: fork, or spawn (re-execute asgid's own binary)")                       \
-  X(timeout, "workers", DURATION, "30s", 't', 1000, 86400000, NULL,                             \
+  X(timeout, "workers", DURATION, "30s", 't', 1000, 86400000, NULL, RELOAD,                     \
     "A worker silent for longer is killed and replaced")                                      \
-  X(graceful_timeout, "workers", DURATION, "30s", 0, 0, 86400000, NULL,                         \
+  X(graceful_timeout, "workers", DURATION, "30s", 0, 0, 86400000, NULL, RELOAD,                 \
     "Time a stopping worker has to finish in-flight requests")                                \
-  X(stop_idle_timeout, "workers", DURATION, "1s", 0, 0, 60000, NULL,                           \
+  X(stop_idle_timeout, "workers", DURATION, "1s", 0, 0, 60000, NULL, RELOAD,                   \
     "On a graceful stop, how long an idle keep-alive connection may still send one last request")\
-  X(max_requests, "workers", INT, "0", 0, 0, 2000000000, NULL,                                  \
+  X(max_requests, "workers", INT, "0", 0, 0, 2000000000, NULL, RELOAD,                          \
     "Requests after which a worker is replaced gracefully; 0 disables")                        \
-  X(max_requests_jitter, "workers", INT, "0", 0, 0, 2000000000, NULL,                           \
+  X(max_requests_jitter, "workers", INT, "0", 0, 0, 2000000000, NULL, RELOAD,                   \
     "Random extra requests (0..N) added to max_requests per worker")                           \
   /* [http] protocol limits and timeouts */                                                    \
-  X(keepalive_timeout, "http", DURATION, "5s", 0, 0, 3600000, NULL,                             \
+  X(keepalive_timeout, "http", DURATION, "5s", 0, 0, 3600000, NULL, RELOAD,                     \
     "Idle time allowed between requests on a keep-alive connection; 0 disables keep-alive")    \
-  X(header_timeout, "http", DURATION, "20s", 0, 100, 3600000, NULL,                             \
+  X(header_timeout, "http", DURATION, "20s", 0, 100, 3600000, NULL, RELOAD,                     \
     "Deadline for the whole request line and header block (not reset per byte): 408")          \
-  X(body_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL,                               \
+  X(body_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL, RELOAD,                       \
     "Longest wait for the next request body bytes while the app wants them: 408")              \
-  X(write_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL,                              \
+  X(write_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL, RELOAD,                      \
     "Longest wait for a slow client to accept response bytes; then the connection closes")     \
-  X(write_buffer_size, "http", SIZE, "64k", 0, 1024, UINT64_C(1) << 30, NULL,                  \
+  X(write_buffer_size, "http", SIZE, "64k", 0, 1024, UINT64_C(1) << 30, NULL, RELOAD,          \
     "Response bytes queued for one client beyond which a streaming app is asked to wait")     \
-  X(limit_request_line, "http", SIZE, "8190", 0, 64, 1048576, NULL,                             \
+  X(limit_request_line, "http", SIZE, "8190", 0, 64, 1048576, NULL, RELOAD,                     \
     "Longest request line (method, target, version): 414")                                     \
-  X(limit_request_fields, "http", INT, "100", 0, 1, 10000, NULL,                                \
+  X(limit_request_fields, "http", INT, "100", 0, 1, 10000, NULL, RELOAD,                        \
     "Most header fields in a request: 431")                                                    \
-  X(limit_request_field_size, "http", SIZE, "8190", 0, 64, 1048576, NULL,                       \
+  X(limit_request_field_size, "http", SIZE, "8190", 0, 64, 1048576, NULL, RELOAD,               \
     "Longest header field (name, colon and value): 431")                                       \
-  X(limit_chunk_extension, "http", SIZE, "4096", 0, 0, 1048576, NULL,                           \
+  X(limit_chunk_extension, "http", SIZE, "4096", 0, 0, 1048576, NULL, RELOAD,                   \
     "Most chunk-extension bytes in one chunked request body: 400")                             \
-  X(max_body_size, "http", SIZE, "1g", 0, 0, UINT64_C(1) << 50, NULL,                           \
+  X(max_body_size, "http", SIZE, "1g", 0, 0, UINT64_C(1) << 50, NULL, RELOAD,                   \
     "Largest request body; 0 means no limit: 413")                                             \
-  X(drain_limit, "http", SIZE, "1m", 0, 0, UINT64_C(1) << 40, NULL,                             \
+  X(drain_limit, "http", SIZE, "1m", 0, 0, UINT64_C(1) << 40, NULL, RELOAD,                     \
     "Unread request body the server discards to keep a connection when the app did not read it")\
   /* [log] */                                                                                  \
-  X(log_level, "log", ENUM, "info", 0, 0, 0, "debug|info|warning|error",                        \
+  X(log_level, "log", ENUM, "info", 0, 0, 0, "debug|info|warning|error", RELOAD,                \
     "Least severe error log level written")                                                    \
-  X(error_log, "log", STR, "-", 0, 0, 0, NULL,                                                  \
+  X(error_log, "log", STR, "-", 0, 0, 0, NULL, RELOAD,                                          \
     "Error log file; - is standard error")                                                     \
-  X(access_log, "log", STR, "", 0, 0, 0, NULL,                                                  \
+  X(access_log, "log", STR, "", 0, 0, 0, NULL, RELOAD,                                          \
     "Access log file; - is standard output; empty disables it")                                \
   X(access_log_format, "log", STR,                                                              \
-    "%(h)s %(l)s %(u)s %(t)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\"", 0, 0, 0, NULL,         \
+    "%(h)s %(l)s %(u)s %(t)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\"", 0, 0, 0, NULL, RELOAD, \
     "Access log line, gunicorn atoms: h l u t r m U q H s B b f a T M D L p {header}i {header}o")\
   /* [process] */                                                                              \
-  X(pidfile, "process", STR, "", 'p', 0, 0, NULL,                                               \
+  X(pidfile, "process", STR, "", 'p', 0, 0, NULL, START,                                        \
     "Write the master's pid to this file; empty for none")                                     \
-  X(user, "process", STR, "", 'u', 0, 0, NULL,                                                  \
+  X(user, "process", STR, "", 'u', 0, 0, NULL, START,                                           \
     "Switch to this user (name or uid) after binding; empty keeps the current one")           \
-  X(group, "process", STR, "", 'g', 0, 0, NULL,                                                 \
+  X(group, "process", STR, "", 'g', 0, 0, NULL, START,                                          \
     "Switch to this group (name or gid) after binding; empty keeps the current one")          \
-  X(umask, "process", MODE, "022", 0, 0, 0777, NULL,                                            \
+  X(umask, "process", MODE, "022", 0, 0, 0777, NULL, RELOAD,                                    \
     "File mode creation mask for the process (octal)")
 
 #endif /* ASGID_SETTINGS_TABLE_H */

@@ -698,6 +698,7 @@ static void test_print_config_sources(void **state) {
   assert_config_line(config, "keepalive_timeout = 2m", "environment ASGID_KEEPALIVE_TIMEOUT");
   assert_config_line(config, "threads = 8", "default");
   assert_config_line(config, "umask = 0022", "default");
+  assert_config_line(config, "pidfile = ", "default; applies at start"); /* the applies column */
   assert_config_line(config, "server_header = on", "default");
   assert_config_line(config, "lifespan = auto", "default");
   assert_config_line(config, "root_path =", "default");
