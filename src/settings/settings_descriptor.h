@@ -70,6 +70,16 @@ typedef union settings_scalar {
 int settings_parse_scalar(const settings_descriptor *d, const char *text, settings_scalar *out,
                           char *message, size_t size);
 
+/* Text from a user (a value, an unknown key or section name) made safe to show in a
+ * message: control characters (C0, DEL, C1) and bytes that are not valid UTF-8 are written as
+ * \xNN, '"' and '\' as \" and \\; valid UTF-8 text stays as it is. settings_escaped writes
+ * into `buf` (`size` bytes), cutting the text with "..." when it does not fit;
+ * settings_quoted also puts it in double quotes, in a buffer sized for one message. Both
+ * return `buf`. */
+#define SETTINGS_QUOTED_SIZE 96
+const char *settings_escaped(const char *text, char *buf, size_t size);
+const char *settings_quoted(const char *text, char buf[SETTINGS_QUOTED_SIZE]);
+
 /* Checks that `text`, a STR or LIST value of row `d`, can be written as "name = text" on one
  * asgid.ini line and read back unchanged (see asgid_settings_serialize). Returns 0, or -1
  * with the reason in `message`. */

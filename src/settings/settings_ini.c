@@ -100,16 +100,21 @@ static const settings_descriptor *find_longer_name(const char *key) {
   return NULL;
 }
 
-/* A key that is not a setting of `section`: say where it belongs, or what there is. */
+/* A key that is not a setting of `section`: say where it belongs, or what there is. The key
+ * and the section come from the file as they are, so they are shown escaped (a control
+ * character could rewrite the terminal the message is read in). */
 static void report_misplaced_key(ini_parse_state *state, const char *section, const char *key) {
   const settings_descriptor *d = settings_find(key, strlen(key));
+  char shown_key[SETTINGS_QUOTED_SIZE], shown_section[SETTINGS_QUOTED_SIZE];
+  settings_quoted(key, shown_key);
+  settings_escaped(section, shown_section, sizeof shown_section);
   if (d && !*section) {
     report(state, state->line, "%s must be under [%s]", key, d->section);
   } else if (d) {
-    report(state, state->line, "%s belongs in [%s], not [%s]", key, d->section, section);
+    report(state, state->line, "%s belongs in [%s], not [%s]", key, d->section, shown_section);
   } else if (section_exists(section)) {
     begin_error(state, state->line);
-    fprintf(state->err, "unknown key \"%s\" in section [%s]", key, section);
+    fprintf(state->err, "unknown key %s in section [%s]", shown_key, section);
     const settings_descriptor *longer = find_longer_name(key);
     if (longer) {
       fprintf(state->err, "; did you mean %s", longer->name);
@@ -124,9 +129,10 @@ static void report_misplaced_key(ini_parse_state *state, const char *section, co
   } else {
     begin_error(state, state->line);
     if (*section)
-      fprintf(state->err, "unknown key \"%s\" in unknown section [%s] (sections: ", key, section);
+      fprintf(state->err, "unknown key %s in unknown section [%s] (sections: ", shown_key,
+              shown_section);
     else
-      fprintf(state->err, "unknown key \"%s\" before any [section] (sections: ", key);
+      fprintf(state->err, "unknown key %s before any [section] (sections: ", shown_key);
     list_names(state->err, NULL);
     fputs(")\n", state->err);
   }

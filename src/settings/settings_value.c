@@ -28,29 +28,65 @@ static const settings_unit duration_units[] = {
 
 #define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
 
-/* Room for an offending value quoted inside an error message. */
-enum { QUOTED_SIZE = 96 };
+/* The length of the UTF-8 sequence starting at p when it encodes a printable character
+ * (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF; not a C1 control,
+ * U+0080 to U+009F, which some terminals obey like C0 ones), else 0. Reads no further than
+ * the first byte that is not a continuation byte, so never past the terminator. */
+static size_t printable_utf8_length(const unsigned char *p) {
+  size_t length;
+  uint32_t code_point, least;
+  if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+    length = 2, code_point = p[0] & 0x1fu, least = 0xa0;
+  } else if ((p[0] & 0xf0) == 0xe0) {
+    length = 3, code_point = p[0] & 0x0fu, least = 0x800;
+  } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+    length = 4, code_point = p[0] & 0x07u, least = 0x10000;
+  } else {
+    return 0;
+  }
+  for (size_t i = 1; i < length; i++) {
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+    code_point = code_point << 6 | (p[i] & 0x3fu);
+  }
+  bool surrogate = code_point >= 0xd800 && code_point <= 0xdfff;
+  return code_point < least || code_point > 0x10ffff || surrogate ? 0 : length;
+}
 
-/* `text` in double quotes for an error message: control characters, quotes and backslashes
- * escaped so the message stays one line, and long text cut short with "...". */
-static const char *quoted(const char *text, char *buf) {
+const char *settings_escaped(const char *text, char *buf, size_t size) {
   size_t n = 0;
-  buf[n++] = '"';
-  for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-    /* room for the longest escape, "...", the closing quote and the terminator */
-    if (n + 9 > QUOTED_SIZE) {
-      memcpy(buf + n, "...", 3);
-      n += 3;
+  for (const unsigned char *p = (const unsigned char *)text; *p;) {
+    size_t length = *p >= 0x20 && *p < 0x7f ? 1 : printable_utf8_length(p);
+    bool hex = length == 0;
+    /* what this character takes once written: 4 per byte as \xNN, 2 for \" or \\ */
+    size_t written = hex ? 4 : (*p == '"' || *p == '\\') ? 2 : length;
+    /* room for it and for a "..." that may still have to follow, and the terminator */
+    if (n + written + 3 + 1 > size) {
+      if (n + 3 + 1 <= size) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+      }
       break;
     }
-    if (*p < 0x20 || *p == 0x7f) {
-      n += (size_t)snprintf(buf + n, QUOTED_SIZE - n, "\\x%02x", *p);
+    if (hex) {
+      n += (size_t)snprintf(buf + n, size - n, "\\x%02x", *p);
+      p++;
       continue;
     }
-    if (*p == '"' || *p == '\\')
+    if (length == 1 && (*p == '"' || *p == '\\'))
       buf[n++] = '\\';
-    buf[n++] = (char)*p;
+    memcpy(buf + n, p, length);
+    n += length;
+    p += length;
   }
+  if (size > 0)
+    buf[n] = '\0';
+  return buf;
+}
+
+const char *settings_quoted(const char *text, char buf[SETTINGS_QUOTED_SIZE]) {
+  buf[0] = '"';
+  size_t n = strlen(settings_escaped(text, buf + 1, SETTINGS_QUOTED_SIZE - 2)) + 1;
   buf[n++] = '"';
   buf[n] = '\0';
   return buf;
@@ -113,9 +149,9 @@ static int parse_int(const settings_descriptor *d, const char *text, long *out, 
   if (negative)
     p++;
   uint64_t magnitude;
-  char quote[QUOTED_SIZE];
+  char quote[SETTINGS_QUOTED_SIZE];
   if (read_digits(&p, 10, &magnitude) < 0 || *p) {
-    snprintf(message, size, "%s is not a whole number", quoted(text, quote));
+    snprintf(message, size, "%s is not a whole number", settings_quoted(text, quote));
     return -1;
   }
   int64_t value = negative ? -saturated(magnitude) : saturated(magnitude);
@@ -149,9 +185,9 @@ static int parse_size(const settings_descriptor *d, const char *text, uint64_t *
                       size_t size) {
   int result = parse_with_units(d, text, size_units, COUNT_OF(size_units), out, message, size);
   if (result > 0) {
-    char quote[QUOTED_SIZE];
+    char quote[SETTINGS_QUOTED_SIZE];
     snprintf(message, size, "%s is not a size (use bytes or k, m, g: e.g. 512, 64k, 1m, 2g)",
-             quoted(text, quote));
+             settings_quoted(text, quote));
     return -1;
   }
   return result;
@@ -162,8 +198,9 @@ static int parse_duration(const settings_descriptor *d, const char *text, uint64
   int result =
       parse_with_units(d, text, duration_units, COUNT_OF(duration_units), out, message, size);
   if (result > 0) {
-    char quote[QUOTED_SIZE];
-    snprintf(message, size, "%s is not a duration (use e.g. 500ms, 30s, 2m)", quoted(text, quote));
+    char quote[SETTINGS_QUOTED_SIZE];
+    snprintf(message, size, "%s is not a duration (use e.g. 500ms, 30s, 2m)",
+             settings_quoted(text, quote));
     return -1;
   }
   return result;
@@ -182,9 +219,9 @@ static int parse_bool(const char *text, int *out, char *message, size_t size) {
       return 0;
     }
   }
-  char quote[QUOTED_SIZE];
+  char quote[SETTINGS_QUOTED_SIZE];
   snprintf(message, size, "%s is not a boolean (use on/off, true/false, yes/no or 1/0)",
-           quoted(text, quote));
+           settings_quoted(text, quote));
   return -1;
 }
 
@@ -192,8 +229,8 @@ static int parse_enum(const settings_descriptor *d, const char *text, int *out, 
                       size_t size) {
   int index = settings_choice_index(d->choices, text, strlen(text));
   if (index < 0) {
-    char quote[QUOTED_SIZE];
-    snprintf(message, size, "%s is not one of %s", quoted(text, quote), d->choices);
+    char quote[SETTINGS_QUOTED_SIZE];
+    snprintf(message, size, "%s is not one of %s", settings_quoted(text, quote), d->choices);
     return -1;
   }
   *out = index;
@@ -205,8 +242,9 @@ static int parse_mode(const settings_descriptor *d, const char *text, unsigned *
   const char *p = text;
   uint64_t mode;
   if (read_digits(&p, 8, &mode) < 0 || *p) {
-    char quote[QUOTED_SIZE];
-    snprintf(message, size, "%s is not an octal file mode (e.g. 022, 0660)", quoted(text, quote));
+    char quote[SETTINGS_QUOTED_SIZE];
+    snprintf(message, size, "%s is not an octal file mode (e.g. 022, 0660)",
+             settings_quoted(text, quote));
     return -1;
   }
   if (check_bounds(d, text, saturated(mode), message, size) < 0)
@@ -245,16 +283,16 @@ int settings_parse_scalar(const settings_descriptor *d, const char *text, settin
  * INI_MAX_LINE - 3 characters a line. */
 int settings_check_ini_text(const settings_descriptor *d, const char *text, char *message,
                             size_t size) {
-  char quote[QUOTED_SIZE];
+  char quote[SETTINGS_QUOTED_SIZE];
   size_t length = strlen(text);
   if (strpbrk(text, "\r\n")) {
     snprintf(message, size, "%s contains a line break, which an asgid.ini line cannot hold",
-             quoted(text, quote));
+             settings_quoted(text, quote));
     return -1;
   }
   if (length > 0 && (isspace((unsigned char)text[0]) || isspace((unsigned char)text[length - 1]))) {
     snprintf(message, size, "%s starts or ends with whitespace, which asgid.ini strips",
-             quoted(text, quote));
+             settings_quoted(text, quote));
     return -1;
   }
   for (const char *p = text; *p; p++) {
@@ -262,7 +300,7 @@ int settings_check_ini_text(const settings_descriptor *d, const char *text, char
       snprintf(message, size,
                "%s has a ';' at its start or after whitespace, which asgid.ini reads as a "
                "comment",
-               quoted(text, quote));
+               settings_quoted(text, quote));
       return -1;
     }
   }

@@ -625,6 +625,43 @@ static void test_file_errors_name_file_and_line(void **state) {
   asgid_settings_free(&s);
 }
 
+/* Unknown keys and section names are shown escaped: control characters (C0, DEL, C1) and
+ * bytes that are not valid UTF-8 as \xNN, quotes and backslashes with a backslash; valid
+ * UTF-8 (the é) as it is. */
+static void test_file_errors_escape_unknown_names(void **state) {
+  (void)state;
+  asgid_settings s;
+  apply(&s,
+        "[log]\n"
+        "lev\x1b[2Jel = 1\n"
+        "a\"b\\c\x7f = 1\n"
+        "[we\x01" "b\xff]\n"
+        "x\xc3\xa9\xc2\x9b\xc0\xaf\xed\xa0\x80 = 1\n"
+        "workers = 2\n",
+        "conf.ini:2: unknown key \"lev\\x1b[2Jel\" in section [log] (its keys: log_level, "
+        "error_log, access_log, access_log_format)\n"
+        "conf.ini:3: unknown key \"a\\\"b\\\\c\\x7f\" in section [log] (its keys: log_level, "
+        "error_log, access_log, access_log_format)\n"
+        "conf.ini:5: unknown key \"x\xc3\xa9\\xc2\\x9b\\xc0\\xaf\\xed\\xa0\\x80\" in unknown "
+        "section [we\\x01" "b\\xff] (sections: server, app, workers, http, log, process)\n"
+        "conf.ini:6: workers belongs in [workers], not [we\\x01" "b\\xff]\n");
+  asgid_settings_free(&s);
+
+  /* a long name is cut with "..." and never inside an escape */
+  char text[512] = "[log]\n";
+  size_t n = strlen(text);
+  for (int i = 0; i < 60; i++)
+    text[n++] = '\x01';
+  strcpy(text + n, " = 1\n");
+  char expected[512] = "conf.ini:2: unknown key \"";
+  for (int i = 0; i < 22; i++)
+    strcat(expected, "\\x01");
+  strcat(expected, "...\" in section [log] (its keys: log_level, error_log, access_log, "
+                   "access_log_format)\n");
+  apply(&s, text, expected);
+  asgid_settings_free(&s);
+}
+
 static void test_file_lines_are_counted_exactly(void **state) {
   (void)state;
   char text[2048];
@@ -871,6 +908,7 @@ int main(void) {
       cmocka_unit_test(test_actions),
       cmocka_unit_test(test_environment),
       cmocka_unit_test(test_file_errors_name_file_and_line),
+      cmocka_unit_test(test_file_errors_escape_unknown_names),
       cmocka_unit_test(test_file_lines_are_counted_exactly),
       cmocka_unit_test(test_missing_or_unreadable_file),
       cmocka_unit_test(test_file_error_format_from_load),
