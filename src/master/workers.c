@@ -222,9 +222,9 @@ static int write_bootstrap(worker_proc *w, const char *text, size_t len, const l
 }
 
 static int send_bootstrap(master *m, worker_proc *w) {
-  char *settings = asgid_settings_serialize(m->settings);
+  size_t settings_len;
+  char *settings = asgid_settings_serialize(m->settings, &settings_len);
   if (!settings) return UV_ENOMEM;
-  size_t settings_len = strlen(settings);
   size_t size = settings_len + 128;
   char *text = malloc(size);
   if (!text) {

@@ -31,7 +31,7 @@ static int add_list_value(const settings_descriptor *d, asgid_string_list *list,
     snprintf(message, size, "an empty value is not allowed");
     return -1;
   }
-  if (settings_check_ini_text(d, text, message, size) < 0)
+  if (settings_check_text(text, message, size) < 0)
     return -1;
   bool *replaced = &layer->list_replaced[d - settings_descriptors];
   if (!*replaced) {
@@ -49,9 +49,8 @@ static int add_list_value(const settings_descriptor *d, asgid_string_list *list,
   return 0;
 }
 
-static int replace_string(const settings_descriptor *d, char **member, const char *text,
-                          char *message, size_t size) {
-  if (settings_check_ini_text(d, text, message, size) < 0)
+static int replace_string(char **member, const char *text, char *message, size_t size) {
+  if (settings_check_text(text, message, size) < 0)
     return -1;
   char *copy = strdup(text);
   if (!copy)
@@ -134,7 +133,7 @@ int settings_set(asgid_settings *s, const settings_descriptor *d, const char *te
                  settings_layer *layer, const char *origin, char *message, size_t size) {
   int result;
   if (d->kind == ASGID_KIND_STR) {
-    result = replace_string(d, member_of(d, s), text, message, size);
+    result = replace_string(member_of(d, s), text, message, size);
   } else if (d->kind == ASGID_KIND_LIST) {
     /* a LIST keeps the origin of its first value in the layer */
     bool first_in_layer = !layer->list_replaced[d - settings_descriptors];

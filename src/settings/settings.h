@@ -118,7 +118,7 @@ int asgid_settings_init_defaults(asgid_settings *s);
 asgid_settings_action asgid_settings_load_args(asgid_settings *s, int argc, char **argv,
                                                char **envp, FILE *err);
 
-/* Applies INI text (used for files and for spawned workers) on top of the current values.
+/* Applies INI text (a configuration file) on top of the current values.
  * The text is one layer: the first value it gives a LIST replaces the values from below,
  * later ones append. Keys must not be indented (inih would read an indented line as the
  * continuation of the previous value) and lines are limited to the length inih was built
@@ -140,11 +140,16 @@ void asgid_settings_print_help(FILE *out, const char *program);
 void asgid_settings_print_doc(FILE *out);
 void asgid_settings_print_example_conf(FILE *out);
 
-/* Serializes the current values as INI text that asgid_settings_apply_ini reads back to
- * identical values (not sources). Every value survives: the loaders refuse values that INI
- * cannot hold (line breaks, surrounding whitespace, ';' starting a comment, overlong lines).
- * Returns a malloc'd string, or NULL when memory ran out. */
-char *asgid_settings_serialize(const asgid_settings *s);
+/* Serializes the current values for a spawned worker: one record per value,
+ * "NAME LENGTH\n" and then LENGTH bytes, the value as it parses back. No value is too long
+ * for it (unlike an INI line). Returns malloc'd data, NUL-terminated (no value holds a NUL),
+ * with its length in *length; NULL when memory ran out. */
+char *asgid_settings_serialize(const asgid_settings *s, size_t *length);
+
+/* Applies what asgid_settings_serialize wrote, as one layer on top of the current values
+ * (call it on defaults): the values come back identical (their sources do not). Errors are
+ * written to `err`, one line each; returns their number (0 on success). */
+int asgid_settings_deserialize(asgid_settings *s, const char *data, size_t length, FILE *err);
 
 /* The text of an ENUM value, e.g. asgid_settings_enum_name("lifespan", 0) == "auto"; NULL
  * for an unknown setting, a setting that is not an ENUM or an index out of range. The string

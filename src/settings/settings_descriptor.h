@@ -80,11 +80,10 @@ int settings_parse_scalar(const settings_descriptor *d, const char *text, settin
 const char *settings_escaped(const char *text, char *buf, size_t size);
 const char *settings_quoted(const char *text, char buf[SETTINGS_QUOTED_SIZE]);
 
-/* Checks that `text`, a STR or LIST value of row `d`, can be written as "name = text" on one
- * asgid.ini line and read back unchanged (see asgid_settings_serialize). Returns 0, or -1
- * with the reason in `message`. */
-int settings_check_ini_text(const settings_descriptor *d, const char *text, char *message,
-                            size_t size);
+/* Checks that `text`, a STR or LIST value, means the same in every layer: written as
+ * "name = text" in asgid.ini, inih would read it back unchanged (length aside: only a file's
+ * lines are limited). Returns 0, or -1 with the reason in `message`. */
+int settings_check_text(const char *text, char *message, size_t size);
 
 /* Writes scalar `value` of row `d` as it parses back into `buf` (SETTINGS_VALUE_TEXT_SIZE
  * bytes): canonical units for sizes and durations (1g, 8190, 5s), on/off, the choice name,

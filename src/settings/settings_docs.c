@@ -80,10 +80,11 @@ void asgid_settings_print_doc(FILE *out) {
         "  environment, separate values with commas.\n\n",
         out);
   fprintf(out,
-          "Any value must fit on one line of the file, as `key = value` of at most %d\n"
-          "characters (inih's limit), and cannot start or end with whitespace or contain a `;`\n"
-          "at its start or after whitespace (that starts a comment), whichever layer gives it:\n"
-          "spawned workers receive their settings as INI text.\n",
+          "A value cannot contain a line break, start or end with whitespace, or contain a `;`\n"
+          "at its start or after whitespace (in the file, that starts a comment), whichever\n"
+          "layer gives it, so that the same text means the same value everywhere. A line of\n"
+          "the file holds at most %d characters (inih's limit); values from the environment\n"
+          "or the command line have no length limit, and spawned workers receive them whole.\n",
           INI_MAX_LINE - 3);
   for (size_t i = 0; i < ASGID_SETTING_COUNT; i++) {
     if (settings_starts_section(i))

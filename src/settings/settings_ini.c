@@ -1,6 +1,5 @@
 /*
- * settings_ini.c - INI text (a configuration file, or what a spawned worker receives) as a
- * layer of settings, parsed by inih.
+ * settings_ini.c - INI text (a configuration file) as a layer of settings, parsed by inih.
  *
  * inih's handler gets no line number unless the library was built with INI_HANDLER_LINENO,
  * which distributions do not do. So inih reads through our own line reader: it hands inih

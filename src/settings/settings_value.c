@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <ini.h>
 
 /* A unit suffix and how many stored units (bytes, milliseconds) it stands for. */
 typedef struct settings_unit {
@@ -276,13 +275,12 @@ int settings_parse_scalar(const settings_descriptor *d, const char *text, settin
   return -1;
 }
 
-/* Every value must be writable as "name = value" on one asgid.ini line that inih reads back
- * unchanged, whichever layer it came from: spawned workers receive their settings as INI
- * (asgid_settings_serialize) and --print-config shows values in the file's syntax. inih
- * strips surrounding whitespace, starts a comment at ';' after whitespace, and reads at most
- * INI_MAX_LINE - 3 characters a line. */
-int settings_check_ini_text(const settings_descriptor *d, const char *text, char *message,
-                            size_t size) {
+/* The same text must mean the same value in every layer, and --print-config shows values in
+ * the file's syntax: so no layer may give a value that an asgid.ini line would change. inih
+ * strips surrounding whitespace and starts a comment at ';' after whitespace; a line break
+ * ends the line. The length of a file's line is checked where the file is read
+ * (settings_ini.c): the other layers have no length limit. */
+int settings_check_text(const char *text, char *message, size_t size) {
   char quote[SETTINGS_QUOTED_SIZE];
   size_t length = strlen(text);
   if (strpbrk(text, "\r\n")) {
@@ -303,13 +301,6 @@ int settings_check_ini_text(const settings_descriptor *d, const char *text, char
                settings_quoted(text, quote));
       return -1;
     }
-  }
-  size_t longest = INI_MAX_LINE - 3 - strlen(d->name) - strlen(" = ");
-  if (length > longest) {
-    snprintf(message, size,
-             "the value is %zu characters long; at most %zu fit on one asgid.ini line", length,
-             longest);
-    return -1;
   }
   return 0;
 }

@@ -2,7 +2,7 @@
  * spawned.c - the start of a spawned worker: asgid re-executed with --spawned-worker
  * receives its bootstrap from the master over the IPC pipe on WORKER_SPAWN_CHANNEL_FD:
  *
- *   "asgid-bootstrap ID LISTENERS SETTINGS_LEN\n" SETTINGS (INI text, see settings.h)
+ *   "asgid-bootstrap ID LISTENERS SETTINGS_LEN\n" SETTINGS (asgid_settings_serialize's records)
  *   then per listener, written with the socket attached (uv_write2):
  *   "listener KIND PORT NAME_LEN HOST_LEN\n" NAME HOST      (KIND: tcp or unix)
  *
@@ -69,12 +69,9 @@ static int parse(receiver *r) {
     }
     if (!r->settings_loaded) {
       if (r->len - r->parsed < r->settings_len) return 0;
-      char *text = strndup(start, r->settings_len);
-      if (!text || asgid_settings_init_defaults(&r->settings) != 0) return -1;
-      int errors = asgid_settings_apply_ini(&r->settings, text, "master", ASGID_SOURCE_FILE,
-                                            stderr);
-      free(text);
-      if (errors) return -1;
+      if (asgid_settings_init_defaults(&r->settings) != 0 ||
+          asgid_settings_deserialize(&r->settings, start, r->settings_len, stderr) != 0)
+        return -1;
       r->settings_loaded = 1;
       r->parsed += r->settings_len;
       continue;

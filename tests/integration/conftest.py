@@ -159,8 +159,9 @@ def write_ini(path, settings):
 class Server:
     """One asgid process started from an inline INI file."""
 
-    def __init__(self, workdir, app, env=None, **settings):
+    def __init__(self, workdir, app, env=None, args=(), **settings):
         self.workdir = Path(workdir)
+        self.args = list(args)  # command line arguments after "-c asgid.ini"
         self.port = None
         self.host = "127.0.0.1"
         self.unix_path = None
@@ -204,7 +205,7 @@ class Server:
 
     def start(self, wait=True):
         self.proc = subprocess.Popen(
-            [str(ASGID_BIN), "-c", str(self.ini_path)],
+            [str(ASGID_BIN), "-c", str(self.ini_path), *self.args],
             stdout=open(self.stdout_path, "wb"), stderr=open(self.log_path, "wb"),
             stdin=subprocess.DEVNULL, env=self.env, cwd=self.workdir,
             # Its own process group, so that teardown can reap workers a killed master left.
@@ -348,14 +349,15 @@ class Server:
 
 @pytest.fixture
 def server(request, tmp_path):
-    """Factory: server(app="probe", env={...}, start=True, **settings) -> a running Server."""
+    """Factory: server(app="probe", env={...}, args=[...], start=True, **settings) -> a running
+    Server."""
     servers = []
     request.node._asgid_servers = servers
 
-    def start_server(app="probe", env=None, start=True, wait=True, **settings):
+    def start_server(app="probe", env=None, args=(), start=True, wait=True, **settings):
         workdir = tmp_path / f"server{len(servers)}"
         workdir.mkdir()
-        srv = Server(workdir, app, env=env, **settings)
+        srv = Server(workdir, app, env=env, args=args, **settings)
         servers.append(srv)
         if start:
             srv.start(wait=wait)

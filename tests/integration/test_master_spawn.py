@@ -3,6 +3,7 @@
 binary under a path with spaces and non-ASCII characters, started from another folder or under
 another argv[0], still spawns itself."""
 
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ import pytest
 
 from conftest import ASGID_BIN, run_asgid
 from master_util import get_pid, wait_for_pid_answer
+from rawhttp import request_bytes
 
 
 def cmdline(pid):
@@ -121,3 +123,23 @@ def test_spawned_worker_flag_without_a_master_fails_cleanly():
     # Run by hand, with no master on the other end of the pipe: an error, not a hang.
     code, out = run_asgid(["--spawned-worker"], timeout=10)
     assert code != 0, out
+
+
+def test_values_of_4_kib_from_the_command_line_and_environment_reach_spawned_workers(
+        server, tmp_path):
+    # An INI line holds ~197 characters (inih); the master hands settings to spawned workers
+    # in a format of its own, so a value from the command line or the environment is not cut
+    # to that (it was refused: settings travelled as INI text).
+    access_log = tmp_path / "access.log"
+    marker = "x" * 4000
+    log_format = "%(s)s " + marker + " %(U)s"
+    root_path = "/" + "r" * 4095
+    srv = server(worker_start="spawn", access_log=str(access_log),
+                 args=["--access-log-format", log_format],
+                 env={"ASGID_ROOT_PATH": root_path})
+    check_spawned(srv.wait_workers(1), ASGID_BIN)
+    resp = srv.request(request_bytes("GET", "/scope"))
+    assert resp.status == 200, resp
+    assert json.loads(resp.body)["root_path"] == root_path
+    assert srv.stop() == 0, srv.log()
+    assert access_log.read_text() == f"200 {marker} /scope\n"

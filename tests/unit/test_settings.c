@@ -343,7 +343,7 @@ static void test_mode_values(void **state) {
   expect_refused("process", "umask", "1777", "1777 is above the maximum 0777");
 }
 
-static void test_text_values_must_fit_an_ini_line(void **state) {
+static void test_text_values_mean_the_same_in_every_layer(void **state) {
   (void)state;
   asgid_settings s;
   /* '#' and ';' inside a word are plain characters */
@@ -364,15 +364,18 @@ static void test_text_values_must_fit_an_ini_line(void **state) {
   load_fails(ARGS("--pidfile=a\nb"), NO_ARGS,
              "command line --pidfile: \"a\\x0ab\" contains a line break, which an asgid.ini line "
              "cannot hold\n");
-  char long_value[300];
+
+  /* but not to the length of its lines: the command line and the environment take a value
+   * of any length (a file's line is limited by inih, see test_file_lines_are_counted_exactly) */
+  char long_value[4097];
   memset(long_value, 'x', sizeof long_value - 1);
   long_value[sizeof long_value - 1] = '\0';
-  char expected[256];
-  snprintf(expected, sizeof expected,
-           "command line -a: the value is 299 characters long; at most %d fit on one asgid.ini "
-           "line\n",
-           INI_MAX_LINE - 3 - 6);
-  load_fails(ARGS("-a", long_value), NO_ARGS, expected);
+  char variable[4200];
+  snprintf(variable, sizeof variable, "ASGID_ROOT_PATH=/%s", long_value + 1);
+  load_ok(&s, ARGS("-a", long_value), ARGS(variable));
+  assert_int_equal(strlen(s.app), 4096);
+  assert_int_equal(strlen(s.root_path), 4096);
+  asgid_settings_free(&s);
 }
 
 /* ------------------------------------------------------------------ layers and precedence */
@@ -782,27 +785,49 @@ static void test_help_lists_every_setting(void **state) {
 
 /* ------------------------------------------------------------------ serialization */
 
+/* Serializes `s` and reads it back into `copy` (initialised here), expecting no errors. */
+static void round_trip(const asgid_settings *s, asgid_settings *copy) {
+  size_t length;
+  char *data = asgid_settings_serialize(s, &length);
+  assert_non_null(data);
+  assert_int_equal(strlen(data), length);
+  assert_int_equal(asgid_settings_init_defaults(copy), 0);
+  capture err;
+  int errors = asgid_settings_deserialize(copy, data, length, capture_open(&err));
+  char *written = capture_close(&err);
+  assert_string_equal(written, "");
+  assert_int_equal(errors, 0);
+  free(written);
+  free(data);
+}
+
+/* The text serialization of `s` (to compare two configurations whole); to be freed. */
+static char *serialized(const asgid_settings *s) {
+  size_t length;
+  char *data = asgid_settings_serialize(s, &length);
+  assert_non_null(data);
+  return data;
+}
+
 static void test_serialize_round_trip(void **state) {
   (void)state;
   asgid_settings original;
+  /* values of any length from the command line: a spawned worker gets them whole */
+  char long_format[4097];
+  memset(long_format, 'f', sizeof long_format - 1);
+  memcpy(long_format, "%(h)s #;x \"%(r)s\" {x-id}i ", 26);
+  long_format[sizeof long_format - 1] = '\0';
   load_ok(&original,
           ARGS("-b", "unix:/run/asgid.sock mode=0660", "-b", "[::1]:8080", "-b", "0.0.0.0:80",
-               "--access-log-format", "%(h)s #;x \"%(r)s\" {x-id}i", "--root-path", "/a b",
+               "--access-log-format", long_format, "--root-path", "/a b\tc",
                "--umask", "027", "--max-body-size", "1000", "--timeout", "1500ms",
                "--server-header=off", "--lifespan", "off", "-w", "7", "--app", "x.so:app"),
           NO_ARGS);
-  char *text = asgid_settings_serialize(&original);
-  assert_non_null(text);
-
   asgid_settings copy;
-  assert_int_equal(asgid_settings_init_defaults(&copy), 0);
-  capture err;
-  assert_int_equal(
-      asgid_settings_apply_ini(&copy, text, "master", ASGID_SOURCE_FILE, capture_open(&err)), 0);
-  free(capture_close(&err));
+  round_trip(&original, &copy);
   assert_list(&copy.bind, ARGS("unix:/run/asgid.sock mode=0660", "[::1]:8080", "0.0.0.0:80"));
-  assert_string_equal(copy.access_log_format, "%(h)s #;x \"%(r)s\" {x-id}i");
-  assert_string_equal(copy.root_path, "/a b");
+  assert_string_equal(copy.access_log_format, long_format);
+  assert_string_equal(copy.root_path, "/a b\tc");
   assert_int_equal(copy.umask, 027);
   assert_int_equal(copy.max_body_size, 1000);
   assert_int_equal(copy.timeout, 1500);
@@ -810,14 +835,46 @@ static void test_serialize_round_trip(void **state) {
   assert_int_equal(copy.lifespan, ASGID_LIFESPAN_OFF);
   assert_int_equal(copy.workers, 7);
   assert_string_equal(copy.app, "x.so:app");
-  /* and every other value: the copy serializes to the same text */
-  char *again = asgid_settings_serialize(&copy);
+  /* and every other value: the copy serializes to the same records */
+  char *text = serialized(&original), *again = serialized(&copy);
   assert_string_equal(again, text);
-
   free(again);
   free(text);
   asgid_settings_free(&copy);
   asgid_settings_free(&original);
+}
+
+static void test_deserialize_refuses_malformed_records(void **state) {
+  (void)state;
+  static const char *const malformed[] = {
+      "workers 1\n",         /* shorter than its length */
+      "workers\n2",          /* no length */
+      "workers x\n2",        /* a length that is no number */
+      "nothing 1\n2",        /* no such setting */
+      "workers 1\n2threads", /* no header after a value */
+  };
+  for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+    asgid_settings s;
+    assert_int_equal(asgid_settings_init_defaults(&s), 0);
+    capture err;
+    int errors =
+        asgid_settings_deserialize(&s, malformed[i], strlen(malformed[i]), capture_open(&err));
+    char *written = capture_close(&err);
+    assert_int_equal(errors, 1);
+    assert_non_null(strstr(written, "settings from the master: "));
+    free(written);
+    asgid_settings_free(&s);
+  }
+  /* a value the parser refuses is named */
+  asgid_settings s;
+  assert_int_equal(asgid_settings_init_defaults(&s), 0);
+  capture err;
+  assert_int_equal(asgid_settings_deserialize(&s, "workers 3\nabc", 13, capture_open(&err)), 1);
+  char *written = capture_close(&err);
+  assert_string_equal(written,
+                      "settings from the master: workers: \"abc\" is not a whole number\n");
+  free(written);
+  asgid_settings_free(&s);
 }
 
 /* ------------------------------------------------------------------ generated files */
@@ -880,8 +937,8 @@ static void test_example_conf_parses_and_documents_every_setting(void **state) {
   asgid_settings defaults;
   assert_int_equal(asgid_settings_init_defaults(&defaults), 0);
   apply(&s, conf, "");
-  char *expected = asgid_settings_serialize(&defaults);
-  char *actual = asgid_settings_serialize(&s);
+  char *expected = serialized(&defaults);
+  char *actual = serialized(&s);
   assert_string_equal(actual, expected);
   assert_int_equal(s.source.workers, ASGID_SOURCE_FILE);
   free(actual);
@@ -901,7 +958,7 @@ int main(void) {
       cmocka_unit_test(test_duration_values),
       cmocka_unit_test(test_enum_values),
       cmocka_unit_test(test_mode_values),
-      cmocka_unit_test(test_text_values_must_fit_an_ini_line),
+      cmocka_unit_test(test_text_values_mean_the_same_in_every_layer),
       cmocka_unit_test(test_scalar_precedence),
       cmocka_unit_test(test_list_precedence),
       cmocka_unit_test(test_command_line_forms),
@@ -915,6 +972,7 @@ int main(void) {
       cmocka_unit_test(test_print_config_sources),
       cmocka_unit_test(test_help_lists_every_setting),
       cmocka_unit_test(test_serialize_round_trip),
+      cmocka_unit_test(test_deserialize_refuses_malformed_records),
       cmocka_unit_test(test_settings_doc_is_current),
       cmocka_unit_test(test_example_conf_is_current),
       cmocka_unit_test(test_example_conf_parses_and_documents_every_setting),
