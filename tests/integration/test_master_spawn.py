@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ASGID_BIN, run_asgid
-from master_util import get_pid, wait_for_pid_answer
+from master_util import get_pid, wait_for, wait_for_pid_answer
 from rawhttp import request_bytes
 
 
@@ -24,6 +24,24 @@ def cmdline(pid):
 
 def exe(pid):
     return os.readlink(f"/proc/{pid}/exe")
+
+
+def spawned_workers(srv, count, differ_from=(), timeout=10.0):
+    """The pids of `count` live workers, none in differ_from, each logged by the master as
+    ready (`worker N (pid P) is ready`); fails with the log otherwise.
+
+    A child counts only once ready: uv_spawn forks, then execs asgid. Until the exec, the
+    child shows the master's own arguments in /proc (and its binary, the same file); during
+    it, an empty cmdline. A child that is ready has exec'd: what /proc says is the worker's.
+    """
+    def ready():
+        pids = srv.worker_pids() - set(differ_from)
+        log = srv.log()
+        return len(pids) == count and all(f"(pid {p}) is ready" in log for p in pids) and pids
+    pids = wait_for(ready, timeout)
+    assert pids, f"no {count} ready workers (not {sorted(differ_from)}) within {timeout} s, " \
+        f"have {sorted(srv.worker_pids())}\n--- log ---\n{srv.log()[-20000:]}"
+    return pids
 
 
 def check_spawned(pids, binary):
@@ -58,7 +76,7 @@ def odd_binary(tmp_path):
 
 def test_spawned_workers_run_the_own_binary_and_serve(server):
     srv = server(workers=2, worker_start="spawn", worker_class="event")
-    pids = srv.wait_workers(2)
+    pids = spawned_workers(srv, 2)
     check_spawned(pids, ASGID_BIN)
     # Each serves: while one spins, the other answers.
     with srv.raw(timeout=5) as busy:
@@ -74,7 +92,7 @@ def test_spawn_from_a_path_with_spaces_and_unicode(server, odd_binary, tmp_path)
     elsewhere.mkdir()
     srv = server(workers=2, worker_start="spawn", start=False)
     start_with(srv, [str(odd_binary), "-c", str(srv.ini_path)], cwd=elsewhere)
-    pids = srv.wait_workers(2)
+    pids = spawned_workers(srv, 2)
     check_spawned(pids, odd_binary)
     assert get_pid(srv) in pids
 
@@ -92,7 +110,7 @@ def test_spawn_ignores_argv0_path_and_cwd(server, odd_binary, tmp_path):
     for argv0 in ("/bin/false-name", "asgid"):
         start_with(srv, [argv0, "-c", str(srv.ini_path)], executable=str(odd_binary),
                    cwd=elsewhere, env={"PATH": f"{elsewhere}:/usr/bin:/bin"})
-        pids = srv.wait_workers(2)
+        pids = spawned_workers(srv, 2)
         check_spawned(pids, odd_binary)
         assert get_pid(srv) in pids
         assert srv.stop() == 0, srv.log()
@@ -104,7 +122,7 @@ def test_spawned_worker_killed_is_replaced_by_a_spawned_one(server):
     before = srv.wait_workers(2)
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
-    after = srv.wait_workers(2, timeout=3, differ_from={victim})
+    after = spawned_workers(srv, 2, timeout=5, differ_from={victim})
     check_spawned(after, ASGID_BIN)
     new = (after - before).pop()
     assert wait_for_pid_answer(srv, {new}, 3) == new
@@ -114,7 +132,7 @@ def test_spawned_workers_are_replaced_on_hup(server):
     srv = server(workers=2, worker_start="spawn")
     old = srv.wait_workers(2)
     srv.proc.send_signal(signal.SIGHUP)
-    new = srv.wait_workers(2, timeout=10, differ_from=old)
+    new = spawned_workers(srv, 2, timeout=10, differ_from=old)
     check_spawned(new, ASGID_BIN)
     assert wait_for_pid_answer(srv, new, 3)
 
@@ -137,7 +155,7 @@ def test_values_of_4_kib_from_the_command_line_and_environment_reach_spawned_wor
     srv = server(worker_start="spawn", access_log=str(access_log),
                  args=["--access-log-format", log_format],
                  env={"ASGID_ROOT_PATH": root_path})
-    check_spawned(srv.wait_workers(1), ASGID_BIN)
+    check_spawned(spawned_workers(srv, 1), ASGID_BIN)
     resp = srv.request(request_bytes("GET", "/scope"))
     assert resp.status == 200, resp
     assert json.loads(resp.body)["root_path"] == root_path
