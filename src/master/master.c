@@ -118,7 +118,7 @@ static int count(master *m, int generation, int only_ready) {
 static worker_proc *youngest(master *m, int generation) {
   worker_proc *found = NULL;
   for (worker_proc *w = m->workers; w; w = w->next)
-    if (w->generation == generation && w->state != WORKER_STOPPING &&
+    if (w->generation == generation && w->state != WORKER_STOPPING && !w->retiring &&
         (!found || w->started_ms > found->started_ms))
       found = w;
   return found;
@@ -160,12 +160,22 @@ static void maintain(master *m) {
         workers_stop(w, SIGTERM);
       }
   }
+  /* A worker being replaced (max_worker_memory, max_worker_lifetime) stops once its
+   * replacement is ready, for the same reason. */
+  if (count(m, m->generation, 1) >= m->target) {
+    for (worker_proc *w = m->workers; w; w = w->next)
+      if (w->retiring && w->state != WORKER_STOPPING) {
+        log_info("stopping worker %d (pid %d): its replacement is ready", w->id, w->pid);
+        workers_stop(w, SIGTERM);
+      }
+  }
 }
 
 static void on_tick(uv_timer_t *timer) {
   master *m = timer->data;
   uint64_t now = now_ms(m);
   workers_check_timeouts(m, now);
+  if (!m->stopping && !m->paused) workers_check_recycling(m, now);
   if (now >= m->status_due_ms) {
     notify_status(m);
     m->status_due_ms = now + STATUS_INTERVAL_MS;
@@ -200,14 +210,14 @@ static void notify_if_ready(master *m) {
 
 void master_worker_ready(master *m, worker_proc *w) {
   if (w->state == WORKER_BOOTING) w->state = WORKER_READY;
+  w->ready_ms = now_ms(m);
   log_info("worker %d (pid %d) is ready", w->id, w->pid);
   notify_if_ready(m);
   maintain(m);
 }
 
-void master_worker_retiring(master *m, worker_proc *w) {
-  log_info("worker %d (pid %d) retires after %llu requests: starting its replacement", w->id,
-           w->pid, (unsigned long long)w->requests);
+void master_worker_retiring(master *m, worker_proc *w, const char *why) {
+  log_info("worker %d (pid %d) %s: starting its replacement", w->id, w->pid, why);
   w->retiring = 1;
   maintain(m);
 }
@@ -237,7 +247,7 @@ static void abandon_reload(master *m, int status) {
 
 void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_signal) {
   m->requests_before += w->requests;
-  int expected = w->state == WORKER_STOPPING || w->retiring;
+  int expected = w->state == WORKER_STOPPING;
   if (term_signal)
     log_write(expected ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR,
               "worker %d (pid %d) was killed by signal %d (SIG%s)", w->id, w->pid, term_signal,

@@ -32,7 +32,7 @@ typedef struct worker_proc {
   int pid;
   int generation;            /* the configuration it runs (reload bumps it) */
   worker_proc_state state;
-  int retiring;              /* asked to be replaced (max_requests) */
+  int retiring;              /* to be replaced: serves until its replacement is ready */
   int spawned;               /* started by uv_spawn (else fork): `process` is in use */
   uv_process_t process;      /* spawned workers */
   uv_pipe_t channel;
@@ -40,7 +40,12 @@ typedef struct worker_proc {
   char line[160];
   size_t line_len;
   uint64_t started_ms, last_seen_ms, abort_sent_ms;
+  uint64_t ready_ms;         /* when it became ready (its lifetime counts from there) */
+  uint64_t lifetime_ms;      /* max_worker_lifetime plus its jitter (recycle.c), 0 until drawn */
   uint64_t requests, connections;
+  uint64_t rss;              /* resident memory in bytes, from the last heartbeat */
+  uint64_t rss_fresh;        /* ... when it became ready: the size of a fresh worker */
+  int memory_warned;         /* fresh and already above max_worker_memory: said once */
   struct worker_proc *next;
 } worker_proc;
 
@@ -102,6 +107,10 @@ void workers_check_timeouts(master *m, uint64_t now);
 /* workers.c: reaps forked workers that have exited (SIGCHLD). */
 void workers_reap(master *m);
 
+/* recycle.c: starts the replacement of workers above max_worker_memory or past
+ * max_worker_lifetime (see master_worker_retiring). */
+void workers_check_recycling(master *m, uint64_t now);
+
 /* upgrade.c: USR2. Starts the new master, which inherits the listeners; the pidfile becomes
  * PIDFILE.oldbin until it exits (then it is renamed back). */
 void master_upgrade(master *m);
@@ -110,7 +119,10 @@ char *master_oldbin_path(const char *pidfile);
 
 /* master.c: events from workers. */
 void master_worker_ready(master *m, worker_proc *w);
-void master_worker_retiring(master *m, worker_proc *w);
+/* w is to be replaced, for the reason `why` (logged): its replacement starts now. A worker
+ * that stopped accepting on its own (max_requests) is already stopping; any other serves on
+ * and is stopped once its replacement is ready, so that no capacity is lost meanwhile. */
+void master_worker_retiring(master *m, worker_proc *w, const char *why);
 void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_signal);
 
 #endif /* ASGID_MASTER_H */

@@ -63,15 +63,22 @@ void workers_reap(master *m) {
 
 static void handle_line(worker_proc *w, const char *line) {
   w->last_seen_ms = now_ms(w->owner);
-  unsigned long long requests, connections;
-  if (strcmp(line, "ready") == 0) {
+  /* RSS may be missing: a spawned worker runs the binary on disk, which an upgrade of the
+   * package may have replaced with one that does not send it. */
+  unsigned long long requests, connections, rss = 0;
+  if (strcmp(line, "ready") == 0 || sscanf(line, "ready %llu", &rss) == 1) {
+    w->rss = w->rss_fresh = rss;
     master_worker_ready(w->owner, w);
   } else if (sscanf(line, "retire %llu", &requests) == 1) {
     w->requests = requests;
-    master_worker_retiring(w->owner, w);
-  } else if (sscanf(line, "hb %llu %llu", &requests, &connections) == 2) {
+    w->state = WORKER_STOPPING; /* it has stopped accepting and drains on its own */
+    char why[64];
+    snprintf(why, sizeof why, "retires after %llu requests", requests);
+    master_worker_retiring(w->owner, w, why);
+  } else if (sscanf(line, "hb %llu %llu %llu", &requests, &connections, &rss) >= 2) {
     w->requests = requests;
     w->connections = connections;
+    w->rss = rss;
   }
 }
 

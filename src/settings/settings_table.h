@@ -73,6 +73,10 @@
     "Requests after which a worker is replaced gracefully; 0 disables")                        \
   X(max_requests_jitter, "workers", INT, "0", 0, 0, 2000000000, NULL, RELOAD,                   \
     "Random extra requests (0..N) added to max_requests per worker")                           \
+  X(max_worker_memory, "workers", SIZE, "0", 0, 0, UINT64_C(1) << 40, NULL, RELOAD,            \
+    "Resident memory (RSS) beyond which a worker is replaced, its replacement ready first; 0 disables")\
+  X(max_worker_lifetime, "workers", DURATION, "0", 0, 0, UINT64_C(2592000000), NULL, RELOAD,    \
+    "Time a worker serves (plus 0-10% at random) before it is replaced, its replacement ready first; 0 disables")\
   /* [http] protocol limits and timeouts */                                                    \
   X(keepalive_timeout, "http", DURATION, "5s", 0, 0, 3600000, NULL, RELOAD,                     \
     "Idle time allowed between requests on a keep-alive connection; 0 disables keep-alive")    \

@@ -22,11 +22,23 @@ void worker_link_send(worker_link *link, const char *line) {
   if (uv_write(req, (uv_stream_t *)&link->pipe, &buf, 1, on_written) != 0) free(req);
 }
 
+static unsigned long long resident_memory(void) {
+  size_t rss = 0; /* unknown: 0, never above a limit */
+  uv_resident_set_memory(&rss);
+  return rss;
+}
+
+void worker_link_ready(worker_link *link) {
+  char line[32];
+  snprintf(line, sizeof line, "ready %llu", resident_memory());
+  worker_link_send(link, line);
+}
+
 static void on_heartbeat(uv_timer_t *timer) {
   worker_link *link = timer->data;
-  char line[64];
-  snprintf(line, sizeof line, "hb %llu %llu", (unsigned long long)link->requests(link->data),
-           (unsigned long long)link->connections(link->data));
+  char line[80];
+  snprintf(line, sizeof line, "hb %llu %llu %llu", (unsigned long long)link->requests(link->data),
+           (unsigned long long)link->connections(link->data), resident_memory());
   worker_link_send(link, line);
 }
 

@@ -1,10 +1,11 @@
 /*
  * link.h - a worker's channel to its master.
  *
- * The worker writes text lines: "ready" once it accepts, "hb REQUESTS CONNECTIONS" every
- * heartbeat interval (a worker silent past `timeout` is killed by the master), and
- * "retire REQUESTS" when max_requests is reached (the master starts a replacement first). When the channel
- * closes, the master is gone and the worker stops gracefully.
+ * The worker writes text lines: "ready RSS" once it accepts, "hb REQUESTS CONNECTIONS RSS"
+ * every heartbeat interval (a worker silent past `timeout` is killed by the master), and
+ * "retire REQUESTS" when max_requests is reached (the master starts a replacement first).
+ * RSS is the worker's resident memory in bytes, for max_worker_memory: in "ready", the size of
+ * a fresh worker. When the channel closes, the master is gone and the worker stops gracefully.
  */
 #ifndef ASGID_WORKER_LINK_H
 #define ASGID_WORKER_LINK_H
@@ -28,6 +29,9 @@ int worker_link_open(worker_link *link, uv_loop_t *loop, int fd, int ipc, uint64
 
 /* Sends one line (without its newline). */
 void worker_link_send(worker_link *link, const char *line);
+
+/* Sends "ready RSS": the worker accepts. */
+void worker_link_ready(worker_link *link);
 
 /* Stops heartbeats and closes the channel. */
 void worker_link_close(worker_link *link);

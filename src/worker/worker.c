@@ -119,7 +119,7 @@ static void on_startup(asgi_lifespan *lifespan, int ok, const char *message) {
     return;
   }
   log_info("booted (pid %ld, worker class %s)", (long)uv_os_getpid(), w->wclass->name);
-  worker_link_send(&w->link, "ready");
+  worker_link_ready(&w->link);
 }
 
 static int init_signals(worker *w) {

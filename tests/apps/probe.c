@@ -23,6 +23,8 @@
  *   /spin?ms=N          busy-loops N ms on the CPU (no sleep, no syscall but clock_gettime),
  *                       then answers 200 "spun": a hung worker for the heartbeat timeout
  *   /log?QUERY          writes "probe-log QUERY" to the error log (warning), answers "logged"
+ *   /grow?mb=N          allocates N MiB, writes every page (so that it is resident) and never
+ *                       frees it: a leaking app, for max_worker_memory; answers "grew N"
  *
  * Lifespan: startup stores the state "probe-state", then blocks ~300 ms before completing so
  * that tests can prove no request is served before startup completed (PROBE_STARTUP_DELAY_MS
@@ -147,6 +149,7 @@ typedef enum kind {
   K_PID,
   K_SPIN,
   K_LOG,
+  K_GROW,
   K_NOT_FOUND,
   K_LIFESPAN
 } kind;
@@ -455,6 +458,27 @@ static void do_order(asgid_request *req) {
   respond_text(req, 200, text);
 }
 
+/* The blocks /grow allocated, each holding a pointer to the one before: they stay reachable,
+ * so LeakSanitizer does not report them at exit. */
+static void *grown;
+static pthread_mutex_t grown_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The worker's resident memory grows by mb MiB and stays grown, as with a leaking app. */
+static void do_grow(asgid_request *req, const asgid_scope *scope) {
+  long mb = query_long(scope, "mb", 1);
+  char *block = mb > 0 ? malloc((size_t)mb << 20) : NULL;
+  if (block != NULL) {
+    memset(block, 1, (size_t)mb << 20);
+    pthread_mutex_lock(&grown_lock);
+    memcpy(block, &grown, sizeof grown);
+    grown = block;
+    pthread_mutex_unlock(&grown_lock);
+  }
+  char text[48];
+  snprintf(text, sizeof text, block != NULL ? "grew %ld" : "no memory for %ld", mb);
+  respond_text(req, block != NULL ? 200 : 500, text);
+}
+
 /* ------------------------------------------------------------------------ lifespan */
 
 static void lifespan_event(probe_req *p, const asgid_event *ev) {
@@ -532,6 +556,8 @@ static kind kind_of(const asgid_scope *s) {
     return K_SPIN;
   if (path_is(s, "/log"))
     return K_LOG;
+  if (path_is(s, "/grow"))
+    return K_GROW;
   return K_NOT_FOUND;
 }
 
@@ -609,6 +635,9 @@ static int probe_call(void *app_data, asgid_request *req, const asgid_scope *sco
     api->log(ASGID_LOG_WARNING, "probe-log %.*s", (int)scope->query_string_len,
              scope->query_string);
     respond_text(req, 200, "logged");
+    break;
+  case K_GROW:
+    do_grow(req, scope);
     break;
   default:
     respond_text(req, 404, "probe: no such endpoint");

@@ -60,6 +60,7 @@ SECTIONS = {
     "app": "app", "worker_class": "app", "threads": "app", "lifespan": "app",
     "workers": "workers", "worker_start": "workers", "timeout": "workers",
     "graceful_timeout": "workers", "max_requests": "workers", "max_requests_jitter": "workers",
+    "max_worker_memory": "workers", "max_worker_lifetime": "workers",
     "keepalive_timeout": "http", "header_timeout": "http", "body_timeout": "http",
     "write_timeout": "http", "limit_request_line": "http", "limit_request_fields": "http",
     "limit_request_field_size": "http", "limit_chunk_extension": "http",
