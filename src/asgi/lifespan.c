@@ -14,14 +14,15 @@ enum phase {
 };
 
 
-static void finish_startup(asgi_lifespan *l, int ok, const char *message) {
+static void finish_startup(asgi_lifespan *l, asgi_startup_result result, const char *message) {
   if (l->phase != PHASE_STARTING) return;
   l->phase = PHASE_RUNNING;
-  l->on_startup(l, ok, message);
+  l->on_startup(l, result, message);
   /* A stop asked for during startup: the app's startup work is undone by its shutdown. */
   if (l->shutdown_waiting) {
     l->shutdown_waiting = 0;
-    if (ok) asgi_lifespan_shutdown(l, l->on_shutdown); /* a failed startup ended it all */
+    if (result == ASGI_STARTUP_DONE) /* a failed startup ended it all */
+      asgi_lifespan_shutdown(l, l->on_shutdown);
   }
 }
 
@@ -60,10 +61,11 @@ static void transport_send(void *data, const asgid_event *event) {
   asgi_lifespan *l = data;
   switch (event->type) {
     case ASGID_LIFESPAN_STARTUP_COMPLETE:
-      finish_startup(l, 1, NULL);
+      finish_startup(l, ASGI_STARTUP_DONE, NULL);
       break;
     case ASGID_LIFESPAN_STARTUP_FAILED:
-      finish_startup(l, 0, event->u.failed.message ? event->u.failed.message : "(no message)");
+      finish_startup(l, ASGI_STARTUP_FAILED,
+                     event->u.failed.message ? event->u.failed.message : "(no message)");
       break;
     case ASGID_LIFESPAN_SHUTDOWN_FAILED:
       log_error("lifespan shutdown failed: %s",
@@ -81,15 +83,19 @@ static void transport_send(void *data, const asgid_event *event) {
 static void transport_release(void *data) {
   asgi_lifespan *l = data;
   if (l->phase == PHASE_STARTING) {
-    /* The app ended the lifespan without answering startup: it has none. */
+    /* The app ended the lifespan without answering startup: it has none (lifespan = auto
+     * serves on without, as uvicorn does), or, having received the startup event, its
+     * startup ended in an error (an exception, logged by the app adapter). */
     l->active = 0;
-    if (l->mode == ASGID_LIFESPAN_ON)
-      finish_startup(l, 0, l->request.call_refused
-                               ? "the app does not support the lifespan protocol "
-                                 "(lifespan = on requires it)"
-                               : "the app finished the lifespan without answering startup");
+    if (l->mode != ASGID_LIFESPAN_ON)
+      finish_startup(l, ASGI_STARTUP_DONE, NULL);
+    else if (l->request.call_refused || l->request.lifespan_phase == 0)
+      finish_startup(l, ASGI_STARTUP_UNSUPPORTED,
+                     "the app does not support the lifespan protocol (lifespan = on requires "
+                     "it)");
     else
-      finish_startup(l, 1, NULL);
+      finish_startup(l, ASGI_STARTUP_FAILED,
+                     "the app ended its lifespan after the startup event without answering it");
     return;
   }
   l->active = 0;
@@ -119,7 +125,7 @@ void asgi_lifespan_start(asgi_lifespan *l, asgi_context *ctx, int mode,
   uv_timer_init(ctx->loop, &l->defer);
   l->defer.data = l;
   if (mode == ASGID_LIFESPAN_OFF) {
-    finish_startup(l, 1, NULL);
+    finish_startup(l, ASGI_STARTUP_DONE, NULL);
     return;
   }
   l->active = 1;

@@ -15,8 +15,20 @@
 
 typedef struct asgi_lifespan asgi_lifespan;
 
-/* ok: 1 to go on serving; message: why startup failed (NULL when ok). */
-typedef void (*asgi_lifespan_startup_cb)(asgi_lifespan *lifespan, int ok, const char *message);
+/* How startup ended. The two failures differ for whoever restarts the server: the app's own
+ * startup may succeed later (a database that was down), a missing lifespan never will. */
+typedef enum asgi_startup_result {
+  ASGI_STARTUP_DONE,        /* go on serving (also: auto, and the app has no lifespan) */
+  ASGI_STARTUP_FAILED,      /* the app's startup failed: lifespan.startup.failed, or (lifespan =
+                               on) the app ended its lifespan after receiving the startup
+                               event without answering it, as when its startup raises */
+  ASGI_STARTUP_UNSUPPORTED  /* lifespan = on, and the app has none: it refused the scope or
+                               ended it before asking for the startup event */
+} asgi_startup_result;
+
+/* message: why startup failed (NULL when done). */
+typedef void (*asgi_lifespan_startup_cb)(asgi_lifespan *lifespan, asgi_startup_result result,
+                                         const char *message);
 typedef void (*asgi_lifespan_shutdown_cb)(asgi_lifespan *lifespan);
 
 struct asgi_lifespan {

@@ -245,6 +245,25 @@ static void abandon_reload(master *m, int status) {
   notify_reload_settled(m);
 }
 
+static int any_ready(master *m) {
+  for (worker_proc *w = m->workers; w; w = w->next)
+    if (w->state == WORKER_READY) return 1;
+  return 0;
+}
+
+/* w died unasked: the next start waits longer while workers keep dying early. */
+static void back_off_respawn(master *m, worker_proc *w) {
+  uint64_t lived = now_ms(m) - w->started_ms;
+  m->crash_streak = lived < EARLY_DEATH_MS ? m->crash_streak + 1 : 0;
+  uint64_t backoff = 0;
+  if (m->crash_streak > 1) {
+    backoff = 100u << (m->crash_streak < 8 ? m->crash_streak : 8);
+    if (backoff > MAX_BACKOFF_MS) backoff = MAX_BACKOFF_MS;
+    log_warning("workers keep dying early: next start in %llu ms", (unsigned long long)backoff);
+  }
+  m->respawn_not_before = now_ms(m) + backoff;
+}
+
 void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_signal) {
   m->requests_before += w->requests;
   int expected = w->state == WORKER_STOPPING;
@@ -258,30 +277,31 @@ void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_s
 
   int boot_failure = w->state == WORKER_BOOTING && !term_signal &&
                      (exit_status == WORKER_EXIT_BOOT_ERROR ||
-                      exit_status == WORKER_EXIT_APP_LOAD_ERROR);
+                      exit_status == WORKER_EXIT_APP_LOAD_ERROR ||
+                      exit_status == WORKER_EXIT_STARTUP_FAILED);
   if (!m->stopping && boot_failure) {
     if (w->generation == m->generation && m->previous) {
       abandon_reload(m, exit_status);
+    } else if (w->generation == m->generation && exit_status == WORKER_EXIT_STARTUP_FAILED &&
+               any_ready(m)) {
+      /* What the app's startup needs is missing for a while (a database restarting) as a
+       * worker is replaced: the others serve on, and the start is tried again, less often. */
+      log_warning("worker %d (pid %d): the app's lifespan startup failed; the other workers "
+                  "serve on", w->id, w->pid);
+      back_off_respawn(m, w);
     } else if (w->generation == m->generation) {
-      /* Respawning would fail the same way forever: stop with the worker's reason. */
+      /* Respawning would fail the same way, at least for a while: stop with the worker's
+       * reason, for whoever supervises the master (see docs/operations.md). */
       log_error("%s: stopping the master (exit status %d)",
-                exit_status == WORKER_EXIT_APP_LOAD_ERROR ? "the app could not be loaded"
-                                                          : "a worker could not boot",
+                exit_status == WORKER_EXIT_STARTUP_FAILED ? "the app's lifespan startup failed"
+                : exit_status == WORKER_EXIT_APP_LOAD_ERROR ? "the app could not be loaded"
+                                                            : "a worker could not boot",
                 exit_status);
       m->exit_status = exit_status;
       begin_stop(m, 0);
     }
   } else if (!m->stopping && !expected) {
-    uint64_t lived = now_ms(m) - w->started_ms;
-    m->crash_streak = lived < EARLY_DEATH_MS ? m->crash_streak + 1 : 0;
-    uint64_t backoff = 0;
-    if (m->crash_streak > 1) {
-      backoff = 100u << (m->crash_streak < 8 ? m->crash_streak : 8);
-      if (backoff > MAX_BACKOFF_MS) backoff = MAX_BACKOFF_MS;
-      log_warning("workers keep dying early: next start in %llu ms",
-                  (unsigned long long)backoff);
-    }
-    m->respawn_not_before = now_ms(m) + backoff;
+    back_off_respawn(m, w);
   }
   release_previous_settings(m);
   if (m->stopping && !m->workers) {

@@ -104,11 +104,13 @@ static void on_max_requests(http_server *server) {
   begin_stop(w, 1);
 }
 
-static void on_startup(asgi_lifespan *lifespan, int ok, const char *message) {
+static void on_startup(asgi_lifespan *lifespan, asgi_startup_result result,
+                       const char *message) {
   worker *w = lifespan->data;
-  if (!ok) {
+  if (result != ASGI_STARTUP_DONE) {
     log_error("app startup failed: %s", message);
-    w->exit_status = WORKER_EXIT_APP_LOAD_ERROR;
+    w->exit_status = result == ASGI_STARTUP_FAILED ? WORKER_EXIT_STARTUP_FAILED
+                                                   : WORKER_EXIT_APP_LOAD_ERROR;
     close_all(w);
     return;
   }

@@ -13,12 +13,16 @@
 #include "master/listeners.h"
 #include "settings/settings.h"
 
-/* Exit statuses that tell a supervisor not to respawn in a loop (gunicorn's values). */
+/* Exit statuses of a worker that could not start; the master stops with them (3 and 4 are
+ * gunicorn's values: a supervisor should not restart, it would fail the same way; 5 may pass
+ * once what the app's startup needs is back, and docs/operations.md lets systemd restart). */
 enum {
   WORKER_EXIT_OK = 0,
   WORKER_EXIT_FAILURE = 1,
   WORKER_EXIT_BOOT_ERROR = 3,     /* the worker could not start (class, loop, listeners) */
-  WORKER_EXIT_APP_LOAD_ERROR = 4  /* the app could not be loaded or its startup failed */
+  WORKER_EXIT_APP_LOAD_ERROR = 4, /* the app could not be loaded or configured (import, factory,
+                                     lifespan = on for an app without lifespan) */
+  WORKER_EXIT_STARTUP_FAILED = 5  /* the app's lifespan startup failed (a database down...) */
 };
 
 /* What a worker receives from its master, whether it was forked or spawned. */

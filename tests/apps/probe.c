@@ -29,7 +29,8 @@
  * Lifespan: startup stores the state "probe-state", then blocks ~300 ms before completing so
  * that tests can prove no request is served before startup completed (PROBE_STARTUP_DELAY_MS
  * overrides the delay; the tests set 0 where it does not matter). PROBE_LIFESPAN_FAIL=1
- * makes startup fail; PROBE_SHUTDOWN_FILE names a file that receives "shutdown" when the
+ * makes startup fail, and so does PROBE_LIFESPAN_FAIL_FILE=PATH while file PATH exists (what the
+ * app's startup needs is down for a while); PROBE_SHUTDOWN_FILE names a file that receives "shutdown" when the
  * lifespan shutdown runs; PROBE_SHUTDOWN_DIR names a folder where each worker process writes
  * "shutdown.<pid>" when its lifespan shutdown runs (several workers, one file each).
  *
@@ -490,9 +491,11 @@ static void lifespan_event(probe_req *p, const asgid_event *ev) {
     const char *delay = getenv("PROBE_STARTUP_DELAY_MS");
     sleep_ms(delay != NULL ? strtol(delay, NULL, 10) : 300);
     const char *fail = getenv("PROBE_LIFESPAN_FAIL");
-    if (fail != NULL && strcmp(fail, "1") == 0) {
+    const char *fail_file = getenv("PROBE_LIFESPAN_FAIL_FILE");
+    if ((fail != NULL && strcmp(fail, "1") == 0) ||
+        (fail_file != NULL && fail_file[0] != '\0' && access(fail_file, F_OK) == 0)) {
       out.type = ASGID_LIFESPAN_STARTUP_FAILED;
-      out.u.failed.message = "probe: startup failed on purpose (PROBE_LIFESPAN_FAIL=1)";
+      out.u.failed.message = "probe: startup failed on purpose (PROBE_LIFESPAN_FAIL)";
       api->send(p->req, &out);
       probe_req_finish(p);
       return;

@@ -180,15 +180,52 @@ def test_app_load_failure_stops_the_master_with_status_4(server, tmp_path):
     assert str(missing) in srv.log()
 
 
-def test_lifespan_startup_failure_stops_the_master_with_status_4(server):
+def test_lifespan_startup_failure_stops_the_master_with_status_5(server):
+    # 5, not 4: a failed startup may pass later (a database down), and asgid.service restarts
+    # on 5 while it does not on 4 (test_service_files.py).
     srv = server(workers=1, env={"PROBE_LIFESPAN_FAIL": "1"}, wait=False)
     start = time.monotonic()
     code, workers = _app_failure(srv)
-    assert code == 4, f"exit status {code} (APP_LOAD_ERROR is 4)\n{srv.log()}"
+    assert code == 5, f"exit status {code} (STARTUP_FAILED is 5)\n{srv.log()}"
+    assert log_lines(srv.log(), "[master]", "the app's lifespan startup failed: stopping the "
+                     "master (exit status 5)"), srv.log()
     assert time.monotonic() - start < 5.0
     attempts = len(log_lines(srv.log(), "startup failed on purpose"))
     assert 1 <= attempts <= 2, f"{attempts} attempts\n{srv.log()}"
     assert len(workers) <= 2, f"a respawn loop: workers {workers}\n{srv.log()}"
+
+
+def test_lifespan_on_for_an_app_without_lifespan_stops_the_master_with_status_4(server):
+    # A configuration error, which no restart cures: 4, as for an app that cannot be loaded.
+    srv = server(app="hello", workers=1, lifespan="on", wait=False)
+    code, workers = _app_failure(srv)
+    assert code == 4, f"exit status {code}\n{srv.log()}"
+    assert "does not support the lifespan protocol" in srv.log()
+    assert len(workers) <= 2, f"a respawn loop: workers {workers}\n{srv.log()}"
+
+
+def test_startup_failing_in_a_replacement_leaves_the_others_serving(server, tmp_path):
+    # What the app's startup needs goes down while the service runs, and a worker dies: its
+    # replacement cannot start. The master keeps serving with the other worker, tries again
+    # (less often each time), and is whole again once the startup can succeed.
+    down = tmp_path / "database-down"
+    srv = server(workers=2, env={"PROBE_LIFESPAN_FAIL_FILE": str(down)})
+    before = srv.wait_workers(2)
+    down.write_text("")
+    victim, survivor = sorted(before)
+    os.kill(victim, signal.SIGKILL)
+    assert wait_for(lambda: len(log_lines(srv.log(), "the other workers serve on")) >= 2, 10), \
+        srv.log()
+    assert srv.proc.poll() is None, srv.log()
+    for _ in range(5):
+        assert get_pid(srv) == survivor
+    assert log_lines(srv.log(), "workers keep dying early: next start in"), srv.log()
+    down.unlink()
+    after = srv.wait_workers(2, timeout=15, differ_from={victim})
+    assert survivor in after
+    new = (after - before).pop()
+    assert wait_for(lambda: log_lines(srv.log(), f"(pid {new}) is ready"), 5), srv.log()
+    assert wait_for_pid_answer(srv, {new}, 5) == new
 
 
 def test_worker_boot_failure_stops_the_master_with_status_3(server):
@@ -204,7 +241,7 @@ def test_worker_boot_failure_stops_the_master_with_status_3(server):
 def test_app_failure_with_several_workers_leaves_no_process(server):
     srv = server(workers=3, env={"PROBE_LIFESPAN_FAIL": "1"}, wait=False)
     code, _ = _app_failure(srv)
-    assert code == 4, f"exit status {code}\n{srv.log()}"
+    assert code == 5, f"exit status {code}\n{srv.log()}"
     left = child_pids(srv.proc.pid, zombies=True)
     assert not left, f"workers left behind: {left}"
     attempts = len(log_lines(srv.log(), "startup failed on purpose"))
