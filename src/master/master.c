@@ -130,6 +130,8 @@ static int previous_generation_running(master *m) {
   return 0;
 }
 
+static void abandon_reload(master *m, const char *reason);
+
 static void maintain(master *m) {
   if (m->stopping || m->paused) return;
   int live = count(m, m->generation, 0);
@@ -140,6 +142,10 @@ static void maintain(master *m) {
   }
   while (live < m->target && m->outside_loop && now_ms(m) >= m->respawn_not_before) {
     if (workers_start_one(m) != 0) {
+      if (m->previous) { /* the previous configuration's workers still serve */
+        abandon_reload(m, "a new worker could not be started");
+        return;
+      }
       m->respawn_not_before = now_ms(m) + 1000;
       break;
     }
@@ -231,11 +237,13 @@ static void release_previous_settings(master *m) {
 }
 
 /* New workers of a reload could not start: go back to the configuration that works. */
-static void abandon_reload(master *m, int status) {
-  log_error("reload failed: the new workers could not start (status %d); keeping the previous "
-            "configuration", status);
+static void abandon_reload(master *m, const char *reason) {
+  log_error("reload failed: %s; keeping the previous configuration", reason);
   for (worker_proc *w = m->workers; w; w = w->next)
     if (w->generation == m->generation) workers_stop(w, SIGTERM);
+  char why[512];
+  if (master_apply_own_settings(m, m->settings, m->previous, why, sizeof why) != 0)
+    log_error("reload failed: %s", why);
   asgid_settings_free(m->settings);
   free(m->settings);
   m->settings = m->previous;
@@ -281,7 +289,9 @@ void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_s
                       exit_status == WORKER_EXIT_STARTUP_FAILED);
   if (!m->stopping && boot_failure) {
     if (w->generation == m->generation && m->previous) {
-      abandon_reload(m, exit_status);
+      char reason[64];
+      snprintf(reason, sizeof reason, "a new worker could not boot (status %d)", exit_status);
+      abandon_reload(m, reason);
     } else if (w->generation == m->generation && exit_status == WORKER_EXIT_STARTUP_FAILED &&
                any_ready(m)) {
       /* What the app's startup needs is missing for a while (a database restarting) as a
@@ -345,22 +355,30 @@ static void reload(master *m) {
   asgid_settings_action action = asgid_settings_load_args(fresh, m->argc, m->argv, environ, err);
   char why[1024] = "";
   int ok = action == ASGID_ACTION_RUN;
-  if (ok && !worker_class_resolve(fresh->worker_class, fresh->app, why, sizeof why)) ok = 0;
+  const worker_class *wclass =
+      ok ? worker_class_resolve(fresh->worker_class, fresh->app, why, sizeof why) : NULL;
+  if (!wclass) ok = 0;
+  fclose(err);
+  log_lines(errors);
+  free(errors);
+  /* From here on every change is logged as it is met; a failure after that says so. */
+  if (ok) master_reload_review(m, fresh, wclass);
+  if (ok && master_find_executable(m, fresh, why, sizeof why) != 0) ok = 0;
   listener_set listeners = {0};
   if (ok && listeners_open_reusing(fresh, &m->listeners, &listeners, why, sizeof why) != 0)
     ok = 0;
-  fclose(err);
+  if (ok && master_apply_own_settings(m, m->settings, fresh, why, sizeof why) != 0) {
+    listeners_close(&listeners);
+    ok = 0;
+  }
   if (!ok) {
-    log_lines(errors);
     if (why[0]) log_error("%s", why);
     log_error("reload failed: keeping the current configuration");
-    free(errors);
     asgid_settings_free(fresh);
     free(fresh);
     notify_reload_settled(m);
     return;
   }
-  free(errors);
   if (m->previous) {
     /* A reload during a reload: the workers still starting are given up, the ones serving
      * (the previous configuration) serve on until the newest generation is ready. */
@@ -379,8 +397,8 @@ static void reload(master *m) {
   m->paused = 0;
   m->crash_streak = 0;
   m->respawn_not_before = 0;
-  if (log_open(fresh) != 0) log_error("reload: cannot open the new log files");
-  log_info("reloaded the configuration: starting %ld new worker(s)", m->target);
+  log_info("reloaded the configuration: starting %ld new worker(s)%s", m->target,
+           master_spawns_workers(m, fresh) ? " (spawned)" : "");
   maintain(m);
 }
 
@@ -468,6 +486,11 @@ static int preload(master *m) {
                 "themselves): ignored");
     return 0;
   }
+  m->preloaded_settings = malloc(sizeof *m->preloaded_settings);
+  if (!m->preloaded_settings || asgid_settings_copy(m->preloaded_settings, m->settings) != 0) {
+    log_error("preload_app: out of memory");
+    return -1;
+  }
   if (wclass->preload(m->settings, err, sizeof err) != 0) {
     log_error("preload_app: %s", err);
     return -1;
@@ -493,12 +516,12 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
   m.argv = argv;
   log_set_role("master");
   if (uv_loop_init(&m.loop) != 0) return 1;
-  if (settings->worker_start == ASGID_WORKER_START_SPAWN) {
-    m.executable = platform_executable_path(err, sizeof err);
-    if (!m.executable) {
-      log_error("worker_start = spawn: %s", err);
-      return 1;
-    }
+  /* Found now even for forked workers, while the binary the master runs is surely at its
+   * path: a reload may switch to spawn (or need it for another app than a preloaded one). */
+  m.executable = platform_executable_path(err, sizeof err);
+  if (!m.executable && settings->worker_start == ASGID_WORKER_START_SPAWN) {
+    log_error("worker_start = spawn: %s", err);
+    return 1;
   }
   platform_set_umask(settings->umask);
   /* Read before the listeners take their variables out of the environment. */
@@ -571,6 +594,10 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
   }
   asgid_settings_free(m.settings);
   free(m.settings);
+  if (m.preloaded_settings) {
+    asgid_settings_free(m.preloaded_settings);
+    free(m.preloaded_settings);
+  }
   free(m.executable);
   log_info("stopped");
   return m.exit_status;

@@ -57,7 +57,8 @@ struct master {
   asgid_settings *previous;      /* kept while workers of the previous generation run */
   int previous_generation;       /* the generation that serves while a reload starts up */
   listener_set listeners;
-  char *executable;              /* asgid's own binary, for spawn and upgrade */
+  char *executable;              /* asgid's own binary, for spawn (found at start; NULL when it
+                                    could not be: a reload that needs it tries again) */
   worker_proc *workers;
   int generation;
   long target;                   /* workers wanted */
@@ -68,13 +69,13 @@ struct master {
   uint64_t stop_deadline;
   uint64_t respawn_not_before;   /* crash backoff */
   unsigned crash_streak;
-  int reload_failed_generation;  /* a reload whose workers could not start */
   uv_signal_t signals[10];
   uv_timer_t tick;
   uv_process_t upgrade;          /* the new master started by USR2 */
   int upgrade_running;
   char *pidfile;                 /* as written (NULL for none) */
   const struct worker_class *preloaded; /* the class whose app the master preloaded, or NULL */
+  asgid_settings *preloaded_settings; /* the configuration it preloaded that app with */
   /* The service manager (systemd's notify protocol), see master.c. */
   int upgraded;                  /* started by an old master's USR2 */
   int announced;                 /* READY=1 sent once */
@@ -110,6 +111,27 @@ void workers_reap(master *m);
 /* recycle.c: starts the replacement of workers above max_worker_memory or past
  * max_worker_lifetime (see master_worker_retiring). */
 void workers_check_recycling(master *m, uint64_t now);
+
+/* reload.c: whether workers started with `s` are spawned: worker_start = spawn, or `s`
+ * names another app than the one the master preloaded (a forked worker would serve the
+ * preloaded one). */
+int master_spawns_workers(const master *m, const asgid_settings *s);
+
+/* reload.c: logs each setting `fresh` changes ("reload: keepalive_timeout 5s -> 10s"), one
+ * line each; a start-only setting keeps its current value in `fresh` and its line says that a
+ * restart or USR2 applies it. `wclass` is fresh's worker class. */
+struct worker_class;
+void master_reload_review(master *m, asgid_settings *fresh, const struct worker_class *wclass);
+
+/* reload.c: finds asgid's own executable if workers started with `s` are spawned and it is
+ * not known yet. Returns 0, or -1 with why in `why`. */
+int master_find_executable(master *m, const asgid_settings *s, char *why, size_t why_size);
+
+/* reload.c: applies what the master itself does with a configuration, going from `from` to
+ * `to`: the umask, the log files and format (log_open), the pidfile (the new one written,
+ * the old one removed). Returns 0, or -1 with why in `why` and `from` back in force. */
+int master_apply_own_settings(master *m, const asgid_settings *from, const asgid_settings *to,
+                              char *why, size_t why_size);
 
 /* upgrade.c: USR2. Starts the new master, which inherits the listeners; the pidfile becomes
  * PIDFILE.oldbin until it exits (then it is renamed back). */

@@ -298,8 +298,9 @@ int workers_start_one(master *m) {
   w->started_ms = w->last_seen_ms = now_ms(m);
   w->channel.data = w;
   w->process.data = w;
-  int spawn = m->settings->worker_start == ASGID_WORKER_START_SPAWN;
-  int rc = spawn ? start_spawned(m, w) : start_forked(m, w);
+  int spawn = master_spawns_workers(m, m->settings);
+  /* A reload that needs spawn checked that the executable is known (master_find_executable). */
+  int rc = !spawn ? start_forked(m, w) : m->executable ? start_spawned(m, w) : UV_ENOENT;
   if (rc == 0) rc = open_channel(w);
   if (rc != 0 && !w->pid) {
     log_error("cannot start worker %d: %s", w->id, uv_strerror(rc));

@@ -170,6 +170,36 @@ const char *settings_origin_of(const settings_descriptor *d, const asgid_setting
   return *origin_member(d, s);
 }
 
+static int copy_value(asgid_settings *to, const asgid_settings *from,
+                      const settings_descriptor *d) {
+  if (d->kind == ASGID_KIND_LIST && settings_value_count(d, from) == 0)
+    clear_list(member_of(d, to)); /* a layer cannot give a LIST no values */
+  settings_layer layer = {.source = settings_source_of(d, from)};
+  for (size_t item = 0; item < settings_value_count(d, from); item++) {
+    char buf[SETTINGS_VALUE_TEXT_SIZE], message[256];
+    /* the value was accepted in `from`, so only memory can run out */
+    if (settings_set(to, d, settings_value_text(d, from, item, buf), &layer,
+                     settings_origin_of(d, from), message, sizeof message) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+int asgid_settings_copy_value(asgid_settings *to, const asgid_settings *from, const char *name) {
+  const settings_descriptor *d = settings_find(name, strlen(name));
+  return d ? copy_value(to, from, d) : -1;
+}
+
+int asgid_settings_copy(asgid_settings *to, const asgid_settings *from) {
+  int result = asgid_settings_init_defaults(to);
+  for (size_t i = 0; i < ASGID_SETTING_COUNT; i++)
+    if (copy_value(to, from, &settings_descriptors[i]) < 0)
+      result = -1;
+  if (from->config_path && !(to->config_path = strdup(from->config_path)))
+    result = -1;
+  return result;
+}
+
 int asgid_settings_init_defaults(asgid_settings *s) {
   memset(s, 0, sizeof *s);
   settings_layer defaults = {.source = ASGID_SOURCE_DEFAULT};

@@ -9,6 +9,7 @@
 #ifndef ASGID_SETTINGS_H
 #define ASGID_SETTINGS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -150,6 +151,34 @@ char *asgid_settings_serialize(const asgid_settings *s, size_t *length);
  * (call it on defaults): the values come back identical (their sources do not). Errors are
  * written to `err`, one line each; returns their number (0 on success). */
 int asgid_settings_deserialize(asgid_settings *s, const char *data, size_t length, FILE *err);
+
+/* Makes `to` (uninitialised) a copy of `from`: values, sources, origins. Returns 0, or -1
+ * when memory ran out (`to` can then still be passed to asgid_settings_free). */
+int asgid_settings_copy(asgid_settings *to, const asgid_settings *from);
+
+/* Whether setting `name` (e.g. "app") has the same value in `a` and `b`; false for an
+ * unknown name. */
+bool asgid_settings_same(const asgid_settings *a, const asgid_settings *b, const char *name);
+
+/* Gives setting `name` of `to` the value it has in `from`, with its source and origin.
+ * Returns 0, or -1 for an unknown name or when memory ran out. */
+int asgid_settings_copy_value(asgid_settings *to, const asgid_settings *from, const char *name);
+
+/* The longest value text asgid_settings_compare hands over, terminator included. */
+#define ASGID_SETTINGS_SHOWN_SIZE 256
+
+/* Called by asgid_settings_compare for a setting whose value differs: its name, when a change
+ * applies, and both values as the log shows them (scalars as they parse back, text quoted and
+ * escaped, a LIST's values separated by ", ", cut with "..." beyond
+ * ASGID_SETTINGS_SHOWN_SIZE). It may change that setting in `after`. */
+typedef void asgid_settings_change_fn(void *data, const char *name,
+                                      asgid_setting_applies applies, const char *before,
+                                      const char *after);
+
+/* Calls `changed` for each setting whose value differs between `before` and `after`, in the
+ * table's order. */
+void asgid_settings_compare(const asgid_settings *before, asgid_settings *after,
+                            asgid_settings_change_fn *changed, void *data);
 
 /* The text of an ENUM value, e.g. asgid_settings_enum_name("lifespan", 0) == "auto"; NULL
  * for an unknown setting, a setting that is not an ENUM or an index out of range. The string

@@ -19,8 +19,12 @@
  *   min, max   bounds for INT, SIZE and DURATION (in the unit stored)
  *   choices    "a|b|c" for ENUM, NULL otherwise
  *   applies    when a changed value takes effect: RELOAD (a HUP applies it: the master
- *              re-reads it and the new workers start with it) or START (only when the master
- *              starts: a restart, or a binary upgrade with USR2; a HUP logs that it waits)
+ *              re-reads it, applies its own part - umask, log files, pidfile, listeners - and
+ *              the new workers start with it) or START (only when the master starts: a
+ *              restart, or a binary upgrade with USR2; a HUP logs that it waits and keeps the
+ *              value in force). START is for what the master cannot redo: sockets it keeps
+ *              (reuse_port), the app it imported (preload_app), privileges it dropped (user,
+ *              group).
  *   help       one line for --help, the docs and conf/asgid.ini
  */
 #ifndef ASGID_SETTINGS_TABLE_H
@@ -111,7 +115,7 @@
     "%(h)s %(l)s %(u)s %(t)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\"", 0, 0, 0, NULL, RELOAD, \
     "Access log line, gunicorn atoms: h l u t r m U q H s B b f a T M D L p {header}i {header}o")\
   /* [process] */                                                                              \
-  X(pidfile, "process", STR, "", 'p', 0, 0, NULL, START,                                        \
+  X(pidfile, "process", STR, "", 'p', 0, 0, NULL, RELOAD,                                       \
     "Write the master's pid to this file; empty for none")                                     \
   X(user, "process", STR, "", 'u', 0, 0, NULL, START,                                           \
     "Switch to this user (name or uid) after binding; empty keeps the current one")           \

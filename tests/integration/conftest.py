@@ -55,7 +55,7 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 
 # The INI section of every setting the tests use (mirrors src/settings/settings_table.h).
 SECTIONS = {
-    "bind": "server", "backlog": "server", "max_connections": "server",
+    "bind": "server", "backlog": "server", "reuse_port": "server", "max_connections": "server",
     "root_path": "server", "server_header": "server",
     "app": "app", "worker_class": "app", "threads": "app", "lifespan": "app",
     "workers": "workers", "worker_start": "workers", "timeout": "workers",

@@ -5,12 +5,17 @@ stops the old master's workers, TERM to the old master completes the upgrade. No
 an error through any of it."""
 
 import os
+import shutil
 import signal
+import socket
+import subprocess
 import time
 
-from conftest import free_port, pid_alive, process_stat, write_ini
-from master_util import (LoadClient, get_pid, read_pidfile, wait_for, wait_for_pid_answer,
-                         wait_gone)
+import pytest
+
+from conftest import ASGID_BIN, free_port, pid_alive, process_stat, write_ini
+from master_util import (LoadClient, get_pid, log_lines, read_pidfile, wait_for,
+                         wait_for_pid_answer, wait_gone)
 from rawhttp import request_bytes
 
 
@@ -321,3 +326,107 @@ def test_failed_upgrade_keeps_the_old_master(server, tmp_path):
     finally:
         if new:
             stop_pid(new)
+
+
+# ------------------------------------------------------------------ what a HUP may change
+
+
+def started_as(srv, pids, mode):
+    """True when the master logged each of `pids` as started `mode` ("forked", "spawned")."""
+    return all(f"(pid {pid}, {mode})" in srv.log() for pid in pids)
+
+
+def test_hup_from_fork_to_spawn_and_back(server):
+    # The master knew its own executable only when it had started with spawn: a HUP to spawn
+    # aborted it on an assertion in uv_spawn, and the service was gone.
+    srv = server(workers=2, worker_start="fork")
+    forked = srv.wait_workers(2)
+    rewrite_config(srv, worker_start="spawn")
+    srv.proc.send_signal(signal.SIGHUP)
+    spawned = srv.wait_workers(2, timeout=10, differ_from=forked)
+    assert wait_for_pid_answer(srv, spawned, 3), srv.log()
+    assert started_as(srv, spawned, "spawned"), srv.log()
+    assert "reload: worker_start fork -> spawn" in srv.log()
+
+    rewrite_config(srv, worker_start="fork")
+    srv.proc.send_signal(signal.SIGHUP)
+    forked = srv.wait_workers(2, timeout=10, differ_from=spawned)
+    assert wait_for_pid_answer(srv, forked, 3), srv.log()
+    assert started_as(srv, forked, "forked"), srv.log()
+    assert srv.proc.poll() is None
+
+
+def test_hup_to_spawn_with_the_binary_gone_keeps_the_old_workers(server, tmp_path):
+    # The master runs a copy of asgid that is deleted: spawn has nothing to run. The reload
+    # fails with a line saying so, and the forked workers serve on.
+    binary = tmp_path / "asgid-copy"
+    shutil.copy2(ASGID_BIN, binary)
+    srv = server(workers=1, worker_start="fork", start=False)
+    srv.proc = subprocess.Popen(
+        [str(binary), "-c", str(srv.ini_path)], stdout=open(srv.stdout_path, "wb"),
+        stderr=open(srv.log_path, "wb"), stdin=subprocess.DEVNULL, env=srv.env,
+        cwd=srv.workdir, start_new_session=True)
+    srv.wait_ready()
+    old = srv.wait_workers(1)
+    binary.unlink()
+    rewrite_config(srv, worker_start="spawn")
+    srv.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "reload failed" in srv.log(), 5), srv.log()
+    time.sleep(0.5)
+    assert srv.proc.poll() is None, f"the master exited:\n{srv.log()}"
+    assert srv.worker_pids() == old, srv.log()
+    assert get_pid(srv) in old
+    assert log_lines(srv.log(), "reload failed", "keeping the previous configuration"), srv.log()
+
+
+def test_hup_keeps_a_start_only_setting_in_force(server):
+    # reuse_port applies at start only: the reload says so, and the listener it opens for a
+    # new bind is still without SO_REUSEPORT (another socket cannot share its port).
+    srv = server(workers=1)
+    old = srv.wait_workers(1)
+    extra = free_port()
+    rewrite_config(srv, reuse_port="on", bind=[f"127.0.0.1:{srv.port}", f"127.0.0.1:{extra}"])
+    srv.proc.send_signal(signal.SIGHUP)
+    new = srv.wait_workers(1, timeout=10, differ_from=old)
+    assert get_pid(srv, port=extra) in new
+    lines = log_lines(srv.log(), "reload: reuse_port off -> on applies only at start")
+    assert len(lines) == 1 and "restart, or USR2" in lines[0], srv.log()
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        with pytest.raises(OSError):
+            other.bind(("127.0.0.1", extra))
+
+
+def test_hup_moves_the_pidfile_and_applies_the_umask(server, tmp_path):
+    first, second = tmp_path / "first.pid", tmp_path / "second.pid"
+    srv = server(workers=1, pidfile=first, umask="022")
+    master = srv.proc.pid
+    assert wait_for(lambda: read_pidfile(first) == master, 5)
+    old = srv.wait_workers(1)
+    access_log = tmp_path / "access.log"
+    rewrite_config(srv, pidfile=second, umask="077", access_log=access_log)
+    srv.proc.send_signal(signal.SIGHUP)
+    srv.wait_workers(1, timeout=10, differ_from=old)
+    assert read_pidfile(second) == master
+    assert not first.exists(), "the old pidfile is still there"
+    # The log file the reload creates has the new umask: 0644 & ~077.
+    assert oct(access_log.stat().st_mode & 0o777) == oct(0o600)
+    assert log_lines(srv.log(), f'reload: pidfile "{first}" -> "{second}"'), srv.log()
+    assert log_lines(srv.log(), "reload: umask 0022 -> 0077"), srv.log()
+    assert srv.stop() == 0
+    assert not second.exists(), "the pidfile outlived the master"
+
+
+@pytest.mark.parametrize("setting", ["error_log", "access_log", "pidfile"])
+def test_hup_with_a_file_the_master_cannot_open_keeps_the_configuration(server, tmp_path,
+                                                                         setting):
+    srv = server(workers=1)
+    old = srv.wait_workers(1)
+    rewrite_config(srv, keepalive_timeout="7s", **{setting: tmp_path / "missing" / "file"})
+    srv.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "reload failed: keeping the current configuration" in srv.log(),
+                    5), srv.log()
+    time.sleep(0.5)
+    assert srv.proc.poll() is None
+    assert srv.worker_pids() == old, srv.log()
+    assert get_pid(srv) in old

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from conftest import write_ini
 from python_apps.harness import (PROBE, TESTS_DIR, get, get_json,  # noqa: F401
                                  pyserver, requires_python)
 
@@ -151,3 +152,40 @@ def test_atexit_hooks_run_when_a_worker_stops(pyserver, tmp_path):
     pid = get_json(srv, "/state")["pid"]
     assert srv.stop() == 0, srv.log()
     assert (tmp_path / f"atexit-{pid}").exists(), "the worker's atexit hooks did not run"
+
+
+def test_preload_app_reload_to_another_app_spawns_workers_that_import_it(pyserver, tmp_path):
+    # The master imported app_one (preload_app) and cannot import another app: forked workers
+    # would serve app_one on (they did, silently). Workers of a configuration naming another
+    # app are spawned and import it themselves; back to app_one, they are forked again.
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    source = ("import os\nIMPORTED_BY = os.getpid()\n"
+              "async def app(scope, receive, send):\n"
+              "    if scope['type'] != 'http':\n        return\n"
+              "    body = f'{NAME} {IMPORTED_BY}'.encode()\n"
+              "    await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"
+              "    await send({'type': 'http.response.body', 'body': body})\n")
+    for name in ("one", "two"):
+        (app_dir / f"app_{name}.py").write_text(f"NAME = {name!r}\n" + source)
+    srv = pyserver("app_one:app", app_dir=app_dir, preload_app="on", worker_start="fork")
+    master = srv.proc.pid
+    assert get(srv, "/").body == f"one {master}".encode()
+
+    def reload_to(spec):
+        old = srv.worker_pids()
+        srv.settings["app"] = spec
+        srv.ini_text = write_ini(srv.ini_path, srv.settings)
+        srv.proc.send_signal(signal.SIGHUP)
+        (new,) = srv.wait_workers(1, timeout=15, differ_from=old)
+        return new
+
+    new = reload_to("app_two:app")
+    assert get(srv, "/").body == f"two {new}".encode(), srv.log()
+    assert f"(pid {new}, spawned)" in srv.log()
+    assert "reload: app \"app_one:app\" -> \"app_two:app\"" in srv.log()
+    assert "differs from the app the master preloaded" in srv.log()
+
+    new = reload_to("app_one:app")
+    assert get(srv, "/").body == f"one {master}".encode(), srv.log()
+    assert f"(pid {new}, forked)" in srv.log()

@@ -738,7 +738,7 @@ static void test_print_config_sources(void **state) {
   assert_config_line(config, "keepalive_timeout = 2m", "environment ASGID_KEEPALIVE_TIMEOUT");
   assert_config_line(config, "threads = 8", "default");
   assert_config_line(config, "umask = 0022", "default");
-  assert_config_line(config, "pidfile = ", "default; applies at start"); /* the applies column */
+  assert_config_line(config, "user = ", "default; applies at start"); /* the applies column */
   assert_config_line(config, "server_header = on", "default");
   assert_config_line(config, "lifespan = auto", "default");
   assert_config_line(config, "root_path =", "default");
@@ -877,6 +877,66 @@ static void test_deserialize_refuses_malformed_records(void **state) {
   asgid_settings_free(&s);
 }
 
+/* ------------------------------------------------------------------ comparing (reload) */
+
+typedef struct change_log {
+  char text[2048];
+} change_log;
+
+static void record_change(void *data, const char *name, asgid_setting_applies applies,
+                          const char *before, const char *after) {
+  change_log *log = data;
+  size_t n = strlen(log->text);
+  snprintf(log->text + n, sizeof log->text - n, "%s%s %s -> %s\n",
+           applies == ASGID_APPLIES_START ? "start-only " : "", name, before, after);
+}
+
+static void test_compare_names_each_change_once(void **state) {
+  (void)state;
+  asgid_settings before, after;
+  load_ok(&before, ARGS("-w", "2"), NO_ARGS);
+  char long_path[400] = "/";
+  memset(long_path + 1, 'p', 300);
+  load_ok(&after,
+          ARGS("-w", "3", "--keepalive-timeout", "10s", "-b", "127.0.0.1:1", "-b", "[::1]:2",
+               "--root-path", "/a\"b\x1b", "--user", "nobody", "--server-header=off",
+               "--error-log", long_path),
+          NO_ARGS);
+  change_log log = {""};
+  asgid_settings_compare(&before, &after, record_change, &log);
+  assert_string_equal(
+      log.text,
+      "bind \"127.0.0.1:8000\" -> \"127.0.0.1:1\", \"[::1]:2\"\n"
+      "root_path \"\" -> \"/a\\\"b\\x1b\"\n"
+      "server_header on -> off\n"
+      "workers 2 -> 3\n"
+      "keepalive_timeout 5s -> 10s\n"
+      "error_log \"-\" -> \"/pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+      "ppppppppppppppp...\"\n"
+      "start-only user \"\" -> \"nobody\"\n");
+
+  /* a start-only value kept in force: copied back, with its source */
+  assert_false(asgid_settings_same(&before, &after, "user"));
+  assert_int_equal(asgid_settings_copy_value(&after, &before, "user"), 0);
+  assert_true(asgid_settings_same(&before, &after, "user"));
+  assert_int_equal(settings_source_of(settings_find("user", 4), &after), ASGID_SOURCE_DEFAULT);
+  assert_int_equal(asgid_settings_copy_value(&after, &before, "bind"), 0);
+  assert_list(&after.bind, ARGS("127.0.0.1:8000"));
+  assert_int_equal(asgid_settings_copy_value(&after, &before, "no_such_setting"), -1);
+  assert_false(asgid_settings_same(&before, &after, "no_such_setting"));
+
+  /* a whole copy compares equal everywhere */
+  asgid_settings copy;
+  assert_int_equal(asgid_settings_copy(&copy, &after), 0);
+  change_log none = {""};
+  asgid_settings_compare(&after, &copy, record_change, &none);
+  assert_string_equal(none.text, "");
+  assert_int_equal(copy.source.workers, ASGID_SOURCE_CLI);
+  asgid_settings_free(&copy);
+  asgid_settings_free(&after);
+  asgid_settings_free(&before);
+}
+
 /* ------------------------------------------------------------------ generated files */
 
 /* Fails unless the file `relative_path` in the source tree equals what `print` writes. */
@@ -973,6 +1033,7 @@ int main(void) {
       cmocka_unit_test(test_help_lists_every_setting),
       cmocka_unit_test(test_serialize_round_trip),
       cmocka_unit_test(test_deserialize_refuses_malformed_records),
+      cmocka_unit_test(test_compare_names_each_change_once),
       cmocka_unit_test(test_settings_doc_is_current),
       cmocka_unit_test(test_example_conf_is_current),
       cmocka_unit_test(test_example_conf_parses_and_documents_every_setting),
