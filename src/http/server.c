@@ -28,6 +28,7 @@ int http_server_init(http_server *server, uv_loop_t *loop, const asgid_settings 
       .chunk_extension = settings->limit_chunk_extension,
       .body_size = settings->max_body_size,
   };
+  server->connection_limit = (size_t)settings->max_connections;
   server->free_buffers = calloc(BUFFER_POOL_MAX, sizeof *server->free_buffers);
   if (!server->free_buffers) return UV_ENOMEM;
   int rc = uv_idle_init(loop, &server->pump_idle);
@@ -74,10 +75,18 @@ static void on_connection(uv_stream_t *stream, int status) {
     return;
   }
   if (!server->accepting) return;
-  if (server->connection_count >= (size_t)server->settings->max_connections) {
+  if (server->connection_count >= server->connection_limit) {
     /* Leaving the connection unaccepted makes libuv stop watching this listener until
      * uv_accept is called again, when a connection closes: the kernel queue holds the rest. */
     l->accept_pending = 1;
+    uint64_t now = uv_now(server->loop);
+    if (server->connection_limit < (size_t)server->settings->max_connections &&
+        now >= server->descriptor_warning_due_ms) {
+      server->descriptor_warning_due_ms = now + HTTP_DESCRIPTOR_WARNING_INTERVAL_MS;
+      log_warning("%zu connections open, all the open-file limit leaves room for "
+                  "(max_connections %ld): new ones wait in the listen queue until one closes",
+                  server->connection_count, server->settings->max_connections);
+    }
     return;
   }
   int rc = accept_one(l);

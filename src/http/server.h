@@ -31,7 +31,7 @@ typedef struct http_listener {
   http_stream_handle io;
   struct http_server *server;
   const listener *info;
-  int accept_pending; /* a connection waits because max_connections was reached */
+  int accept_pending; /* a connection waits because connection_limit was reached */
 } http_listener;
 
 typedef struct http_server {
@@ -46,6 +46,11 @@ typedef struct http_server {
 
   http_conn *connections; /* every open connection (doubly linked) */
   size_t connection_count;
+  /* Connections beyond which accepting pauses: max_connections, or fewer when the worker
+   * lowered it to what the open-file limit leaves room for (at the limit, libuv would accept
+   * new connections and close them unanswered). */
+  size_t connection_limit;
+  uint64_t descriptor_warning_due_ms; /* when a pause for descriptors may be logged again */
 
   /* Exchanges with deferred work (an event to produce for the app): run from an idle
    * handle so that no callback ever runs inside an api call. */
@@ -74,6 +79,9 @@ typedef struct http_server {
   void (*on_drained)(struct http_server *server); /* all connections closed while stopping */
   int stopping;
 } http_server;
+
+/* At most one line per this interval says that connections wait for descriptors. */
+#define HTTP_DESCRIPTOR_WARNING_INTERVAL_MS 10000
 
 /* Size of one connection read buffer. Large enough for most request heads in one read;
  * heads and bodies larger than this stream through it. */

@@ -397,6 +397,8 @@ static void reload(master *m) {
   m->paused = 0;
   m->crash_streak = 0;
   m->respawn_not_before = 0;
+  if (!asgid_settings_same(m->previous, fresh, "max_connections"))
+    master_check_descriptor_limit(fresh);
   log_info("reloaded the configuration: starting %ld new worker(s)%s", m->target,
            master_spawns_workers(m, fresh) ? " (spawned)" : "");
   maintain(m);
@@ -554,6 +556,7 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
              l->fdname ? " (systemd socket \"" : "", l->fdname ? l->fdname : "",
              l->fdname ? "\")" : "");
   }
+  master_check_descriptor_limit(settings);
   if (settings->preload_app && preload(&m) != 0) {
     listeners_close(&m.listeners);
     return WORKER_EXIT_APP_LOAD_ERROR;

@@ -127,6 +127,10 @@ void master_reload_review(master *m, asgid_settings *fresh, const struct worker_
  * not known yet. Returns 0, or -1 with why in `why`. */
 int master_find_executable(master *m, const asgid_settings *s, char *why, size_t why_size);
 
+/* reload.c: warns when the open-file limit leaves a worker less room than max_connections
+ * (platform_process_init raised the soft limit to the hard one already). */
+void master_check_descriptor_limit(const asgid_settings *s);
+
 /* reload.c: applies what the master itself does with a configuration, going from `from` to
  * `to`: the umask, the log files and format (log_open), the pidfile (the new one written,
  * the old one removed). Returns 0, or -1 with why in `why` and `from` back in force. */

@@ -8,6 +8,7 @@
 #include "master/master.h"
 #include "master/pidfile.h"
 #include "platform/platform.h"
+#include "worker/descriptors.h"
 #include "worker/worker_class.h"
 
 /* The settings that make the app the master preloaded (python_preload): which module and
@@ -78,6 +79,21 @@ int master_find_executable(master *m, const asgid_settings *s, char *why, size_t
   if (m->executable) return 0;
   snprintf(why, why_size, "workers cannot be spawned: %s", err);
   return -1;
+}
+
+/* A worker opens its own loop, its channel and the app's files on top of what the master
+ * has open (the listeners, the logs): about this many. */
+#define WORKER_OWN_DESCRIPTORS 16
+
+void master_check_descriptor_limit(const asgid_settings *s) {
+  long limit = platform_open_file_limit(), open = platform_open_descriptor_count();
+  if (limit < 0 || open < 0) return;
+  long room = worker_connection_room(limit, open + WORKER_OWN_DESCRIPTORS);
+  if (room >= s->max_connections) return;
+  log_warning("the open-file limit (RLIMIT_NOFILE) is %ld, too low for max_connections %ld: "
+              "a worker holds about %ld connections at once and leaves the others waiting in "
+              "the listen queue; raise it (LimitNOFILE=, ulimit -n) or lower max_connections",
+              limit, s->max_connections, room);
 }
 
 /* ---------------------------------------------------------------- the master's own part */

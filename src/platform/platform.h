@@ -16,6 +16,17 @@
  * on open files (or -1 when the platform has none). */
 long platform_process_init(void);
 
+/* The open-file limit of this process (RLIMIT_NOFILE's soft limit, as platform_process_init
+ * left it), or -1 when there is none. */
+long platform_open_file_limit(void);
+
+/* How many descriptors this process has open, or -1 when the platform cannot tell. */
+long platform_open_descriptor_count(void);
+
+/* 1 when this process could open one more descriptor now, 0 when it is at its open-file
+ * limit (or the system's). */
+int platform_descriptor_available(void);
+
 /* Removes a stale Unix socket file at path before binding, only if it is a socket.
  * Returns 0 or a negative errno (-ENOENT is fine: nothing to remove). */
 int platform_unlink_stale_socket(const char *path);

@@ -11,6 +11,7 @@
 #include "http/server.h"
 #include "log/log.h"
 #include "platform/platform.h"
+#include "worker/descriptors.h"
 #include "worker/link.h"
 #include "worker/worker_class.h"
 
@@ -27,6 +28,7 @@ typedef struct worker {
   worker_link link;
   int id;
   uv_timer_t graceful_timer;
+  worker_descriptors descriptors;
   int exit_status;
   int stopping;
   int graceful; /* the stop under way lets requests finish */
@@ -40,6 +42,7 @@ static void close_all(worker *w) {
     uv_close((uv_handle_t *)signals[i], NULL);
   worker_link_close(&w->link);
   uv_close((uv_handle_t *)&w->graceful_timer, NULL);
+  worker_descriptors_close(&w->descriptors);
   http_server_close(&w->http);
   asgi_lifespan_close(&w->lifespan);
   asgi_context_close(&w->asgi);
@@ -115,6 +118,7 @@ static void on_startup(asgi_lifespan *lifespan, asgi_startup_result result,
     return;
   }
   if (w->stopping) return; /* stopped while starting: shutdown follows */
+  worker_descriptors_start(&w->descriptors, &w->loop, &w->http);
   if (http_server_listen(&w->http, w->listeners) != 0) {
     w->exit_status = WORKER_EXIT_BOOT_ERROR;
     begin_stop(w, 0);
