@@ -16,6 +16,7 @@
 
 #include "master/listeners.h"
 #include "settings/settings.h"
+#include "worker/worker_message.h"
 
 typedef struct master master;
 
@@ -37,8 +38,7 @@ typedef struct worker_proc {
   uv_process_t process;      /* spawned workers */
   uv_pipe_t channel;
   int open_handles;
-  char line[160];
-  size_t line_len;
+  worker_message_reader messages; /* what it sends on the channel */
   uint64_t started_ms, last_seen_ms, abort_sent_ms;
   uint64_t ready_ms;         /* when it became ready (its lifetime counts from there) */
   uint64_t lifetime_ms;      /* max_worker_lifetime plus its jitter (recycle.c), 0 until drawn */

@@ -12,6 +12,7 @@
 #include "worker/bootstrap_format.h"
 #include "worker/worker.h"
 #include "worker/worker_class.h"
+#include "worker/worker_message.h"
 
 /* After SIGABRT (which makes a hung worker log its last request), SIGKILL follows this much
  * later if the worker is still there. */
@@ -61,31 +62,38 @@ void workers_reap(master *m) {
 
 /* ---------------------------------------------------------------- the channel */
 
-static void handle_line(worker_proc *w, const char *line) {
+static void on_message(void *data, const worker_message *m) {
+  worker_proc *w = data;
   w->last_seen_ms = now_ms(w->owner);
-  /* RSS may be missing: a spawned worker runs the binary on disk, which an upgrade of the
-   * package may have replaced with one that does not send it. */
-  unsigned long long requests, connections, rss = 0;
-  if (strcmp(line, "ready") == 0 || sscanf(line, "ready %llu", &rss) == 1) {
-    w->rss = w->rss_fresh = rss;
-    master_worker_ready(w->owner, w);
-  } else if (sscanf(line, "retire %llu", &requests) == 1) {
-    w->requests = requests;
-    w->state = WORKER_STOPPING; /* it has stopped accepting and drains on its own */
-    char why[64];
-    snprintf(why, sizeof why, "retires after %llu requests", requests);
-    master_worker_retiring(w->owner, w, why);
-  } else if (sscanf(line, "hb %llu %llu %llu", &requests, &connections, &rss) >= 2) {
-    w->requests = requests;
-    w->connections = connections;
-    w->rss = rss;
+  switch (m->kind) {
+    case WORKER_MESSAGE_READY:
+      w->rss = w->rss_fresh = m->rss;
+      master_worker_ready(w->owner, w);
+      break;
+    case WORKER_MESSAGE_RETIRE: {
+      w->requests = m->requests;
+      w->state = WORKER_STOPPING; /* it has stopped accepting and drains on its own */
+      char why[64];
+      snprintf(why, sizeof why, "retires after %llu requests", (unsigned long long)m->requests);
+      master_worker_retiring(w->owner, w, why);
+      break;
+    }
+    case WORKER_MESSAGE_HEARTBEAT:
+      w->requests = m->requests;
+      w->connections = m->connections;
+      w->rss = m->rss;
+      break;
+    case WORKER_MESSAGE_UNKNOWN:
+      break;
   }
 }
 
 static void on_channel_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
   (void)suggested;
   worker_proc *w = handle->data;
-  *buf = uv_buf_init(w->line + w->line_len, (unsigned)(sizeof w->line - 1 - w->line_len));
+  size_t size;
+  char *space = worker_message_reader_space(&w->messages, &size);
+  *buf = uv_buf_init(space, (unsigned)size);
 }
 
 static void on_channel_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
@@ -95,17 +103,7 @@ static void on_channel_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *
     uv_read_stop(stream); /* the exit itself is seen by the process handle or SIGCHLD */
     return;
   }
-  w->line_len += (size_t)nread;
-  w->line[w->line_len] = '\0';
-  char *start = w->line, *newline;
-  while ((newline = strchr(start, '\n'))) {
-    *newline = '\0';
-    handle_line(w, start);
-    start = newline + 1;
-  }
-  w->line_len = strlen(start);
-  memmove(w->line, start, w->line_len + 1);
-  if (w->line_len == sizeof w->line - 1) w->line_len = 0; /* an overlong line: drop it */
+  worker_message_reader_take(&w->messages, (size_t)nread, on_message, w);
 }
 
 static int open_channel(worker_proc *w) {
@@ -229,6 +227,7 @@ static int write_bootstrap(worker_proc *w, const char *text, size_t len, const l
 }
 
 static int send_bootstrap(master *m, worker_proc *w) {
+  if (m->listeners.count > BOOTSTRAP_LISTENERS_MAX) return UV_E2BIG;
   size_t settings_len;
   char *settings = asgid_settings_serialize(m->settings, &settings_len);
   if (!settings) return UV_ENOMEM;
@@ -245,7 +244,7 @@ static int send_bootstrap(master *m, worker_proc *w) {
   free(settings);
   for (size_t i = 0; rc == 0 && i < m->listeners.count; i++) {
     const listener *l = &m->listeners.items[i];
-    char record[4096];
+    char record[BOOTSTRAP_RECORD_MAX];
     size_t name_len = strlen(l->name), host_len = strlen(l->host);
     n = snprintf(record, sizeof record, BOOTSTRAP_LISTENER_FORMAT,
                  l->kind == LISTENER_UNIX ? "unix" : "tcp", l->port, name_len, host_len);

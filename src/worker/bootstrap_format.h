@@ -13,4 +13,11 @@
 #define BOOTSTRAP_LISTENER_FORMAT "listener %s %d %zu %zu\n"
 #define BOOTSTRAP_LISTENER_SCAN "listener %7s %d %zu %zu"
 
+/* Bounds both ends keep to, so that the worker never sizes memory by a number it read
+ * unchecked: the longest header or record line, newline included; the bytes of one record
+ * (its line, name and host); the listeners of one bootstrap (each is a descriptor). */
+#define BOOTSTRAP_LINE_MAX 128
+#define BOOTSTRAP_RECORD_MAX 4096
+#define BOOTSTRAP_LISTENERS_MAX 65536
+
 #endif /* ASGID_WORKER_BOOTSTRAP_FORMAT_H */

@@ -1,45 +1,42 @@
 /* link.c - the worker side of the master channel. See link.h. */
 #include "worker/link.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static void on_written(uv_write_t *req, int status) {
   (void)status; /* a master that went away is noticed by the read side */
   free(req);
 }
 
-void worker_link_send(worker_link *link, const char *line) {
+void worker_link_send(worker_link *link, const worker_message *m) {
   if (!link->open) return;
-  size_t len = strlen(line);
-  uv_write_t *req = malloc(sizeof *req + len + 1);
+  uv_write_t *req = malloc(sizeof *req + WORKER_MESSAGE_LINE_MAX);
   if (!req) return;
-  char *copy = (char *)(req + 1);
-  memcpy(copy, line, len);
-  copy[len] = '\n';
-  uv_buf_t buf = uv_buf_init(copy, (unsigned)len + 1);
+  char *line = (char *)(req + 1);
+  size_t len = worker_message_encode(m, line);
+  line[len] = '\n';
+  uv_buf_t buf = uv_buf_init(line, (unsigned)len + 1);
   if (uv_write(req, (uv_stream_t *)&link->pipe, &buf, 1, on_written) != 0) free(req);
 }
 
-static unsigned long long resident_memory(void) {
+static uint64_t resident_memory(void) {
   size_t rss = 0; /* unknown: 0, never above a limit */
   uv_resident_set_memory(&rss);
   return rss;
 }
 
 void worker_link_ready(worker_link *link) {
-  char line[32];
-  snprintf(line, sizeof line, "ready %llu", resident_memory());
-  worker_link_send(link, line);
+  worker_message m = {.kind = WORKER_MESSAGE_READY, .rss = resident_memory()};
+  worker_link_send(link, &m);
 }
 
 static void on_heartbeat(uv_timer_t *timer) {
   worker_link *link = timer->data;
-  char line[80];
-  snprintf(line, sizeof line, "hb %llu %llu %llu", (unsigned long long)link->requests(link->data),
-           (unsigned long long)link->connections(link->data), resident_memory());
-  worker_link_send(link, line);
+  worker_message m = {.kind = WORKER_MESSAGE_HEARTBEAT,
+                      .requests = link->requests(link->data),
+                      .connections = link->connections(link->data),
+                      .rss = resident_memory()};
+  worker_link_send(link, &m);
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {

@@ -1,17 +1,19 @@
 /*
  * link.h - a worker's channel to its master.
  *
- * The worker writes text lines: "ready RSS" once it accepts, "hb REQUESTS CONNECTIONS RSS"
+ * The worker sends the messages of worker_message.h: "ready RSS" once it accepts, a heartbeat
  * every heartbeat interval (a worker silent past `timeout` is killed by the master), and
- * "retire REQUESTS" when max_requests is reached (the master starts a replacement first).
- * RSS is the worker's resident memory in bytes, for max_worker_memory: in "ready", the size of
- * a fresh worker. When the channel closes, the master is gone and the worker stops gracefully.
+ * "retire" when max_requests is reached (the master starts a replacement first). RSS is the
+ * worker's resident memory in bytes, for max_worker_memory: in "ready", the size of a fresh
+ * worker. When the channel closes, the master is gone and the worker stops gracefully.
  */
 #ifndef ASGID_WORKER_LINK_H
 #define ASGID_WORKER_LINK_H
 
 #include <stdint.h>
 #include <uv.h>
+
+#include "worker/worker_message.h"
 
 typedef struct worker_link {
   uv_pipe_t pipe;
@@ -27,8 +29,8 @@ typedef struct worker_link {
  * every interval_ms. Returns 0 or a negative libuv error. */
 int worker_link_open(worker_link *link, uv_loop_t *loop, int fd, int ipc, uint64_t interval_ms);
 
-/* Sends one line (without its newline). */
-void worker_link_send(worker_link *link, const char *line);
+/* Sends one message. */
+void worker_link_send(worker_link *link, const worker_message *m);
 
 /* Sends "ready RSS": the worker accepts. */
 void worker_link_ready(worker_link *link);

@@ -6,8 +6,9 @@
  *   then per listener, written with the socket attached (uv_write2):
  *   "listener KIND PORT NAME_LEN HOST_LEN\n" NAME HOST      (KIND: tcp or unix)
  *
- * The sockets are copied out of the handles that carried them, the bootstrap loop is closed,
- * and the worker runs like a forked one, keeping the same descriptor as its master channel.
+ * bootstrap_reader.c decodes the text; the sockets are copied out of the handles that carried
+ * them, the bootstrap loop is closed, and the worker runs like a forked one, keeping the same
+ * descriptor as its master channel.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,19 +17,15 @@
 
 #include "log/log.h"
 #include "platform/platform.h"
-#include "worker/bootstrap_format.h"
+#include "worker/bootstrap_reader.h"
 #include "worker/worker.h"
 
 typedef struct receiver {
   uv_pipe_t pipe;
   char *buf;
-  size_t len, cap, parsed;
-  int header_done;
-  int id;
-  size_t listener_count, settings_len, records, sockets;
-  listener_set listeners;
-  asgid_settings settings;
-  int settings_loaded;
+  size_t len, cap;
+  bootstrap_reader bootstrap;
+  size_t sockets;
   int failed;
 } receiver;
 
@@ -48,52 +45,6 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init(r->buf + r->len, (unsigned)(r->cap - r->len));
 }
 
-/* Parses what has arrived. Returns 0 to go on, -1 on a malformed bootstrap. */
-static int parse(receiver *r) {
-  for (;;) {
-    char *start = r->buf + r->parsed;
-    char *newline = memchr(start, '\n', r->len - r->parsed);
-    if (!r->header_done) {
-      if (!newline) return 0;
-      if (sscanf(start, BOOTSTRAP_HEADER_SCAN, &r->id, &r->listener_count, &r->settings_len) != 3)
-        return -1;
-      r->header_done = 1;
-      r->parsed += (size_t)(newline - start) + 1;
-      r->listeners.items = calloc(r->listener_count ? r->listener_count : 1,
-                                  sizeof *r->listeners.items);
-      if (!r->listeners.items) return -1;
-      for (size_t i = 0; i < r->listener_count; i++)
-        r->listeners.items[i].socket = PLATFORM_INVALID_SOCKET;
-      r->listeners.count = r->listener_count;
-      continue;
-    }
-    if (!r->settings_loaded) {
-      if (r->len - r->parsed < r->settings_len) return 0;
-      if (asgid_settings_init_defaults(&r->settings) != 0 ||
-          asgid_settings_deserialize(&r->settings, start, r->settings_len, stderr) != 0)
-        return -1;
-      r->settings_loaded = 1;
-      r->parsed += r->settings_len;
-      continue;
-    }
-    if (r->records == r->listener_count || !newline) return 0;
-    char kind[8];
-    int port;
-    size_t name_len, host_len;
-    if (sscanf(start, BOOTSTRAP_LISTENER_SCAN, kind, &port, &name_len, &host_len) != 4)
-      return -1;
-    size_t line_len = (size_t)(newline - start) + 1;
-    if (r->len - r->parsed < line_len + name_len + host_len) return 0;
-    listener *l = &r->listeners.items[r->records++];
-    l->kind = strcmp(kind, "unix") == 0 ? LISTENER_UNIX : LISTENER_TCP;
-    l->port = port;
-    l->name = strndup(newline + 1, name_len);
-    l->host = strndup(newline + 1 + name_len, host_len);
-    if (!l->name || !l->host) return -1;
-    r->parsed += line_len + name_len + host_len;
-  }
-}
-
 static void on_handle_closed(uv_handle_t *handle) { free(handle); }
 
 /* Copies each received socket out of the handle that carried it. */
@@ -101,7 +52,7 @@ static int take_sockets(receiver *r) {
   while (uv_pipe_pending_count(&r->pipe) > 0) {
     uv_handle_type type = uv_pipe_pending_type(&r->pipe);
     uv_stream_t *stream = malloc(type == UV_TCP ? sizeof(uv_tcp_t) : sizeof(uv_pipe_t));
-    if (!stream || r->sockets >= r->listener_count) return -1;
+    if (!stream || r->sockets >= r->bootstrap.listener_count) return -1;
     if (type == UV_TCP)
       uv_tcp_init(r->pipe.loop, (uv_tcp_t *)stream);
     else
@@ -109,7 +60,7 @@ static int take_sockets(receiver *r) {
     uv_os_fd_t fd;
     int rc = uv_accept((uv_stream_t *)&r->pipe, stream);
     if (rc == 0) rc = uv_fileno((uv_handle_t *)stream, &fd);
-    if (rc == 0) r->listeners.items[r->sockets++].socket = platform_dup_socket(fd);
+    if (rc == 0) r->bootstrap.listeners.items[r->sockets++].socket = platform_dup_socket(fd);
     uv_close((uv_handle_t *)stream, on_handle_closed);
     if (rc != 0) return -1;
   }
@@ -125,13 +76,13 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   r->len += (size_t)nread;
-  if (parse(r) != 0 || take_sockets(r) != 0) {
+  if (bootstrap_reader_decode(&r->bootstrap, r->buf, r->len, stderr) != 0 ||
+      take_sockets(r) != 0) {
     r->failed = 1;
     uv_close((uv_handle_t *)&r->pipe, NULL);
     return;
   }
-  if (r->header_done && r->settings_loaded && r->records == r->listener_count &&
-      r->sockets == r->listener_count)
+  if (bootstrap_reader_complete(&r->bootstrap) && r->sockets == r->bootstrap.listener_count)
     uv_close((uv_handle_t *)&r->pipe, NULL);
 }
 
@@ -153,21 +104,21 @@ int worker_spawned_main(void) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   free(r.buf);
-  if (r.failed || !r.settings_loaded || r.sockets != r.listener_count) {
+  if (r.failed || !bootstrap_reader_complete(&r.bootstrap) ||
+      r.sockets != r.bootstrap.listener_count) {
     fprintf(stderr, "asgid --spawned-worker: incomplete bootstrap from the master\n");
     return WORKER_EXIT_BOOT_ERROR;
   }
-  if (log_open(&r.settings) != 0) return WORKER_EXIT_BOOT_ERROR;
+  if (log_open(&r.bootstrap.settings) != 0) return WORKER_EXIT_BOOT_ERROR;
   worker_bootstrap bootstrap = {
-      .settings = &r.settings,
-      .listeners = &r.listeners,
-      .id = r.id,
+      .settings = &r.bootstrap.settings,
+      .listeners = &r.bootstrap.listeners,
+      .id = r.bootstrap.id,
       .channel_fd = WORKER_SPAWN_CHANNEL_FD,
       .channel_ipc = 1,
   };
   int status = worker_run(&bootstrap);
-  listeners_close(&r.listeners);
-  asgid_settings_free(&r.settings);
+  bootstrap_reader_free(&r.bootstrap);
   log_close();
   return status;
 }

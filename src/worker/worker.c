@@ -101,9 +101,8 @@ static uint64_t count_connections(void *data) { return ((worker *)data)->http.co
 static void on_max_requests(http_server *server) {
   worker *w = (worker *)((char *)server - offsetof(worker, http));
   log_info("served max_requests (%llu): retiring", (unsigned long long)server->max_requests);
-  char line[48];
-  snprintf(line, sizeof line, "retire %llu", (unsigned long long)server->requests_served);
-  worker_link_send(&w->link, line);
+  worker_message retire = {.kind = WORKER_MESSAGE_RETIRE, .requests = server->requests_served};
+  worker_link_send(&w->link, &retire);
   begin_stop(w, 1);
 }
 
