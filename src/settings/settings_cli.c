@@ -31,10 +31,22 @@ typedef struct cli_option {
   const char *attached_value; /* after '=' (long) or the letter (short), or NULL */
 } cli_option;
 
+/* Room for an argument shown in a message. */
+enum { SHOWN_SIZE = 256 };
+
+/* The first `length` bytes of an argument, made safe to show in a message (settings_escaped):
+ * an argument may hold any byte, a terminal's escape sequences included. */
+static const char *shown(const char *arg, int length, char buf[SHOWN_SIZE]) {
+  char copy[SHOWN_SIZE];
+  snprintf(copy, sizeof copy, "%.*s", length, arg);
+  return settings_escaped(copy, buf, SHOWN_SIZE);
+}
+
 static void report(FILE *err, const cli_option *option, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 static void report(FILE *err, const cli_option *option, const char *format, ...) {
-  fprintf(err, "command line %.*s: ", option->flag_length, option->flag);
+  char flag[SHOWN_SIZE];
+  fprintf(err, "command line %s: ", shown(option->flag, option->flag_length, flag));
   va_list args;
   va_start(args, format);
   vfprintf(err, format, args);
@@ -143,8 +155,10 @@ static int add_positional_app(settings_cli *cli, const char *app, FILE *err) {
   const settings_descriptor *d = settings_find("app", 3);
   for (size_t i = 0; i < cli->count; i++) {
     if (cli->values[i].setting == d) {
-      fprintf(err, "command line %s: the app is given by %.*s too\n", app,
-              cli->values[i].flag_length, cli->values[i].flag);
+      char shown_app[SHOWN_SIZE], flag[SHOWN_SIZE];
+      fprintf(err, "command line %s: the app is given by %s too\n",
+              shown(app, (int)strlen(app), shown_app),
+              shown(cli->values[i].flag, cli->values[i].flag_length, flag));
       return 1;
     }
   }
@@ -171,7 +185,9 @@ int settings_cli_parse(settings_cli *cli, int argc, char **argv, FILE *err) {
     } else if (!options_ended && arg[0] == '-' && arg[1] != '\0') {
       errors += parse_option(cli, argc, argv, &i, err);
     } else if (app) {
-      fprintf(err, "command line %s: unexpected argument (the app is already %s)\n", arg, app);
+      char shown_arg[SHOWN_SIZE], shown_app[SHOWN_SIZE];
+      fprintf(err, "command line %s: unexpected argument (the app is already %s)\n",
+              shown(arg, (int)strlen(arg), shown_arg), shown(app, (int)strlen(app), shown_app));
       errors++;
     } else {
       app = arg;
@@ -189,7 +205,8 @@ int settings_cli_apply(asgid_settings *s, const settings_cli *cli, FILE *err) {
     const settings_cli_value *v = &cli->values[i];
     char message[512];
     if (settings_set(s, v->setting, v->text, &layer, NULL, message, sizeof message) < 0) {
-      fprintf(err, "command line %.*s: %s\n", v->flag_length, v->flag, message);
+      char flag[SHOWN_SIZE];
+      fprintf(err, "command line %s: %s\n", shown(v->flag, v->flag_length, flag), message);
       errors++;
     }
   }

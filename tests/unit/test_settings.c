@@ -665,6 +665,17 @@ static void test_file_errors_escape_unknown_names(void **state) {
   asgid_settings_free(&s);
 }
 
+/* What the command line's errors echo of it is escaped too (found by tests/fuzz, which
+ * checks every error message for control characters and invalid UTF-8). */
+static void test_command_line_errors_escape_arguments(void **state) {
+  (void)state;
+  load_fails(ARGS("--bo\x1b[2Jgus", "a\x01.so", "b\xff.so"), NO_ARGS,
+             "command line --bo\\x1b[2Jgus: unknown option (see --help)\n"
+             "command line b\\xff.so: unexpected argument (the app is already a\\x01.so)\n");
+  load_fails(ARGS("--app", "x.so", "\x7f.so"), NO_ARGS,
+             "command line \\x7f.so: the app is given by --app too\n");
+}
+
 static void test_file_lines_are_counted_exactly(void **state) {
   (void)state;
   char text[2048];
@@ -1026,6 +1037,7 @@ int main(void) {
       cmocka_unit_test(test_environment),
       cmocka_unit_test(test_file_errors_name_file_and_line),
       cmocka_unit_test(test_file_errors_escape_unknown_names),
+      cmocka_unit_test(test_command_line_errors_escape_arguments),
       cmocka_unit_test(test_file_lines_are_counted_exactly),
       cmocka_unit_test(test_missing_or_unreadable_file),
       cmocka_unit_test(test_file_error_format_from_load),
