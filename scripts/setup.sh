@@ -24,6 +24,7 @@ test_packages=(
   uvicorn python3-httptools gunicorn python3-hypercorn
   python3-yaml python3-msgpack
   curl wrk nginx procps systemd
+  clang
 )
 case "${1:-}" in
   "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;
@@ -99,5 +100,17 @@ if ! llhttp_ok; then
   if ! llhttp_ok; then
     echo "setup: libllhttp-dev >= $llhttp_min is required and could not be installed" >&2
     exit 1
+  fi
+fi
+
+# The fuzz targets (tests/fuzz) need libFuzzer, which is in clang's runtime package, named
+# after clang's major version (Debian 12: libclang-rt-14-dev); clang does not depend on it.
+if [ "${1:-}" != --build-only ]; then
+  clang_major=$(clang -dumpversion | cut -d. -f1)
+  runtime=libclang-rt-$clang_major-dev
+  if ! dpkg-query -W -f='${Status}' "$runtime" 2>/dev/null | grep -q 'install ok installed'; then
+    echo "setup: installing $runtime (libFuzzer)"
+    apt_update
+    apt_install "$runtime"
   fi
 fi

@@ -4,7 +4,8 @@
 #   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, warnings as errors, Python as a
 #                shared library: the two link modes are both tested
 # Each build runs the C unit tests (ctest) and the integration tests (pytest, driving the real
-# binary over loopback). Any failure, warning or sanitizer report fails the run.
+# binary over loopback); then build-fuzz/ (clang, libFuzzer, ASan+UBSan) runs the fuzz targets
+# of tests/fuzz for a bounded time each. Any failure, warning or sanitizer report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,19 @@ run_build() {
   done
 }
 
+# The libFuzzer targets of tests/fuzz, built by clang with ASan+UBSan, each run for a bounded
+# time on its seed corpus (what they find goes to a temporary directory, not the repository).
+run_fuzz() {
+  local dir=build-fuzz
+  echo "== $dir: configure and build (clang, libFuzzer, ASan+UBSan)"
+  cmake -S . -B "$dir" -DCMAKE_C_COMPILER=clang -DASGID_WERROR=ON -DASGID_FUZZ=ON \
+    -DASGID_BUILD_TESTS=OFF -DASGID_PYTHON=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$dir" -j"$jobs" --target fuzz_targets >/dev/null
+  echo "== $dir: fuzz targets, ${ASGID_FUZZ_SECONDS:-40} s each"
+  bash tests/fuzz/run.sh "$dir" "${ASGID_FUZZ_SECONDS:-40}"
+}
+
 run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASGID_PYTHON_LINK=STATIC
 run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DASGID_SANITIZE=ON -DASGID_PYTHON_LINK=SHARED
+run_fuzz
 echo "== all tests passed"

@@ -413,6 +413,8 @@ static void api_set_request_data(asgid_request *req, void *data) { req->app_requ
 
 static void *api_request_data(asgid_request *req) { return req->app_request_data; }
 
+static void api_log(asgid_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void api_log(asgid_log_level level, const char *fmt, ...) {
   static const log_level levels[] = {LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARNING,
                                      LOG_LEVEL_ERROR};

@@ -15,19 +15,23 @@ static void on_pump(uv_idle_t *idle);
 static void on_flush_check(uv_check_t *check);
 static void flush_dirty(http_server *server);
 
-int http_server_init(http_server *server, uv_loop_t *loop, const asgid_settings *settings,
-                     asgi_context *asgi) {
-  memset(server, 0, sizeof *server);
-  server->loop = loop;
-  server->settings = settings;
-  server->asgi = asgi;
-  server->limits = (http_limits){
+http_limits http_server_limits(const asgid_settings *settings) {
+  return (http_limits){
       .request_line = settings->limit_request_line,
       .field_count = (size_t)settings->limit_request_fields,
       .field_size = settings->limit_request_field_size,
       .chunk_extension = settings->limit_chunk_extension,
       .body_size = settings->max_body_size,
   };
+}
+
+int http_server_init(http_server *server, uv_loop_t *loop, const asgid_settings *settings,
+                     asgi_context *asgi) {
+  memset(server, 0, sizeof *server);
+  server->loop = loop;
+  server->settings = settings;
+  server->asgi = asgi;
+  server->limits = http_server_limits(settings);
   server->connection_limit = (size_t)settings->max_connections;
   server->free_buffers = calloc(BUFFER_POOL_MAX, sizeof *server->free_buffers);
   if (!server->free_buffers) return UV_ENOMEM;

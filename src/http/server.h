@@ -92,6 +92,10 @@ typedef struct http_server {
  * fair part of the time; past a millisecond they are not, and latency matters more. */
 #define HTTP_FLUSH_DELAY_MAX_NS 1000000u
 
+/* The limits the request parser enforces, from the settings (tests/fuzz drives the parser
+ * with the same). */
+http_limits http_server_limits(const asgid_settings *settings);
+
 /* Prepares the protocol side of a worker. Returns 0 or a negative libuv error. */
 int http_server_init(http_server *server, uv_loop_t *loop, const asgid_settings *settings,
                      asgi_context *asgi);
