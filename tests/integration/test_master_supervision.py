@@ -211,6 +211,10 @@ def test_startup_failing_in_a_replacement_leaves_the_others_serving(server, tmp_
     down = tmp_path / "database-down"
     srv = server(workers=2, env={"PROBE_LIFESPAN_FAIL_FILE": str(down)})
     before = srv.wait_workers(2)
+    # both must have started the app before it breaks: a live process may still be booting
+    # (a spawned worker under ASan takes a second), and then no worker serves on
+    assert wait_for(lambda: all(log_lines(srv.log(), f"(pid {p}) is ready") for p in before),
+                    30), srv.log()
     down.write_text("")
     victim, survivor = sorted(before)
     os.kill(victim, signal.SIGKILL)
