@@ -6,11 +6,6 @@
 
 #include "log/log.h"
 
-/* How long a connection closed after an error keeps discarding what the client still sends,
- * so that closing does not reset the connection before the client read the error (nginx's
- * lingering close). */
-#define LINGER_MS 2000
-
 static uint64_t now_ms(const http_conn *conn) { return uv_now(conn->server->loop); }
 
 static const asgid_settings *settings_of(const http_conn *conn) {
@@ -70,12 +65,44 @@ void http_conn_stop_if_idle(http_conn *conn) {
 
 static void on_timer(uv_timer_t *timer);
 
+/* Response bytes the kernel took from the uv_write in progress. */
+static size_t write_progress(const http_conn *conn) {
+  if (!conn->writing) return 0;
+  size_t left = uv_stream_get_write_queue_size(&conn->io.stream);
+  return left < conn->write_len ? conn->write_len - left : 0;
+}
+
+static int body_too_slow(const http_conn *conn, uint64_t now) {
+  const asgid_settings *s = settings_of(conn);
+  return http_rate_meter_too_slow(&conn->body_meter, now, 0, s->min_data_rate,
+                                  s->min_data_rate_grace);
+}
+
+static int send_too_slow(const http_conn *conn, uint64_t now) {
+  const asgid_settings *s = settings_of(conn);
+  return http_rate_meter_too_slow(&conn->send_meter, now, write_progress(conn),
+                                  s->min_data_rate, s->min_data_rate_grace);
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b) { return !a || (b && b < a) ? b : a; }
+
+/* When a transfer the server waits on falls below min_data_rate unless more bytes move. */
+static uint64_t rate_deadline(const http_conn *conn) {
+  const asgid_settings *s = settings_of(conn);
+  uint64_t now = now_ms(conn);
+  return earliest(http_rate_meter_deadline(&conn->body_meter, now, 0, s->min_data_rate,
+                                           s->min_data_rate_grace),
+                  http_rate_meter_deadline(&conn->send_meter, now, write_progress(conn),
+                                           s->min_data_rate, s->min_data_rate_grace));
+}
+
 void http_conn_arm_timer(http_conn *conn) {
   if (conn->closing) return;
   uint64_t due = 0;
   const uint64_t deadlines[] = {conn->header_deadline, conn->body_deadline,
-                                conn->write_deadline, conn->idle_deadline,
-                                conn->linger_deadline};
+                                conn->drain_deadline,  conn->write_deadline,
+                                conn->idle_deadline,   conn->linger_deadline,
+                                rate_deadline(conn)};
   for (size_t i = 0; i < sizeof deadlines / sizeof deadlines[0]; i++)
     if (deadlines[i] && (!due || deadlines[i] < due)) due = deadlines[i];
   /* Deadlines mostly move later (every request pushes them): a timer already armed for an
@@ -89,14 +116,42 @@ void http_conn_arm_timer(http_conn *conn) {
 
 static int expired(uint64_t deadline, uint64_t now) { return deadline && deadline <= now; }
 
+static void end_drain(http_conn *conn, const char *why);
+
+/* write_timeout is the longest time without progress: a client that takes some bytes within
+ * it, however few, gets another write_timeout (min_data_rate bounds how slow it may be). */
+static void on_write_deadline(http_conn *conn, uint64_t now) {
+  size_t left = uv_stream_get_write_queue_size(&conn->io.stream);
+  if (left < conn->write_left) {
+    conn->write_left = left;
+    conn->write_deadline = now + settings_of(conn)->write_timeout;
+    return;
+  }
+  log_info("closing connection from %s: client took no response byte within write_timeout",
+           conn->client_host);
+  http_conn_close(conn);
+}
+
+static void on_rate_deadline(http_conn *conn, uint64_t now) {
+  if (body_too_slow(conn, now)) {
+    http_rate_meter_reset(&conn->body_meter);
+    if (conn->ex && conn->ex->draining)
+      end_drain(conn, "the unread request body arrived slower than min_data_rate");
+    else
+      http_conn_fail(conn, 408, "request body arrived slower than min_data_rate");
+  } else if (send_too_slow(conn, now)) {
+    log_info("closing connection from %s: client took the response slower than "
+             "min_data_rate", conn->client_host);
+    http_conn_close(conn);
+  }
+}
+
 static void on_timer(uv_timer_t *timer) {
   http_conn *conn = timer->data;
   uint64_t now = now_ms(conn);
   conn->timer_due = 0;
   if (expired(conn->write_deadline, now)) {
-    log_info("closing connection from %s: client did not read the response within "
-             "write_timeout", conn->client_host);
-    http_conn_close(conn);
+    on_write_deadline(conn, now);
   } else if (expired(conn->linger_deadline, now)) {
     http_conn_close(conn);
   } else if (expired(conn->header_deadline, now)) {
@@ -107,7 +162,14 @@ static void on_timer(uv_timer_t *timer) {
       http_conn_close(conn); /* no byte of a request came: nothing to answer */
   } else if (expired(conn->body_deadline, now)) {
     conn->body_deadline = 0;
-    http_conn_fail(conn, 408, "request body not received within body_timeout");
+    if (conn->ex && conn->ex->draining)
+      end_drain(conn, "the unread request body stopped for body_timeout");
+    else
+      http_conn_fail(conn, 408, "request body not received within body_timeout");
+  } else if (expired(conn->drain_deadline, now)) {
+    end_drain(conn, "the unread request body was not all received within drain_timeout");
+  } else if (expired(rate_deadline(conn), now)) {
+    on_rate_deadline(conn, now);
   } else if (expired(conn->idle_deadline, now)) {
     conn->idle_deadline = 0;
     http_conn_close(conn);
@@ -121,6 +183,12 @@ static void start_lingering_close(http_conn *conn);
 
 size_t http_conn_queued(const http_conn *conn) { return conn->out.len + conn->in_flight.len; }
 
+size_t http_conn_output_limit(const http_conn *conn) {
+  const asgid_settings *s = settings_of(conn);
+  return s->write_buffer_limit > s->write_buffer_size ? s->write_buffer_limit
+                                                      : s->write_buffer_size;
+}
+
 /* An app that waits for the client to catch up may send again once half of
  * write_buffer_size is left. */
 static void notify_writable(http_conn *conn) {
@@ -132,9 +200,11 @@ static void notify_writable(http_conn *conn) {
   }
 }
 
-/* Everything handed to the kernel: close if that was the last response. */
+/* Everything handed to the kernel: close if that was the last response. The next response
+ * to wait on the client gets a grace period of its own. */
 static void on_output_drained(http_conn *conn) {
   conn->write_deadline = 0;
+  http_rate_meter_reset(&conn->send_meter);
   if (conn->close_after_write && !conn->lingering) start_lingering_close(conn);
   http_conn_arm_timer(conn);
 }
@@ -144,6 +214,8 @@ static void on_write(uv_write_t *req, int status) {
   free(req);
   conn->writing = 0;
   conn->in_flight.len = 0;
+  conn->send_meter.bytes += conn->write_len;
+  http_rate_meter_stop(&conn->send_meter, now_ms(conn));
   if (conn->closing) return;
   if (status < 0) {
     http_conn_close(conn);
@@ -198,7 +270,9 @@ static void flush_output(http_conn *conn) {
     return;
   }
   conn->writing = 1;
+  conn->write_len = conn->write_left = conn->in_flight.len;
   conn->write_deadline = now_ms(conn) + settings_of(conn)->write_timeout;
+  http_rate_meter_start(&conn->send_meter, now_ms(conn));
   http_conn_arm_timer(conn);
 }
 
@@ -214,11 +288,12 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
   http_conn *conn = req->data;
   free(req);
   if (status == UV_ECANCELED || conn->closing) return;
-  if (status < 0 || conn->peer_eof) {
+  uint64_t linger = settings_of(conn)->linger_timeout;
+  if (status < 0 || conn->peer_eof || !linger) {
     http_conn_close(conn);
     return;
   }
-  conn->linger_deadline = now_ms(conn) + LINGER_MS;
+  conn->linger_deadline = now_ms(conn) + linger;
   http_conn_arm_timer(conn);
   update_reading(conn);
 }
@@ -226,7 +301,8 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
 /* The last response is out: send FIN, then read and discard until the client closes. */
 static void start_lingering_close(http_conn *conn) {
   conn->lingering = 1;
-  conn->header_deadline = conn->body_deadline = conn->idle_deadline = 0;
+  conn->header_deadline = conn->body_deadline = conn->drain_deadline = conn->idle_deadline = 0;
+  http_rate_meter_reset(&conn->body_meter);
   if (conn->ex) {
     http_exchange *ex = conn->ex;
     conn->ex = NULL;
@@ -248,7 +324,8 @@ void http_conn_end_after_output(http_conn *conn) {
     http_exchange_detach(ex);
   }
   conn->close_after_write = 1;
-  conn->header_deadline = conn->body_deadline = conn->idle_deadline = 0;
+  conn->header_deadline = conn->body_deadline = conn->drain_deadline = conn->idle_deadline = 0;
+  http_rate_meter_reset(&conn->body_meter);
   http_conn_mark_dirty(conn);
   update_reading(conn);
 }
@@ -257,9 +334,41 @@ void http_conn_fail(http_conn *conn, int status, const char *reason) {
   log_info("%d from %s: %s", status, conn->client_host, reason ? reason : "");
   http_exchange *ex = conn->ex;
   /* Once part of a response is out, only the end of the connection can signal the error. */
-  if (!ex || (!ex->start_received && !ex->head_written))
-    http_response_write_error(&conn->out, status, settings_of(conn)->server_header);
+  if (!ex || (!ex->start_received && !ex->head_written)) {
+    long body = http_response_write_error(&conn->out, status, settings_of(conn)->server_header);
+    if (ex && body >= 0) http_exchange_log_rejection(ex, status, (uint64_t)body);
+  }
   http_conn_end_after_output(conn);
+}
+
+/* ---------------------------------------------------------------- unread bodies */
+
+void http_conn_stop_reading_body(http_conn *conn) {
+  http_exchange *ex = conn->ex;
+  const asgid_settings *s = settings_of(conn);
+  int client_waits_for_continue = ex->head.expect_continue && !ex->continue_sent;
+  int too_large = ex->head.has_content_length &&
+                  ex->head.content_length - conn->parser.body_received > s->drain_limit;
+  if (client_waits_for_continue || too_large || !conn->keep_alive) {
+    /* Nothing more will be read: the response ends the connection (its head said so). */
+    conn->keep_alive = 0;
+    ex->body_complete = 1;
+    return;
+  }
+  ex->draining = 1;
+  conn->drain_deadline = now_ms(conn) + s->drain_timeout;
+}
+
+/* Discarding the unread body failed (too slow, too long): the connection ends once the
+ * response is out. A response already out leaves nothing to protect: close now (the server
+ * read all the client sent, so the close sends a FIN, not a reset). */
+static void end_drain(http_conn *conn, const char *why) {
+  log_info("closing connection from %s: %s", conn->client_host, why);
+  conn->drain_deadline = 0;
+  if (!conn->writing && conn->out.len == 0)
+    http_conn_close(conn);
+  else
+    http_conn_end_after_output(conn);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -343,6 +452,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     } else {
       conn->read_end += (size_t)nread;
       conn->idle_deadline = 0;
+      if (http_rate_meter_running(&conn->body_meter)) conn->body_meter.bytes += (size_t)nread;
       if (!conn->ex && !conn->header_deadline)
         conn->header_deadline = now_ms(conn) + settings_of(conn)->header_timeout;
       if (conn->body_deadline)
@@ -410,6 +520,7 @@ static int read_head(http_conn *conn) {
       ex->start_ns = uv_hrtime();
     }
     conn->ex = ex;
+    http_rate_meter_reset(&conn->body_meter);
     http_parser_begin(&conn->parser, &ex->head);
     if (!conn->header_deadline)
       conn->header_deadline = now_ms(conn) + settings_of(conn)->header_timeout;
@@ -422,6 +533,13 @@ static int read_head(http_conn *conn) {
   if (conn->parser.pause != HTTP_PAUSE_HEAD) return 0; /* more bytes needed */
   ex->head_complete = 1;
   conn->header_deadline = 0;
+  http_server *server = conn->server;
+  if (server->settings->limit_concurrency &&
+      server->requests_in_progress >= (uint64_t)server->settings->limit_concurrency) {
+    http_conn_fail(conn, 503, "limit_concurrency reached: the app has as many requests as "
+                              "it may have in progress in this worker");
+    return 0;
+  }
   if (http_exchange_begin(ex) != 0) {
     http_conn_fail(conn, 500, "out of memory");
     return 0;
@@ -429,17 +547,40 @@ static int read_head(http_conn *conn) {
   return 1;
 }
 
+/* The server waits for body bytes from the client, or stops waiting: body_timeout counts the
+ * gaps while it waits, min_data_rate the bytes over the time waited. */
+static void wait_for_body(http_conn *conn) {
+  if (!conn->body_deadline)
+    conn->body_deadline = now_ms(conn) + settings_of(conn)->body_timeout;
+  http_rate_meter_start(&conn->body_meter, now_ms(conn));
+}
+
+static void stop_waiting_for_body(http_conn *conn) {
+  conn->body_deadline = 0;
+  http_rate_meter_stop(&conn->body_meter, now_ms(conn));
+}
+
+/* An app that ignores wait_writable and answers each body event with output (an echo) is
+ * paced by its client through this: past write_buffer_limit of queued output no body event
+ * is made until the client has taken all but half of write_buffer_size. */
+static int output_holds_body(http_conn *conn) {
+  http_exchange *ex = conn->ex;
+  size_t queued = http_conn_queued(conn);
+  ex->body_held = ex->body_held ? queued > settings_of(conn)->write_buffer_size / 2
+                                : queued >= http_conn_output_limit(conn);
+  return ex->body_held;
+}
+
 /* Parses body bytes while the app wants them (or discards them once the app is done).
  * Returns 1 when something changed and the cycle should look again. */
 static int read_body(http_conn *conn) {
   http_exchange *ex = conn->ex;
-  const asgid_settings *s = settings_of(conn);
   if (ex->span_outstanding) {
     if (!ex->wants_event && !ex->draining) return 0; /* the app still holds the last span */
     ex->span_outstanding = 0;
   }
-  if (!ex->wants_event && !ex->draining) {
-    conn->body_deadline = 0;
+  if ((!ex->wants_event && !ex->draining) || (!ex->draining && output_holds_body(conn))) {
+    stop_waiting_for_body(conn);
     return 0; /* flow control: nothing is read for an app that does not ask */
   }
   if (ex->wants_event && ex->head.expect_continue && !ex->continue_sent) {
@@ -455,22 +596,16 @@ static int read_body(http_conn *conn) {
   }
   switch (conn->parser.pause) {
     case HTTP_PAUSE_BODY:
-      conn->body_deadline = 0;
-      if (ex->draining) {
-        ex->drained += conn->parser.body_len;
-        if (ex->drained > s->drain_limit) {
-          conn->keep_alive = 0; /* too much to discard: close after the response instead */
-          ex->body_complete = 1;
-        }
-        return 1;
-      }
+      stop_waiting_for_body(conn);
+      if (ex->draining) return 1; /* discarded */
       ex->span_outstanding = 1;
       if (!conn->parser.body_more) ex->final_body_delivered = 1;
       deliver(ex, ASGID_HTTP_REQUEST, conn->parser.body_at, conn->parser.body_len,
               conn->parser.body_more);
       return 1;
     case HTTP_PAUSE_COMPLETE:
-      conn->body_deadline = 0;
+      stop_waiting_for_body(conn);
+      conn->drain_deadline = 0;
       ex->body_complete = 1;
       if (ex->wants_event && !ex->final_body_delivered) {
         ex->final_body_delivered = 1;
@@ -478,8 +613,7 @@ static int read_body(http_conn *conn) {
       }
       return 1;
     default: /* more bytes needed */
-      if (ex->wants_event && !conn->body_deadline)
-        conn->body_deadline = now_ms(conn) + s->body_timeout;
+      wait_for_body(conn);
       return 0;
   }
 }

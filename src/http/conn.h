@@ -18,6 +18,7 @@
 #include "asgi/request.h"
 #include "http/buffer.h"
 #include "http/parser.h"
+#include "http/rate.h"
 #include "http/response.h"
 #include "http/server.h"
 
@@ -38,6 +39,7 @@ struct http_exchange {
   unsigned span_outstanding : 1;   /* the app holds a body span inside the read buffer */
   unsigned continue_sent : 1;
   unsigned draining : 1;           /* the app is done with the body: discard the rest */
+  unsigned body_held : 1;          /* no body reaches the app until queued output drains */
   unsigned start_received : 1;
   unsigned head_written : 1;
   unsigned response_complete : 1;
@@ -49,7 +51,6 @@ struct http_exchange {
   size_t response_header_count;
   http_response_plan plan;
   uint64_t body_bytes_written;
-  uint64_t drained;
 };
 
 struct http_conn {
@@ -67,8 +68,19 @@ struct http_conn {
                                 request is allocated only then: most responses leave in one
                                 uv_try_write, and idle connections should stay small */
   http_exchange *ex;         /* the exchange being read or served; NULL while idle */
-  uint64_t header_deadline, body_deadline, write_deadline, idle_deadline, linger_deadline;
+  /* Deadlines, in loop milliseconds (0: not armed); docs/architecture.md has their table. */
+  uint64_t header_deadline;  /* the request head is complete */
+  uint64_t body_deadline;    /* the next body bytes the app asked for arrive */
+  uint64_t drain_deadline;   /* the unread body the server discards is all in */
+  uint64_t write_deadline;   /* the client takes some of the pending response bytes */
+  uint64_t idle_deadline;    /* the next request begins (keep-alive, or a stop's grace) */
+  uint64_t linger_deadline;  /* the client closes after the last response */
   uint64_t timer_due;        /* when the timer is armed for; 0 = not armed */
+  /* min_data_rate: the request body and the response, measured while the server waits on
+   * the client for them. */
+  http_rate_meter body_meter, send_meter;
+  size_t write_len;          /* bytes of the uv_write in progress when it began */
+  size_t write_left;         /* of those, still in libuv's queue at the last progress check */
   unsigned on_dirty : 1;
   unsigned reading : 1;
   unsigned writing : 1;
@@ -96,6 +108,10 @@ void http_conn_stop_if_idle(http_conn *conn);
 /* Response bytes queued in the server for this connection (not yet taken by the kernel). */
 size_t http_conn_queued(const http_conn *conn);
 
+/* write_buffer_limit (at least write_buffer_size): the most output queued for a client
+ * before the server stops making body events, and before a send closes the connection. */
+size_t http_conn_output_limit(const http_conn *conn);
+
 /* Hands pending response bytes to the kernel. */
 void http_conn_flush(http_conn *conn);
 
@@ -116,6 +132,10 @@ void http_exchange_detach(http_exchange *ex);
 /* exchange.c: the response is complete and the request fully read: log it and move on. */
 void http_exchange_finish(http_exchange *ex);
 
+/* exchange.c: the server answered the request itself (an error, status, body_bytes long):
+ * the access log gets its line. */
+void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_bytes);
+
 /* exchange.c: writes the deferred response head, if any (no body known yet). */
 void http_exchange_write_pending_head(http_exchange *ex);
 
@@ -129,6 +149,10 @@ void http_conn_kick(http_conn *conn);
 /* conn.c: sends what is already queued, then closes: no further request is read and no
  * further byte of the current exchange is written. */
 void http_conn_end_after_output(http_conn *conn);
+
+/* conn.c: the app will read no more of the body: the rest is discarded within drain_limit
+ * and drain_timeout, or the response ends the connection. */
+void http_conn_stop_reading_body(http_conn *conn);
 
 /* conn.c: answers a protocol error with status and closes the connection. */
 void http_conn_fail(http_conn *conn, int status, const char *reason);

@@ -87,6 +87,7 @@ static int build_scope(http_exchange *ex) {
 int http_exchange_begin(http_exchange *ex) {
   http_conn *conn = ex->conn;
   http_server *server = conn->server;
+  server->requests_in_progress++;
   conn->keep_alive = ex->head.keep_alive && server->settings->keepalive_timeout > 0 &&
                      !server->stopping;
   asgi_request_init(&ex->request, server->asgi, &http_exchange_transport, ex);
@@ -99,6 +100,17 @@ int http_exchange_begin(http_exchange *ex) {
 
 /* ---------------------------------------------------------------- response */
 
+/* A response that goes out before the request body was read can keep the connection only if
+ * the rest of the body will be discarded (http_conn_stop_reading_body): the head must not
+ * promise another request the server then closes on. A Content-Length rest larger than
+ * drain_limit is not discarded; a chunked rest, of unknown size, is, within drain_timeout. */
+static int unread_body_allows_keep_alive(const http_exchange *ex) {
+  if (ex->body_complete || ex->head.chunked) return 1;
+  if (ex->head.expect_continue && !ex->continue_sent) return 0;
+  return ex->head.content_length - ex->conn->parser.body_received <=
+         settings_of(ex)->drain_limit;
+}
+
 static void write_head(http_exchange *ex, int body_known, uint64_t body_length) {
   http_conn *conn = ex->conn;
   http_response_input in = {
@@ -107,7 +119,8 @@ static void write_head(http_exchange *ex, int body_known, uint64_t body_length) 
       .header_count = ex->response_header_count,
       .request_is_head = is_head_request(ex),
       .http_minor = ex->head.http_minor,
-      .keep_alive = conn->keep_alive && !conn->server->stopping,
+      .keep_alive = conn->keep_alive && !conn->server->stopping &&
+                    unread_body_allows_keep_alive(ex),
       .body_known = body_known,
       .body_length = body_length,
       .server_header = settings_of(ex)->server_header,
@@ -144,6 +157,13 @@ static void response_body(http_exchange *ex, const asgid_event *event) {
   int more = event->u.response_body.more_body;
   /* The head waits for the first body: a body that is also the last gets a Content-Length
    * and goes out with the head in one write. */
+  if (http_conn_queued(conn) >= http_conn_output_limit(conn)) {
+    log_error("app sent more response while %zu bytes already wait for a client that does not "
+              "read (write_buffer_limit; the app should wait until writable): closing the "
+              "connection", http_conn_queued(conn));
+    http_conn_close(conn);
+    return;
+  }
   if (!ex->head_written) write_head(ex, !more, len);
   if (conn->closing) return;
   if (http_response_write_body(&conn->out, &ex->plan, body, len) != 0) {
@@ -187,26 +207,10 @@ static void transport_want_event(void *data) {
     http_server_schedule_pump(ex->server, ex);
 }
 
-/* The app will read no more of the body: discard the rest if it is small enough to keep the
- * connection, else close after the response. */
-static void stop_reading_body(http_exchange *ex) {
-  http_conn *conn = ex->conn;
-  const http_parser *p = &conn->parser;
-  uint64_t limit = settings_of(ex)->drain_limit;
-  int client_waits_for_continue = ex->head.expect_continue && !ex->continue_sent;
-  int too_large = ex->head.has_content_length &&
-                  ex->head.content_length - p->body_received > limit;
-  if (client_waits_for_continue || too_large) {
-    conn->keep_alive = 0;
-    ex->body_complete = 1; /* nothing more will be read */
-  } else {
-    ex->draining = 1;
-  }
-}
-
 static void transport_release(void *data) {
   http_exchange *ex = data;
   ex->released = 1;
+  ex->server->requests_in_progress--;
   http_conn *conn = ex->conn;
   if (!conn) {
     free_exchange(ex);
@@ -227,7 +231,7 @@ static void transport_release(void *data) {
     http_conn_end_after_output(conn); /* detaches and frees the exchange */
     return;
   }
-  if (!ex->body_complete) stop_reading_body(ex);
+  if (!ex->body_complete) http_conn_stop_reading_body(conn);
   http_conn_kick(conn);
 }
 
@@ -302,6 +306,34 @@ static void write_access_log(const http_exchange *ex) {
   access_log_write(&entry);
   free(request_headers);
   free(response_headers);
+}
+
+void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_bytes) {
+  if (!access_log_enabled()) return;
+  const http_head *head = &ex->head;
+  const char *target = head->method_len ? head->arena + head->target_offset : "";
+  size_t target_len = head->method_len ? head->target_len : 0;
+  const char *path, *query;
+  size_t path_len, query_len;
+  http_target_split(target, target_len, &path, &path_len, &query, &query_len);
+  const llhttp_t *parser = &ex->conn->parser.llhttp;
+  access_log_entry entry = {
+      .remote_addr = ex->conn->client_host,
+      .method = head->method_len ? head->arena + head->method_offset : "-",
+      .method_len = head->method_len ? head->method_len : 1,
+      .target = target,
+      .target_len = target_len,
+      .path = path,
+      .path_len = path_len,
+      .query = query,
+      .query_len = query_len,
+      .http_version = parser->http_major == 1 && parser->http_minor == 0 ? "1.0" : "1.1",
+      .status = status,
+      .body_bytes = body_bytes,
+      .start_usec = ex->start_wall_usec,
+      .duration_usec = (uv_hrtime() - ex->start_ns) / 1000,
+  };
+  access_log_write(&entry);
 }
 
 void http_exchange_finish(http_exchange *ex) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "asgi/fields.h"
+#include "http/target.h"
 
 static http_parser *parser_of(llhttp_t *l) { return (http_parser *)l->data; }
 
@@ -38,6 +39,11 @@ static int arena_append(http_head *head, const char *data, size_t len, int lower
   return 0;
 }
 
+/* Position of `at` in the message being parsed. */
+static uint64_t offset_of(const http_parser *p, const char *at) {
+  return p->message_offset + (uint64_t)(at - p->feed_start);
+}
+
 static int on_request_line_part(http_parser *p, const char *at, size_t len, uint32_t *offset,
                                 uint32_t *length) {
   p->request_line_bytes += len;
@@ -51,16 +57,28 @@ static int on_request_line_part(http_parser *p, const char *at, size_t len, uint
 
 static int on_method(llhttp_t *l, const char *at, size_t len) {
   http_parser *p = parser_of(l);
+  p->method_end = offset_of(p, at) + len;
   return on_request_line_part(p, at, len, &p->head->method_offset, &p->head->method_len);
 }
 
+/* RFC 9112 §3: the request line's parts are separated by exactly one space; a server that
+ * reads it otherwise must not autocorrect but answer 400. */
+static const char several_spaces[] = "several spaces in the request line (RFC 9112 §3)";
+
 static int on_url(llhttp_t *l, const char *at, size_t len) {
   http_parser *p = parser_of(l);
+  if (p->head->target_len == 0 && offset_of(p, at) != p->method_end + 1)
+    return fail(p, 400, several_spaces);
+  p->target_end = offset_of(p, at) + len;
   return on_request_line_part(p, at, len, &p->head->target_offset, &p->head->target_len);
 }
 
 static int on_version(llhttp_t *l, const char *at, size_t len) {
   http_parser *p = parser_of(l);
+  /* The version span is the digits after "HTTP/". */
+  if (p->request_line_bytes == (size_t)p->head->method_len + p->head->target_len &&
+      offset_of(p, at) != p->target_end + 1 + sizeof "HTTP/" - 1)
+    return fail(p, 400, several_spaces);
   p->request_line_bytes += len;
   if (p->request_line_bytes > p->limits->request_line)
     return fail(p, 414, "request line too long");
@@ -153,11 +171,21 @@ static int check_transfer_coding(const char *value, size_t len, int *chunked_see
   return 0;
 }
 
+static const char http09[] = "HTTP/0.9 request line: no HTTP version (RFC 9112 §2.3)";
+
 static int on_headers_complete(llhttp_t *l) {
   http_parser *p = parser_of(l);
   http_head *head = p->head;
+  if (llhttp_get_http_major(l) == 0) return fail(p, 400, http09);
   if (llhttp_get_http_major(l) != 1) return fail(p, 505, "HTTP version not supported");
   head->http_minor = llhttp_get_http_minor(l);
+  const char *method = head->arena + head->method_offset;
+  if (head->method_len == 7 && memcmp(method, "CONNECT", 7) == 0)
+    return fail(p, 501, "CONNECT: asgid serves apps, it is not a proxy");
+  if (head->target_len == 1 && head->arena[head->target_offset] == '*' &&
+      !(head->method_len == 7 && memcmp(method, "OPTIONS", 7) == 0))
+    return fail(p, 400, "asterisk-form target with a method other than OPTIONS "
+                        "(RFC 9112 §3.2.4)");
 
   size_t host_count = 0, content_length_count = 0;
   int chunked_seen = 0, other_coding = 0, has_transfer_encoding = 0;
@@ -173,7 +201,11 @@ static int on_headers_complete(llhttp_t *l) {
       return fail(p, 400, "control character in header value");
     switch (f->name_len) {
       case 4:
-        if (memcmp(name, "host", 4) == 0) host_count++;
+        if (memcmp(name, "host", 4) == 0) {
+          host_count++;
+          if (!http_host_valid(value, f->value_len))
+            return fail(p, 400, "Host is not a valid host[:port] (RFC 9112 §3.2)");
+        }
         break;
       case 6:
         if (memcmp(name, "expect", 6) == 0 && asgi_field_equals(value, f->value_len, "100-continue"))
@@ -269,6 +301,51 @@ void http_parser_begin(http_parser *p, http_head *head) {
   p->in_field_value = 0;
   p->head_done = 0;
   p->trailer_bytes = 0;
+  p->message_offset = 0;
+  p->method_end = p->target_end = 0;
+}
+
+/* llhttp's own strict checks, named by the rule a request broke (its reasons are phrased
+ * for llhttp's developers: "Pause on PRI/Upgrade"). */
+static const char *rule_broken(llhttp_errno_t err) {
+  switch (err) {
+    case HPE_INVALID_METHOD:
+      return "invalid method (RFC 9110 §9: a token)";
+    case HPE_INVALID_URL:
+      return "invalid request target (RFC 9112 §3.2)";
+    case HPE_INVALID_VERSION:
+    case HPE_INVALID_CONSTANT:
+      return "invalid request line: not METHOD SP target SP HTTP/1.x (RFC 9112 §3)";
+    case HPE_CR_EXPECTED:
+    case HPE_LF_EXPECTED:
+    case HPE_STRICT:
+      return "lines must end with CRLF, without bare CR or LF (RFC 9112 §2.2)";
+    case HPE_UNEXPECTED_SPACE:
+      return "whitespace where none is allowed (RFC 9112 §5.1)";
+    case HPE_INVALID_HEADER_TOKEN:
+      return "invalid header field (RFC 9110 §5)";
+    case HPE_INVALID_CONTENT_LENGTH:
+    case HPE_UNEXPECTED_CONTENT_LENGTH:
+      return "invalid Content-Length (RFC 9112 §6.3)";
+    case HPE_INVALID_CHUNK_SIZE:
+      return "invalid chunk (RFC 9112 §7.1)";
+    case HPE_INVALID_TRANSFER_ENCODING:
+      return "invalid Transfer-Encoding (RFC 9112 §6.1)";
+    default:
+      return "malformed request (RFC 9112)";
+  }
+}
+
+/* "GET /" and CRLF is an HTTP/0.9 request, which llhttp accepts and then waits on for a
+ * header section that will never come: the target is followed by a line end, not a space.
+ * `data` holds the message's bytes from feed_offset on. */
+static int is_http09_request_line(const http_parser *p, const char *data, size_t len,
+                                  uint64_t feed_offset) {
+  int version_seen = p->request_line_bytes > (size_t)p->head->method_len + p->head->target_len;
+  if (p->head_done || !p->head->target_len || version_seen) return 0;
+  if (p->target_end < feed_offset || p->target_end >= feed_offset + len) return 0;
+  char after_target = data[p->target_end - feed_offset];
+  return after_target == '\r' || after_target == '\n';
 }
 
 size_t http_parser_feed(http_parser *p, const char *data, size_t len) {
@@ -277,9 +354,25 @@ size_t http_parser_feed(http_parser *p, const char *data, size_t len) {
     p->paused = 0;
   }
   p->pause = HTTP_PAUSE_NONE;
+  p->feed_start = data;
   llhttp_errno_t err = llhttp_execute(&p->llhttp, data, len);
-  if (err == HPE_OK) return len;
-  size_t consumed = (size_t)(llhttp_get_error_pos(&p->llhttp) - data);
+  if (err == HPE_PAUSED_UPGRADE) {
+    /* The message asked to switch protocols (Upgrade): no other protocol is served, and RFC
+     * 9110 §7.8 lets a server ignore the field, so the bytes after it are the next request. */
+    const char *at = llhttp_get_error_pos(&p->llhttp);
+    llhttp_resume_after_upgrade(&p->llhttp);
+    p->message_offset += (uint64_t)(at - data);
+    size_t rest = http_parser_feed(p, at, len - (size_t)(at - data));
+    return (size_t)(at - data) + rest;
+  }
+  size_t consumed = err == HPE_OK ? len : (size_t)(llhttp_get_error_pos(&p->llhttp) - data);
+  uint64_t feed_offset = p->message_offset;
+  p->message_offset += consumed;
+  if (err == HPE_OK) {
+    if (is_http09_request_line(p, data, len, feed_offset))
+      fail(p, 400, http09);
+    return len;
+  }
   if (err == HPE_PAUSED) {
     p->paused = 1;
     return consumed;
@@ -288,8 +381,13 @@ size_t http_parser_feed(http_parser *p, const char *data, size_t len) {
    * HPE_CB_HEADERS_COMPLETE, not HPE_USER); anything else is one of llhttp's own strict
    * checks, each a malformed request. */
   if (!p->error_status) {
-    p->error_status = 400;
-    p->error_reason = llhttp_get_error_reason(&p->llhttp);
+    if (err == HPE_PAUSED_H2_UPGRADE) {
+      p->error_status = 505;
+      p->error_reason = "HTTP/2 connection preface: HTTP/2 is not served here";
+    } else {
+      p->error_status = 400;
+      p->error_reason = rule_broken(err);
+    }
   }
   p->pause = HTTP_PAUSE_NONE;
   return consumed;

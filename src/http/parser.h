@@ -63,6 +63,11 @@ typedef struct http_parser {
   int body_more;            /* HTTP_PAUSE_BODY: more body is known to follow */
   uint64_t body_received;
   size_t request_line_bytes;
+  /* Where the request line's parts end, counted in bytes since the message began, to see the
+   * single spaces between them (llhttp accepts several). */
+  uint64_t message_offset;  /* bytes of this message before the current feed */
+  const char *feed_start;   /* the current feed's data */
+  uint64_t method_end, target_end;
   size_t extension_bytes;
   int in_field_value;       /* the last span was a value (a new name starts a new field) */
   int paused;               /* llhttp is paused and must be resumed before the next feed */

@@ -123,17 +123,21 @@ int http_response_write_end(http_buffer *out, const http_response_plan *plan) {
   return http_buffer_append(out, "0\r\n\r\n", 5);
 }
 
-int http_response_write_error(http_buffer *out, int status, int server_header) {
+long http_response_write_error(http_buffer *out, int status, int server_header) {
   const char *reason = http_status_reason(status);
-  return http_buffer_appendf(out,
-                             "HTTP/1.1 %d %s\r\n"
-                             "content-type: text/plain; charset=utf-8\r\n"
-                             "content-length: %zu\r\n"
-                             "connection: close\r\n"
-                             "date: %s\r\n"
-                             "%s"
-                             "\r\n"
-                             "%d %s\n",
-                             status, reason, strlen(reason) + 5, http_date_now(),
-                             server_header ? "server: asgid\r\n" : "", status, reason);
+  size_t body_length = strlen(reason) + 5; /* "503 Service Unavailable\n" */
+  int rc = http_buffer_appendf(out,
+                               "HTTP/1.1 %d %s\r\n"
+                               "content-type: text/plain; charset=utf-8\r\n"
+                               "content-length: %zu\r\n"
+                               "connection: close\r\n"
+                               "date: %s\r\n"
+                               "%s%s"
+                               "\r\n"
+                               "%d %s\n",
+                               status, reason, body_length, http_date_now(),
+                               server_header ? "server: asgid\r\n" : "",
+                               status == 503 ? "retry-after: " HTTP_RETRY_AFTER_SECONDS "\r\n" : "",
+                               status, reason);
+  return rc == 0 ? (long)body_length : -1;
 }

@@ -48,8 +48,13 @@ int http_response_write_body(http_buffer *out, const http_response_plan *plan,
 /* Appends the end of a chunked body ("0\r\n\r\n"); nothing for other framings. */
 int http_response_write_end(http_buffer *out, const http_response_plan *plan);
 
-/* Appends a complete plain-text error response that closes the connection. */
-int http_response_write_error(http_buffer *out, int status, int server_header);
+/* Appends a complete plain-text error response that closes the connection; a 503 (the server
+ * is busy) says when to retry. Returns the length of its body, or -1 when out of memory. */
+long http_response_write_error(http_buffer *out, int status, int server_header);
+
+/* Retry-After of the server's own 503: a second lets a burst pass without making clients
+ * wait long. */
+#define HTTP_RETRY_AFTER_SECONDS "1"
 
 /* The interim response to "Expect: 100-continue". */
 #define HTTP_RESPONSE_CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"

@@ -74,6 +74,7 @@ typedef struct http_server {
   size_t free_buffer_count;
 
   uint64_t requests_served;
+  uint64_t requests_in_progress; /* begun, the app not finished yet: limit_concurrency */
   uint64_t max_requests; /* on_max_requests runs when requests_served reaches it; 0: never */
   void (*on_max_requests)(struct http_server *server);
   void (*on_drained)(struct http_server *server); /* all connections closed while stopping */

@@ -49,3 +49,35 @@ size_t http_percent_decode(const char *in, size_t len, char *out) {
   }
   return o;
 }
+
+/* RFC 3986 unreserved / sub-delims: what a reg-name may hold besides %XX escapes. */
+static int is_host_char(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
+  return c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL;
+}
+
+int http_host_valid(const char *value, size_t len) {
+  size_t i = 0;
+  if (len && value[0] == '[') {
+    /* IP-literal: IPv6 (hex digits, ':' and '.' for an embedded IPv4), IPvFuture, or a zone
+     * ("%25" then a reg-name's characters, RFC 6874). */
+    for (i = 1; i < len && value[i] != ']'; i++)
+      if (!is_host_char(value[i]) && value[i] != ':' && value[i] != '%') return 0;
+    if (i == len || i == 1) return 0; /* no ']', or "[]" */
+    i++;
+  } else {
+    for (; i < len && value[i] != ':'; i++) {
+      if (value[i] == '%') {
+        if (len - i < 3 || hex_value(value[i + 1]) < 0 || hex_value(value[i + 2]) < 0) return 0;
+        i += 2;
+      } else if (!is_host_char(value[i])) {
+        return 0;
+      }
+    }
+  }
+  if (i == len) return 1;
+  if (value[i] != ':') return 0;
+  for (i++; i < len; i++)
+    if (value[i] < '0' || value[i] > '9') return 0;
+  return 1;
+}

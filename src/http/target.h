@@ -12,6 +12,12 @@
 void http_target_split(const char *target, size_t len, const char **path, size_t *path_len,
                        const char **query, size_t *query_len);
 
+/* 1 when a Host field value is a valid uri-host[:port] (RFC 9112 §3.2, RFC 3986 §3.2.2): an
+ * IP literal in brackets, or a reg-name / IPv4 address of unreserved characters, sub-delims
+ * and %XX escapes, optionally followed by ':' and digits. An empty value is valid (a request
+ * whose target has no authority). */
+int http_host_valid(const char *value, size_t len);
+
 /* Percent-decodes in into out (room for len bytes; the result is never longer). Invalid
  * escapes are kept as they are. Returns the decoded length. */
 size_t http_percent_decode(const char *in, size_t len, char *out);

@@ -41,6 +41,8 @@
     "Set SO_REUSEPORT on TCP listeners, so other processes may bind the same address")        \
   X(max_connections, "server", INT, "4096", 0, 1, 1000000, NULL, RELOAD,                        \
     "Open client connections per worker; beyond it the worker stops accepting")               \
+  X(limit_concurrency, "server", INT, "0", 0, 0, 1000000, NULL, RELOAD,                       \
+    "Requests in progress per worker beyond which new ones get 503 with Retry-After; 0: none") \
   X(root_path, "server", STR, "", 0, 0, 0, NULL, RELOAD,                                        \
     "ASGI root_path: the prefix the app is mounted under behind a proxy")                     \
   X(server_header, "server", BOOL, "on", 0, 0, 0, NULL, RELOAD,                                 \
@@ -89,9 +91,17 @@
   X(body_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL, RELOAD,                       \
     "Longest wait for the next request body bytes while the app wants them: 408")              \
   X(write_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL, RELOAD,                      \
-    "Longest wait for a slow client to accept response bytes; then the connection closes")     \
+    "Longest time a client may take without accepting any response byte; then it is closed")  \
   X(write_buffer_size, "http", SIZE, "64k", 0, 1024, UINT64_C(1) << 30, NULL, RELOAD,          \
     "Response bytes queued for one client beyond which a streaming app is asked to wait")     \
+  X(write_buffer_limit, "http", SIZE, "4m", 0, 1024, UINT64_C(1) << 40, NULL, RELOAD,         \
+    "Response bytes queued for one client beyond which no request body reaches the app until " \
+    "the client catches up; an app that sends past it regardless loses the connection")      \
+  X(min_data_rate, "http", SIZE, "240", 0, 0, UINT64_C(1) << 40, NULL, RELOAD,                 \
+    "Slowest average, in bytes per second, at which a client may send a request body or "     \
+    "take a response the server waits on, after min_data_rate_grace: 408 or close; 0 disables")\
+  X(min_data_rate_grace, "http", DURATION, "5s", 0, 0, 3600000, NULL, RELOAD,                  \
+    "Waiting time a transfer is allowed before min_data_rate is enforced")                    \
   X(limit_request_line, "http", SIZE, "8190", 0, 64, 1048576, NULL, RELOAD,                     \
     "Longest request line (method, target, version): 414")                                     \
   X(limit_request_fields, "http", INT, "100", 0, 1, 10000, NULL, RELOAD,                        \
@@ -103,7 +113,13 @@
   X(max_body_size, "http", SIZE, "1g", 0, 0, UINT64_C(1) << 50, NULL, RELOAD,                   \
     "Largest request body; 0 means no limit: 413")                                             \
   X(drain_limit, "http", SIZE, "1m", 0, 0, UINT64_C(1) << 40, NULL, RELOAD,                     \
-    "Unread request body the server discards to keep a connection when the app did not read it")\
+    "Unread Content-Length body the server discards to keep a connection; a larger one ends " \
+    "it, and the response says so (a chunked body is discarded within drain_timeout)")         \
+  X(drain_timeout, "http", DURATION, "5s", 0, 100, 3600000, NULL, RELOAD,                     \
+    "Longest time spent discarding a request body the app did not read; then it is closed")    \
+  X(linger_timeout, "http", DURATION, "2s", 0, 0, 60000, NULL, RELOAD,                         \
+    "After a response that ends the connection, how long what the client still sends is "     \
+    "discarded, so that closing does not destroy the response before the client read it")    \
   /* [log] */                                                                                  \
   X(log_level, "log", ENUM, "info", 0, 0, 0, "debug|info|warning|error", RELOAD,                \
     "Least severe error log level written")                                                    \

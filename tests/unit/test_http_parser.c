@@ -422,7 +422,28 @@ static void test_reject_other_versions(void **state) {
   expect_head_error("GET / HTTP/3.0\r\nHost: h\r\n\r\n", 400);
   expect_head_error("GET / HTTP/1.1x\r\nHost: h\r\n\r\n", 400);
   expect_head_error("GET / HTTPS/1.1\r\nHost: h\r\n\r\n", 400);
-  expect_head_error("GET /\r\n\r\n", 505); /* HTTP/0.9: llhttp reports major 0 */
+}
+
+/* Runs `request` fed whole and in pieces of 1 to 7 bytes: each must end in `status` before
+ * the app is called, without more bytes (a client waiting for an answer gets one). */
+static void expect_error_at_every_split(const char *request, int status) {
+  for (size_t step = 0; step < 8; step++) {
+    http_head head;
+    run_result r = run_request(&default_limits, request, strlen(request), step, &head);
+    if (r.error_status != status)
+      fail_msg("expected %d, got %d for \"%s\" fed %zu bytes at a time", status, r.error_status,
+               request, step);
+    assert_false(r.saw_head);
+    http_head_free(&head);
+  }
+}
+
+static void test_http09_request_line_refused_at_once(void **state) {
+  (void)state;
+  /* "GET /" and a line end, and nothing more: the client waits for a response. */
+  expect_error_at_every_split("GET /\r\n", 400);
+  expect_error_at_every_split("GET /long/path?q=1\n", 400);
+  expect_error_at_every_split("GET /\r\n\r\n", 400);
 }
 
 static void test_reject_bad_request_line(void **state) {
@@ -430,13 +451,114 @@ static void test_reject_bad_request_line(void **state) {
   expect_head_error("GET / x HTTP/1.1\r\nHost: h\r\n\r\n", 400);
   expect_head_error("GET /\x01 HTTP/1.1\r\nHost: h\r\n\r\n", 400);
   expect_head_error("G@T / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
-  /* llhttp parses extra spaces as word boundaries (RFC 9112 §3 allows it): they must not end
-   * up in the method or the target. */
+}
+
+/* RFC 9112 §3: one space between the parts; llhttp skips several, the glue refuses them
+ * (a server must not autocorrect a request line it reads differently from a proxy). */
+static void test_request_line_single_spaces(void **state) {
+  (void)state;
+  expect_error_at_every_split("GET  /x HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+  expect_error_at_every_split("GET /x  HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+  expect_error_at_every_split("GET   /x   HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+  /* Single spaces, fed in every split, pass; so does a second request after the first. */
+  static const char two[] = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+  for (size_t step = 0; step < 8; step++) {
+    http_head head;
+    run_result r = run_request(&default_limits, two, strlen(two), step, &head);
+    assert_int_equal(r.error_status, 0);
+    assert_true(r.saw_complete);
+    assert_span(&head, head.target_offset, head.target_len, "/x");
+    http_head_free(&head);
+  }
+}
+
+static void test_host_values(void **state) {
+  (void)state;
+  static const char *const valid[] = {"example.com", "example.com:8080", "a", "1.2.3.4:80",
+                                      "[::1]", "[::1]:8000", "[fe80::1%25eth0]", "xn--bcher-kva.example",
+                                      "a%20b", "h:", "", "sub_domain.example"};
+  static const char *const invalid[] = {"a b", "a:8x", "[::1", "[]", "a/b", "a@b", "a%2",
+                                        "a%zz", "[::1]x", "a:80:80", "a\"b", "[::1 ]"};
+  char request[256];
+  for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
+    snprintf(request, sizeof request, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", valid[i]);
+    http_head head;
+    run_result r = run(request, &head);
+    if (r.error_status) fail_msg("Host \"%s\" refused with %d", valid[i], r.error_status);
+    http_head_free(&head);
+  }
+  for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
+    snprintf(request, sizeof request, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", invalid[i]);
+    expect_head_error(request, 400);
+  }
+}
+
+static void test_asterisk_form_only_with_options(void **state) {
+  (void)state;
   http_head head;
-  run_result r = run("GET  /x  HTTP/1.1\r\nHost: h\r\n\r\n", &head);
+  run_result r = run("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", &head);
   assert_int_equal(r.error_status, 0);
-  assert_span(&head, head.method_offset, head.method_len, "GET");
-  assert_span(&head, head.target_offset, head.target_len, "/x");
+  assert_true(r.saw_head);
+  http_head_free(&head);
+  expect_head_error("GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+  expect_head_error("POST * HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", 400);
+}
+
+static void test_connect_refused(void **state) {
+  (void)state;
+  expect_head_error("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 501);
+}
+
+static void test_http2_preface_refused(void **state) {
+  (void)state;
+  expect_head_error("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505);
+}
+
+/* No protocol is switched to: an Upgrade request is an ordinary request, and the bytes after
+ * it are the next request, not another protocol's (RFC 9110 §7.8 lets the server ignore it). */
+static void test_upgrade_is_ignored(void **state) {
+  (void)state;
+  static const char two[] =
+      "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+      "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+  size_t len = sizeof two - 1;
+  http_parser p;
+  http_head first, second;
+  memset(&first, 0, sizeof first);
+  memset(&second, 0, sizeof second);
+  http_parser_init(&p, &default_limits);
+  http_parser_begin(&p, &first);
+  size_t off = http_parser_feed(&p, two, len);
+  assert_int_equal(p.pause, HTTP_PAUSE_HEAD);
+  off += http_parser_feed(&p, two + off, len - off);
+  assert_int_equal(p.pause, HTTP_PAUSE_COMPLETE);
+  http_parser_begin(&p, &second);
+  off += http_parser_feed(&p, two + off, len - off);
+  assert_int_equal(p.error_status, 0);
+  assert_int_equal(p.pause, HTTP_PAUSE_HEAD);
+  assert_span(&second, second.target_offset, second.target_len, "/next");
+  off += http_parser_feed(&p, two + off, len - off);
+  assert_int_equal(p.pause, HTTP_PAUSE_COMPLETE);
+  assert_int_equal(off, len);
+  http_head_free(&first);
+  http_head_free(&second);
+}
+
+/* Log lines name the rule broken, not llhttp's wording. */
+static void test_error_reasons_name_the_rule(void **state) {
+  (void)state;
+  http_head head;
+  run_result r = run("GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", &head);
+  assert_int_equal(r.error_status, 400);
+  http_head_free(&head);
+  http_parser p;
+  http_parser_init(&p, &default_limits);
+  memset(&head, 0, sizeof head);
+  http_parser_begin(&p, &head);
+  static const char bad[] = "GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n";
+  http_parser_feed(&p, bad, sizeof bad - 1);
+  assert_int_equal(p.error_status, 400);
+  assert_non_null(strstr(p.error_reason, "RFC 9112"));
   http_head_free(&head);
 }
 
@@ -862,6 +984,14 @@ int main(void) {
       cmocka_unit_test(test_reject_host_rules),
       cmocka_unit_test(test_reject_other_versions),
       cmocka_unit_test(test_reject_bad_request_line),
+      cmocka_unit_test(test_http09_request_line_refused_at_once),
+      cmocka_unit_test(test_request_line_single_spaces),
+      cmocka_unit_test(test_host_values),
+      cmocka_unit_test(test_asterisk_form_only_with_options),
+      cmocka_unit_test(test_connect_refused),
+      cmocka_unit_test(test_http2_preface_refused),
+      cmocka_unit_test(test_upgrade_is_ignored),
+      cmocka_unit_test(test_error_reasons_name_the_rule),
       cmocka_unit_test(test_reject_bad_chunk_size),
       cmocka_unit_test(test_reject_chunk_without_crlf),
       cmocka_unit_test(test_chunked_body_spans),

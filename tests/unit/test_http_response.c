@@ -441,7 +441,7 @@ static void test_write_end_close_delimited(void **state) {
 
 static void check_error_response(int status, int server_header, const char *status_line) {
   http_buffer out = {0};
-  assert_int_equal(http_response_write_error(&out, status, server_header), 0);
+  long body_length = http_response_write_error(&out, status, server_header);
   char text[1024];
   assert_true(out.len < sizeof text);
   memcpy(text, out.data, out.len);
@@ -460,6 +460,9 @@ static void check_error_response(int status, int server_header, const char *stat
   assert_true(cl < end);
   unsigned long declared = strtoul(cl + 18, NULL, 10);
   assert_int_equal(declared, strlen(body));
+  assert_int_equal(body_length, (long)strlen(body)); /* for the access log */
+  /* A busy server says when to come back; no other error does. */
+  assert_int_equal(count_lines(text, "retry-after: 1"), status == 503 ? 1 : 0);
   /* The body names the status. */
   char code[8];
   snprintf(code, sizeof code, "%d ", status);
@@ -476,6 +479,7 @@ static void test_error_responses(void **state) {
   check_error_response(505, 1, "HTTP/1.1 505 HTTP Version Not Supported\r\n");
   check_error_response(408, 1, "HTTP/1.1 408 Request Timeout\r\n");
   check_error_response(500, 1, "HTTP/1.1 500 Internal Server Error\r\n");
+  check_error_response(503, 1, "HTTP/1.1 503 Service Unavailable\r\n");
 }
 
 static void test_continue_constant(void **state) {

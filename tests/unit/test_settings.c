@@ -620,11 +620,10 @@ static void test_file_errors_name_file_and_line(void **state) {
   assert_int_equal(s.max_connections, 4096);
   asgid_settings_free(&s);
 
-  apply(&s, "workers = 2\n[http]\nnothing = 1\n",
+  apply(&s, "workers = 2\n[process]\nnothing = 1\n",
         "conf.ini:1: workers must be under [workers]\n"
-        "conf.ini:3: unknown key \"nothing\" in section [http] (its keys: keepalive_timeout, "
-        "header_timeout, body_timeout, write_timeout, write_buffer_size, limit_request_line, limit_request_fields, "
-        "limit_request_field_size, limit_chunk_extension, max_body_size, drain_limit)\n");
+        "conf.ini:3: unknown key \"nothing\" in section [process] (its keys: pidfile, user, "
+        "group, umask)\n");
   asgid_settings_free(&s);
 }
 
