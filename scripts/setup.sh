@@ -25,6 +25,7 @@ test_packages=(
   python3-yaml python3-msgpack
   curl wrk nginx procps systemd
   clang
+  locales  # localedef and its sources: the Date header test runs under a German locale
 )
 case "${1:-}" in
   "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;

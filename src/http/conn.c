@@ -200,11 +200,9 @@ static void notify_writable(http_conn *conn) {
   }
 }
 
-/* Everything handed to the kernel: close if that was the last response. The next response
- * to wait on the client gets a grace period of its own. */
+/* Everything handed to the kernel: close if that was the last response. */
 static void on_output_drained(http_conn *conn) {
   conn->write_deadline = 0;
-  http_rate_meter_reset(&conn->send_meter);
   if (conn->close_after_write && !conn->lingering) start_lingering_close(conn);
   http_conn_arm_timer(conn);
 }
@@ -520,7 +518,9 @@ static int read_head(http_conn *conn) {
       ex->start_ns = uv_hrtime();
     }
     conn->ex = ex;
+    /* Each exchange is measured on its own, and gets its own grace period. */
     http_rate_meter_reset(&conn->body_meter);
+    http_rate_meter_reset(&conn->send_meter);
     http_parser_begin(&conn->parser, &ex->head);
     if (!conn->header_deadline)
       conn->header_deadline = now_ms(conn) + settings_of(conn)->header_timeout;

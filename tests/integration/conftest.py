@@ -20,6 +20,7 @@ Environment:
                        starts, unless the test sets it (default: the server's own default)
 """
 
+import functools
 import os
 import re
 import signal
@@ -53,21 +54,20 @@ STOP_TIMEOUT = 6.0
 # Lines AddressSanitizer, LeakSanitizer and UBSan print when they find something.
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
-# The INI section of every setting the tests use (mirrors src/settings/settings_table.h).
-SECTIONS = {
-    "bind": "server", "backlog": "server", "reuse_port": "server", "max_connections": "server",
-    "root_path": "server", "server_header": "server",
-    "app": "app", "worker_class": "app", "threads": "app", "lifespan": "app",
-    "workers": "workers", "worker_start": "workers", "timeout": "workers",
-    "graceful_timeout": "workers", "max_requests": "workers", "max_requests_jitter": "workers",
-    "max_worker_memory": "workers", "max_worker_lifetime": "workers",
-    "keepalive_timeout": "http", "header_timeout": "http", "body_timeout": "http",
-    "write_timeout": "http", "limit_request_line": "http", "limit_request_fields": "http",
-    "limit_request_field_size": "http", "limit_chunk_extension": "http",
-    "max_body_size": "http", "drain_limit": "http",
-    "log_level": "log", "error_log": "log", "access_log": "log", "access_log_format": "log",
-    "pidfile": "process", "user": "process", "group": "process", "umask": "process",
-}
+
+@functools.lru_cache(maxsize=None)
+def settings_sections():
+    """{setting: INI section} for every setting, as the binary's own table says
+    (--print-config prints each value under its section)."""
+    out = subprocess.run([str(ASGID_BIN), "--print-config"], capture_output=True, text=True,
+                         check=True, timeout=30, env={}).stdout
+    sections, section = {}, None
+    for line in out.splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif " = " in line and section:
+            sections.setdefault(line.split(" = ", 1)[0], section)
+    return sections
 
 
 def app_path(name):
@@ -146,7 +146,7 @@ def write_ini(path, settings):
     for name, value in settings.items():
         if value is None:
             continue
-        section = SECTIONS[name]
+        section = settings_sections()[name]
         values = value if isinstance(value, (list, tuple)) else [value]
         for v in values:
             by_section.setdefault(section, []).append(f"{name} = {v}")

@@ -28,6 +28,24 @@ def test_one_line_per_request(server, tmp_path):
         assert line.startswith(b"127.0.0.1 "), line
 
 
+def test_requests_the_server_rejects_are_logged(server, tmp_path):
+    # 400, 413, 431 and 503 are answered by the server itself, before or instead of the app:
+    # each still gets its line, with what could be read of the request.
+    log = tmp_path / "access.log"
+    srv = server(access_log=str(log), max_body_size="1k", limit_request_fields=5)
+    srv.request(b"GET  /spaces HTTP/1.1\r\nHost: t\r\n\r\n")
+    srv.request(b"POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n")
+    srv.request(b"GET /fields HTTP/1.1\r\nHost: t\r\n" + b"X-A: 1\r\n" * 6 + b"\r\n")
+    srv.request(request_bytes("GET", "/echo"))
+    lines = access_lines(srv, log)
+    assert len(lines) == 4, lines
+    # Refused at the second space: the method was read, the target was not.
+    assert b'"GET  HTTP/1.1" 400 16 ' in lines[0], lines[0]
+    assert b'"POST /big HTTP/1.1" 413 ' in lines[1], lines[1]
+    assert b'"GET /fields HTTP/1.1" 431 ' in lines[2], lines[2]
+    assert b'"GET /echo HTTP/1.1" 200 ' in lines[3], lines[3]
+
+
 def test_no_request_can_forge_a_line(server, tmp_path):
     log = tmp_path / "access.log"
     srv = server(access_log=str(log))

@@ -93,6 +93,30 @@ MALFORMED = [
     # Host
     ("http11-without-host", b"GET /echo HTTP/1.1\r\n\r\n", 400),
     ("two-host-headers", OK_GET + b"Host: u\r\n\r\n", 400),
+    ("host-with-space", b"GET /echo HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+    ("host-with-slash", b"GET /echo HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+    ("host-with-userinfo", b"GET /echo HTTP/1.1\r\nHost: u@a\r\n\r\n", 400),
+    ("host-bad-port", b"GET /echo HTTP/1.1\r\nHost: a:80x\r\n\r\n", 400),
+    ("host-open-bracket", b"GET /echo HTTP/1.1\r\nHost: [::1\r\n\r\n", 400),
+    # Request line (RFC 9112 §3: single spaces, no autocorrection)
+    ("two-spaces-before-target", b"GET  /echo HTTP/1.1\r\nHost: t\r\n\r\n", 400),
+    ("two-spaces-before-version", b"GET /echo  HTTP/1.1\r\nHost: t\r\n\r\n", 400),
+    ("asterisk-form-with-get", b"GET * HTTP/1.1\r\nHost: t\r\n\r\n", 400),
+    ("http09-request-line-then-blank", b"GET /echo\r\n\r\n", 400),
+    # Methods the server refuses itself
+    ("connect", b"CONNECT t:443 HTTP/1.1\r\nHost: t:443\r\n\r\n", 501),
+    ("http2-preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
+]
+
+# The log line of each refusal above names the rule broken, never llhttp's own wording.
+RULE_LOG_LINES = [
+    (b"GET  /echo HTTP/1.1\r\nHost: t\r\n\r\n", "several spaces in the request line"),
+    (b"GET /echo HTTP/1.1\r\nHost: a b\r\n\r\n", "Host is not a valid host[:port]"),
+    (b"GET * HTTP/1.1\r\nHost: t\r\n\r\n", "asterisk-form target"),
+    (b"CONNECT t:443 HTTP/1.1\r\nHost: t:443\r\n\r\n", "CONNECT"),
+    (b"GET /echo\r\n", "HTTP/0.9 request line"),
+    (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "HTTP/2 connection preface"),
+    (b"GET /echo HTTP/1.1\r\nHost: t\nX-A: a\r\n\r\n", "lines must end with CRLF"),
 ]
 
 
@@ -110,6 +134,52 @@ def test_malformed_request_is_rejected_and_closed(probe, raw, status):
         assert resp.status == status, resp
         assert conn.is_closed(), "connection left open after a rejected request"
     probe.assert_serves()
+
+
+@pytest.mark.parametrize("raw,rule", RULE_LOG_LINES, ids=[r[1] for r in RULE_LOG_LINES])
+def test_refusal_log_line_names_the_rule(probe, raw, rule):
+    with probe.raw() as conn:
+        conn.send(raw)
+        assert conn.read_response().status >= 400
+    probe.assert_serves()
+    lines = [line for line in probe.log().splitlines() if " from 127.0.0.1: " in line]
+    assert any(rule in line for line in lines), lines
+    assert not any("Pause on" in line or "Expected" in line for line in lines), lines
+
+
+def test_http09_request_line_is_answered_without_waiting(probe):
+    # "GET /" and CRLF, then silence: a client of HTTP/0.9 waits for an answer. It must get
+    # one (and a closed connection) at once, not the header deadline's 408 seconds later.
+    with probe.raw() as conn:
+        conn.send(b"GET /echo\r\n")
+        conn.sock.settimeout(1.5)
+        resp = conn.read_response()
+        assert resp.status == 400
+        assert conn.is_closed(timeout=2)
+
+
+def test_options_asterisk_reaches_the_app(probe):
+    resp = probe.request(b"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert resp.status == 404  # the probe's answer to a path it does not know: the app ran
+
+
+def test_connect_never_reaches_the_app(server):
+    srv = server(access_log="-")
+    with srv.raw() as conn:
+        conn.send(b"CONNECT t:443 HTTP/1.1\r\nHost: t:443\r\n\r\n")
+        resp = conn.read_response()
+    assert resp.status == 501
+    assert resp.body == b"501 Not Implemented\n"  # the server's own answer
+
+
+def test_an_upgrade_request_is_served_as_http_and_the_connection_goes_on(probe):
+    # No protocol is switched to (RFC 9110 §7.8 lets a server ignore Upgrade): the request
+    # is answered, and the next one on the connection too (it used to get a 400).
+    with probe.raw() as conn:
+        conn.send(b"GET /echo HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
+                  b"Upgrade: websocket\r\n\r\n" + request_bytes("GET", "/echo"))
+        assert conn.read_response().status == 200
+        assert conn.read_response().status == 200
 
 
 def test_rejection_is_not_followed_by_a_smuggled_request(probe):

@@ -126,7 +126,9 @@ def test_keepalive_connection_is_usable_before_the_timeout(server):
 
 
 def test_write_timeout_closes_a_client_that_never_reads(server):
-    srv = server(write_timeout="500ms", worker_class="event")
+    # write_buffer_limit above the response: this app sends it all at once, and the cap on
+    # queued output (tested in test_connection_deadlines.py) would end it first.
+    srv = server(write_timeout="500ms", worker_class="event", write_buffer_limit="64m")
     parts, size = 512, 65536  # 32 MiB: far more than the socket buffers hold
     total = parts * size
     # A small receive buffer (set before connect) so the server's writes block quickly.
@@ -148,4 +150,5 @@ def test_write_timeout_closes_a_client_that_never_reads(server):
         except socket.timeout:
             raise AssertionError(f"connection still open after {received} bytes")
     assert received < total, "the whole response arrived: the slow reader was not cut off"
+    assert "within write_timeout" in srv.log()
     srv.assert_serves()

@@ -31,11 +31,6 @@ SOURCE_DIR = TESTS_DIR.parents[1]
 EXAMPLES_PY = SOURCE_DIR / "examples" / "python"
 PROBE = "python_apps.probe:app"
 
-# The Python rows of src/settings/settings_table.h, in case conftest's copy lacks them.
-for _name in ("factory", "app_dir", "virtualenv", "preload_app"):
-    conftest.SECTIONS.setdefault(_name, "app")
-conftest.SECTIONS.setdefault("stop_idle_timeout", "workers")
-
 
 @functools.lru_cache(maxsize=None)
 def class_support(worker_class="asyncio"):
