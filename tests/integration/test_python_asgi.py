@@ -191,8 +191,14 @@ def test_receive_in_create_task(probe):
 
 def test_cancelled_receive_leaves_no_stale_waiter(probe):
     with probe.raw() as conn:
-        conn.send(request_bytes("POST", "/cancel-receive", headers=[("Content-Length", "5")]))
-        time.sleep(0.3)  # the app cancels its first receive() meanwhile
+        conn.send(request_bytes("POST", "/cancel-receive?key=cancel-receive",
+                                headers=[("Content-Length", "5")]))
+        # The body goes only once the app has cancelled its first receive(): a fixed sleep
+        # lost that race on a busy machine, and the body came first ("hello (early)").
+        deadline = time.monotonic() + 10
+        while get(probe, "/result?key=cancel-receive").body != b"cancelled":
+            assert time.monotonic() < deadline, "the app never cancelled its receive()"
+            time.sleep(0.05)
         conn.send(b"hello")
         resp = conn.read_response()
     assert resp.status == 200, resp
