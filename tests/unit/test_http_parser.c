@@ -123,6 +123,14 @@ static void assert_field(const http_head *head, size_t i, const char *name, cons
   assert_span(head, f->value_offset, f->value_len, value);
 }
 
+/* Feeds from *off on until the parser pauses, which must be for `want`. */
+static void feed_until(http_parser *p, const char *data, size_t len, size_t *off,
+                       http_pause want) {
+  *off += http_parser_feed(p, data + *off, len - *off);
+  assert_int_equal(p->error_status, 0);
+  assert_int_equal(p->pause, want);
+}
+
 /* ------------------------------------------------------------------ heads */
 
 static const char simple_get[] =
@@ -521,24 +529,17 @@ static void test_upgrade_is_ignored(void **state) {
   static const char two[] =
       "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
       "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
-  size_t len = sizeof two - 1;
+  size_t len = sizeof two - 1, off = 0;
   http_parser p;
-  http_head first, second;
-  memset(&first, 0, sizeof first);
-  memset(&second, 0, sizeof second);
+  http_head first = {0}, second = {0};
   http_parser_init(&p, &default_limits);
   http_parser_begin(&p, &first);
-  size_t off = http_parser_feed(&p, two, len);
-  assert_int_equal(p.pause, HTTP_PAUSE_HEAD);
-  off += http_parser_feed(&p, two + off, len - off);
-  assert_int_equal(p.pause, HTTP_PAUSE_COMPLETE);
+  feed_until(&p, two, len, &off, HTTP_PAUSE_HEAD);
+  feed_until(&p, two, len, &off, HTTP_PAUSE_COMPLETE);
   http_parser_begin(&p, &second);
-  off += http_parser_feed(&p, two + off, len - off);
-  assert_int_equal(p.error_status, 0);
-  assert_int_equal(p.pause, HTTP_PAUSE_HEAD);
+  feed_until(&p, two, len, &off, HTTP_PAUSE_HEAD);
   assert_span(&second, second.target_offset, second.target_len, "/next");
-  off += http_parser_feed(&p, two + off, len - off);
-  assert_int_equal(p.pause, HTTP_PAUSE_COMPLETE);
+  feed_until(&p, two, len, &off, HTTP_PAUSE_COMPLETE);
   assert_int_equal(off, len);
   http_head_free(&first);
   http_head_free(&second);
@@ -891,28 +892,21 @@ static void test_pipelined_requests(void **state) {
   static const char two[] =
       "POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
       "GET /second?q HTTP/1.1\r\nHost: b\r\nX-Second: yes\r\n\r\n";
-  size_t len = sizeof two - 1;
+  size_t len = sizeof two - 1, off = 0;
   http_parser p;
-  http_head first, second;
-  memset(&first, 0, sizeof first);
-  memset(&second, 0, sizeof second);
+  http_head first = {0}, second = {0};
   http_parser_init(&p, &default_limits);
   http_parser_begin(&p, &first);
-  size_t off = http_parser_feed(&p, two, len);
-  assert_int_equal(p.pause, HTTP_PAUSE_HEAD);
-  off += http_parser_feed(&p, two + off, len - off);
-  assert_int_equal(p.pause, HTTP_PAUSE_BODY);
+  feed_until(&p, two, len, &off, HTTP_PAUSE_HEAD);
+  feed_until(&p, two, len, &off, HTTP_PAUSE_BODY);
   assert_memory_equal(p.body_at, "abc", 3);
   assert_int_equal(p.body_more, 0);
-  off += http_parser_feed(&p, two + off, len - off);
-  assert_int_equal(p.pause, HTTP_PAUSE_COMPLETE);
+  feed_until(&p, two, len, &off, HTTP_PAUSE_COMPLETE);
   /* The first message ends exactly after its body: the second is untouched. */
   assert_memory_equal(two + off, "GET /second", 11);
 
   http_parser_begin(&p, &second);
-  off += http_parser_feed(&p, two + off, len - off);
-  assert_int_equal(p.error_status, 0);
-  assert_int_equal(p.pause, HTTP_PAUSE_HEAD);
+  feed_until(&p, two, len, &off, HTTP_PAUSE_HEAD);
   assert_span(&second, second.method_offset, second.method_len, "GET");
   assert_span(&second, second.target_offset, second.target_len, "/second?q");
   assert_int_equal(second.field_count, 2);
@@ -920,8 +914,7 @@ static void test_pipelined_requests(void **state) {
   assert_field(&second, 1, "x-second", "yes");
   assert_int_equal(second.has_content_length, 0);
   assert_int_equal(p.body_received, 0);
-  off += http_parser_feed(&p, two + off, len - off);
-  assert_int_equal(p.pause, HTTP_PAUSE_COMPLETE);
+  feed_until(&p, two, len, &off, HTTP_PAUSE_COMPLETE);
   assert_int_equal(off, len);
   /* The first head is intact (the connection may still be logging it). */
   assert_span(&first, first.target_offset, first.target_len, "/first");
