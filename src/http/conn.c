@@ -98,17 +98,23 @@ static uint64_t rate_deadline(const http_conn *conn) {
 
 void http_conn_arm_timer(http_conn *conn) {
   if (conn->closing) return;
-  uint64_t due = 0;
+  /* Called a few times per request: most calls find no transfer waiting on the client. */
+  int waiting = http_rate_meter_running(&conn->body_meter) ||
+                http_rate_meter_running(&conn->send_meter);
   const uint64_t deadlines[] = {conn->header_deadline, conn->body_deadline,
                                 conn->drain_deadline,  conn->write_deadline,
                                 conn->idle_deadline,   conn->linger_deadline,
-                                rate_deadline(conn)};
+                                waiting ? rate_deadline(conn) : 0};
+  /* The earliest armed one: 0 (not armed) minus one wraps to the largest value. */
+  uint64_t earliest_minus_one = UINT64_MAX;
   for (size_t i = 0; i < sizeof deadlines / sizeof deadlines[0]; i++)
-    if (deadlines[i] && (!due || deadlines[i] < due)) due = deadlines[i];
+    if (deadlines[i] - 1 < earliest_minus_one) earliest_minus_one = deadlines[i] - 1;
+  if (earliest_minus_one == UINT64_MAX) return;
+  uint64_t due = earliest_minus_one + 1;
   /* Deadlines mostly move later (every request pushes them): a timer already armed for an
    * earlier time is left alone and re-armed when it fires, which keeps timer operations
    * off the per-request path. */
-  if (!due || (conn->timer_due && conn->timer_due <= due)) return;
+  if (conn->timer_due && conn->timer_due <= due) return;
   conn->timer_due = due;
   uint64_t now = now_ms(conn);
   uv_timer_start(&conn->timer, on_timer, due > now ? due - now : 0, 0);

@@ -1,6 +1,7 @@
 /* target.c - request target splitting and percent-decoding. See target.h. */
 #include "http/target.h"
 
+#include <stdint.h>
 #include <string.h>
 
 void http_target_split(const char *target, size_t len, const char **path, size_t *path_len,
@@ -50,10 +51,21 @@ size_t http_percent_decode(const char *in, size_t len, char *out) {
   return o;
 }
 
-/* RFC 3986 unreserved / sub-delims: what a reg-name may hold besides %XX escapes. */
+/* RFC 3986 unreserved / sub-delims, what a reg-name holds besides %XX escapes, as one bit per
+ * ASCII character: a Host is checked on every request, a bit test per byte is what it costs. */
+#define CHAR_BIT_OF(c) (UINT64_C(1) << ((c) % 64))
+#define CHAR_RANGE(lo, hi) (((UINT64_C(1) << ((hi) - (lo) + 1)) - 1) << ((lo) % 64))
+static const uint64_t host_chars[2] = {
+    /* 0..63 */
+    CHAR_BIT_OF('!') | CHAR_BIT_OF('$') | CHAR_RANGE('&', '.') | CHAR_RANGE('0', '9') |
+        CHAR_BIT_OF(';') | CHAR_BIT_OF('='),
+    /* 64..127 */
+    CHAR_RANGE('A', 'Z') | CHAR_BIT_OF('_') | CHAR_RANGE('a', 'z') | CHAR_BIT_OF('~'),
+};
+
 static int is_host_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
-  return c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL;
+  unsigned char u = (unsigned char)c;
+  return u < 128 && (host_chars[u / 64] >> (u % 64) & 1);
 }
 
 int http_host_valid(const char *value, size_t len) {
