@@ -6,6 +6,7 @@
 
 #include "http/conn.h"
 #include "log/log.h"
+#include "platform/platform.h"
 
 /* Idle connections give their read buffer back; the pool keeps this many for reuse and
  * frees the rest, so a burst does not pin memory forever. */
@@ -71,6 +72,84 @@ static int accept_one(http_listener *l) {
   return 0;
 }
 
+/* Parking. A worker at its connection_limit (max_connections, or less under the open-file
+ * limit) must leave new connections in the kernel's queue: another worker with room takes
+ * them from there, or this one once a connection of its own closes. Declining them in
+ * on_connection is too late: libuv has accepted one by then, which would wait for this worker
+ * even while another one is idle. libuv cannot stop watching a listening handle otherwise, so
+ * the worker closes the handle and keeps a duplicate of its socket, on which it listens again
+ * below the limit. */
+
+static void on_connection(uv_stream_t *stream, int status);
+static void unpark(http_listener *l);
+
+static int at_limit(const http_server *server) {
+  return server->connection_count >= server->connection_limit;
+}
+
+/* A pause below max_connections (the open-file limit leaves less room, worker/descriptors.c)
+ * is worth a line, at most every HTTP_DESCRIPTOR_WARNING_INTERVAL_MS. */
+static void note_pause(http_server *server) {
+  uint64_t now = uv_now(server->loop);
+  if (server->connection_limit >= (size_t)server->settings->max_connections ||
+      now < server->descriptor_warning_due_ms)
+    return;
+  server->descriptor_warning_due_ms = now + HTTP_DESCRIPTOR_WARNING_INTERVAL_MS;
+  log_warning("%zu connections open, all the open-file limit leaves room for "
+              "(max_connections %ld): new ones wait in the listen queue until one closes",
+              server->connection_count, server->settings->max_connections);
+}
+
+/* A handle on l->socket, listening. On failure the worker no longer listens there. */
+static int listen_on(http_listener *l) {
+  http_server *server = l->server;
+  int tcp = l->info->kind == LISTENER_TCP;
+  int rc = tcp ? uv_tcp_init(server->loop, &l->io.tcp) : uv_pipe_init(server->loop, &l->io.pipe, 0);
+  if (rc != 0) {
+    l->state = HTTP_CLOSED;
+    return rc;
+  }
+  l->io.handle.data = l;
+  l->state = HTTP_LISTENING;
+  rc = tcp ? uv_tcp_open(&l->io.tcp, l->socket) : uv_pipe_open(&l->io.pipe, l->socket);
+  if (rc == 0) rc = uv_listen(&l->io.stream, (int)server->settings->backlog, on_connection);
+  return rc;
+}
+
+static void on_parked(uv_handle_t *handle) {
+  http_listener *l = handle->data;
+  if (!l->server->accepting) { /* stopped meanwhile */
+    platform_close_socket(l->socket);
+    l->state = HTTP_CLOSED;
+    return;
+  }
+  l->state = HTTP_PARKED;
+  if (!at_limit(l->server)) unpark(l);
+}
+
+static void park_listeners(http_server *server) {
+  for (size_t i = 0; i < server->listener_count; i++) {
+    http_listener *l = &server->listeners[i];
+    if (l->state != HTTP_LISTENING) continue;
+    platform_socket copy = platform_dup_socket(l->socket);
+    if (copy == PLATFORM_INVALID_SOCKET) continue; /* on_connection declines at the limit */
+    l->socket = copy;
+    l->state = HTTP_PARKING;
+    uv_close(&l->io.handle, on_parked); /* closes the original */
+  }
+}
+
+static void unpark(http_listener *l) {
+  int rc = listen_on(l);
+  if (rc == 0) return;
+  log_error("listen on %s again after max_connections: %s; this worker no longer accepts "
+            "there", l->info->name, uv_strerror(rc));
+  if (l->state == HTTP_LISTENING) {
+    uv_close(&l->io.handle, NULL); /* closes the socket if the handle took it */
+    l->state = HTTP_CLOSED;
+  }
+}
+
 static void on_connection(uv_stream_t *stream, int status) {
   http_listener *l = stream->data;
   http_server *server = l->server;
@@ -79,49 +158,38 @@ static void on_connection(uv_stream_t *stream, int status) {
     return;
   }
   if (!server->accepting) return;
-  if (server->connection_count >= server->connection_limit) {
-    /* Leaving the connection unaccepted makes libuv stop watching this listener until
-     * uv_accept is called again, when a connection closes: the kernel queue holds the rest. */
+  if (at_limit(server)) {
+    /* Parking failed (no descriptor for the duplicate): leaving the connection unaccepted
+     * makes libuv stop watching this listener until uv_accept is called again, when a
+     * connection closes. */
     l->accept_pending = 1;
-    uint64_t now = uv_now(server->loop);
-    if (server->connection_limit < (size_t)server->settings->max_connections &&
-        now >= server->descriptor_warning_due_ms) {
-      server->descriptor_warning_due_ms = now + HTTP_DESCRIPTOR_WARNING_INTERVAL_MS;
-      log_warning("%zu connections open, all the open-file limit leaves room for "
-                  "(max_connections %ld): new ones wait in the listen queue until one closes",
-                  server->connection_count, server->settings->max_connections);
-    }
+    note_pause(server);
     return;
   }
   int rc = accept_one(l);
   if (rc != 0 && rc != UV_EAGAIN) log_warning("accept on %s: %s", l->info->name, uv_strerror(rc));
+  if (at_limit(server)) {
+    park_listeners(server);
+    note_pause(server);
+  }
 }
 
 int http_server_listen(http_server *server, const listener_set *listeners) {
   server->listeners = calloc(listeners->count ? listeners->count : 1, sizeof *server->listeners);
   if (!server->listeners) return UV_ENOMEM;
+  server->accepting = 1;
   for (size_t i = 0; i < listeners->count; i++) {
     http_listener *l = &server->listeners[i];
-    const listener *info = &listeners->items[i];
     l->server = server;
-    l->info = info;
-    int rc;
-    if (info->kind == LISTENER_TCP) {
-      rc = uv_tcp_init(server->loop, &l->io.tcp);
-      if (rc == 0) rc = uv_tcp_open(&l->io.tcp, info->socket);
-    } else {
-      rc = uv_pipe_init(server->loop, &l->io.pipe, 0);
-      if (rc == 0) rc = uv_pipe_open(&l->io.pipe, info->socket);
-    }
-    l->io.handle.data = l;
+    l->info = &listeners->items[i];
+    l->socket = l->info->socket;
     server->listener_count++;
-    if (rc == 0) rc = uv_listen(&l->io.stream, (int)server->settings->backlog, on_connection);
+    int rc = listen_on(l);
     if (rc != 0) {
-      log_error("listen on %s: %s", info->name, uv_strerror(rc));
+      log_error("listen on %s: %s", l->info->name, uv_strerror(rc));
       return rc;
     }
   }
-  server->accepting = 1;
   return 0;
 }
 
@@ -140,6 +208,8 @@ void http_server_connection_closed(http_server *server, http_conn *conn) {
       break;
     }
   }
+  for (size_t i = 0; i < server->listener_count && server->accepting && !at_limit(server); i++)
+    if (server->listeners[i].state == HTTP_PARKED) unpark(&server->listeners[i]);
   if (server->stopping && server->connection_count == 0 && server->on_drained)
     server->on_drained(server);
 }
@@ -149,9 +219,12 @@ void http_server_connection_closed(http_server *server, http_conn *conn) {
 static void close_listeners(http_server *server) {
   if (!server->accepting) return;
   server->accepting = 0;
-  for (size_t i = 0; i < server->listener_count; i++)
-    if (!uv_is_closing(&server->listeners[i].io.handle))
-      uv_close(&server->listeners[i].io.handle, NULL);
+  for (size_t i = 0; i < server->listener_count; i++) {
+    http_listener *l = &server->listeners[i];
+    if (l->state == HTTP_LISTENING) uv_close(&l->io.handle, NULL);
+    if (l->state == HTTP_PARKED) platform_close_socket(l->socket);
+    if (l->state != HTTP_PARKING) l->state = HTTP_CLOSED; /* else on_parked closes it */
+  }
 }
 
 void http_server_stop(http_server *server, void (*on_drained)(http_server *server)) {

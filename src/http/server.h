@@ -13,6 +13,7 @@
 #include "asgi/request.h"
 #include "http/parser.h"
 #include "master/listeners.h"
+#include "platform/platform.h"
 #include "settings/settings.h"
 
 typedef struct http_conn http_conn;
@@ -26,12 +27,24 @@ typedef union http_stream_handle {
   uv_pipe_t pipe;
 } http_stream_handle;
 
+/* Where a listener is. At its connection_limit (max_connections) a worker parks its listeners (server.c): it closes
+ * their handles and keeps the sockets, so that the kernel's queue holds new connections for
+ * the other workers, or for this one once a connection of its own closes. */
+typedef enum http_listener_state {
+  HTTP_LISTENING, /* the handle accepts */
+  HTTP_PARKING,   /* the handle is closing; `socket` is a duplicate of its socket */
+  HTTP_PARKED,    /* no handle; `socket` waits to be listened on again */
+  HTTP_CLOSED     /* stopped for good */
+} http_listener_state;
+
 /* One listening socket as the worker sees it. */
 typedef struct http_listener {
   http_stream_handle io;
   struct http_server *server;
   const listener *info;
-  int accept_pending; /* a connection waits because connection_limit was reached */
+  platform_socket socket; /* under the handle, or parked */
+  http_listener_state state;
+  int accept_pending; /* connection_limit reached and parking failed: a connection waits */
 } http_listener;
 
 typedef struct http_server {
