@@ -55,6 +55,17 @@ static void set_stop_idle_deadline(http_conn *conn) {
   http_conn_arm_timer(conn);
 }
 
+/* Between requests the keep-alive deadline runs from when the last response has left: a
+ * client still taking a large response is not idle (write_timeout and min_data_rate watch
+ * it). Until then, or while the next request's bytes are already here, nothing is set. */
+static void start_idle_deadline(http_conn *conn) {
+  if (conn->idle_deadline || conn->ex || conn->writing || conn->out.len ||
+      conn->close_after_write || conn->lingering || conn->read_end != conn->read_start)
+    return;
+  conn->idle_deadline = now_ms(conn) + settings_of(conn)->keepalive_timeout;
+  if (conn->server->stopping) set_stop_idle_deadline(conn);
+}
+
 void http_conn_stop_if_idle(http_conn *conn) {
   if (conn->ex || conn->writing || conn->out.len || conn->close_after_write || conn->lingering)
     return;
@@ -210,6 +221,8 @@ static void notify_writable(http_conn *conn) {
 static void on_output_drained(http_conn *conn) {
   conn->write_deadline = 0;
   if (conn->close_after_write && !conn->lingering) start_lingering_close(conn);
+  if (conn->closing) return;
+  start_idle_deadline(conn);
   http_conn_arm_timer(conn);
 }
 
@@ -652,10 +665,7 @@ static void step(http_conn *conn) {
       http_conn_mark_dirty(conn);
       return;
     }
-    if (unread_len(conn) == 0) {
-      conn->idle_deadline = now_ms(conn) + settings_of(conn)->keepalive_timeout;
-      if (conn->server->stopping) set_stop_idle_deadline(conn);
-    }
+    start_idle_deadline(conn);
   }
 }
 

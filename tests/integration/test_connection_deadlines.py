@@ -139,6 +139,7 @@ def test_write_timeout_is_inactivity_not_a_deadline_per_write(server):
 
 @requires_python
 def test_a_20_mib_response_read_at_2_mb_per_s_arrives_whole_with_defaults(pyserver):
+    # A Python app: send() waits while the client is behind (as under uvicorn).
     srv = pyserver()
     size = 20 * 1024 * 1024
     with srv.raw(timeout=10, rcvbuf=65536) as conn:
@@ -147,6 +148,18 @@ def test_a_20_mib_response_read_at_2_mb_per_s_arrives_whole_with_defaults(pyserv
         resp = conn.read_response()
     assert resp.status == 200
     assert len(resp.body) == size
+
+
+def test_a_20_mib_response_sent_at_once_arrives_whole_at_2_mb_per_s_with_defaults(server):
+    # A native app that sends all 20 MiB in one callback, without waiting: the server holds
+    # it (under write_buffer_limit) and the slow but steady reader gets all of it.
+    srv = server(worker_class="event")
+    with srv.raw(timeout=10, rcvbuf=65536) as conn:
+        conn.send(request_bytes("GET", "/chunks?n=320&size=65536"))
+        assert not read_paced(conn, 2_000_000, chunked_end), "cut off while reading"
+        resp = conn.read_response()
+    assert resp.status == 200
+    assert len(resp.body) == 320 * 65536
 
 
 @requires_python
@@ -233,8 +246,8 @@ def test_a_slow_body_above_min_data_rate_is_served(server):
 
 def test_an_echo_that_ignores_wait_writable_is_paced_by_its_client(server):
     # Defect: the echo example ignores wait_writable; with a client that uploads 300 MiB and
-    # reads nothing, the worker queued all of it (304 MB). Past write_buffer_limit the server
-    # now makes no body event until the client catches up: the upload stalls instead.
+    # reads nothing, the worker queued all of it (304 MB). Past write_buffer_limit (32 MiB) the
+    # server now makes no body event until the client catches up: the upload stalls instead.
     srv = server(app="echo", worker_class="event")
     srv.assert_serves(path="/")
     (pid,) = srv.worker_pids()
