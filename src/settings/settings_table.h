@@ -94,7 +94,7 @@
     "Longest time a client may take without accepting any response byte; then it is closed")  \
   X(write_buffer_size, "http", SIZE, "64k", 0, 1024, UINT64_C(1) << 30, NULL, RELOAD,          \
     "Response bytes queued for one client beyond which a streaming app is asked to wait")     \
-  X(write_buffer_limit, "http", SIZE, "32m", 0, 1024, UINT64_C(1) << 40, NULL, RELOAD,        \
+  X(write_buffer_limit, "http", SIZE, "24m", 0, 1024, UINT64_C(1) << 40, NULL, RELOAD,        \
     "Response bytes queued for one client beyond which no request body reaches the app until " \
     "the client catches up; an app that sends past it regardless loses the connection")      \
   X(min_data_rate, "http", SIZE, "240", 0, 0, UINT64_C(1) << 40, NULL, RELOAD,                 \
