@@ -72,6 +72,11 @@ static void check_head(const http_head *head) {
     if (f->name_len == 4 && memcmp(name, "host", 4) == 0) hosts++;
   }
   FUZZ_CHECK(head->http_minor == 0 ? hosts <= 1 : hosts == 1);
+  /* the lookup the scope's builders use finds what is there */
+  size_t host_len = 0;
+  const char *host = http_head_field(head, "host", &host_len);
+  FUZZ_CHECK((host != NULL) == (hosts == 1));
+  FUZZ_CHECK(!host || (host >= head->arena && host + host_len <= head->arena + head->arena_len));
 }
 
 /* One request on the connection: what has been seen of it. */
