@@ -82,6 +82,11 @@ def test_term_runs_lifespan_shutdown_in_every_worker(server, tmp_path):
     marks.mkdir()
     srv = server(workers=2, env={"PROBE_SHUTDOWN_DIR": str(marks)})
     workers = srv.wait_workers(2)
+    # Shutdown is owed by workers that ran startup: wait until both have. A live process may
+    # still be booting (a spawned worker under ASan takes a while before main, where TERM
+    # still has its default action), and one stopped then never started the app.
+    assert wait_for(lambda: all(log_lines(srv.log(), f"(pid {p}) is ready") for p in workers),
+                    30), srv.log()
     srv.proc.send_signal(signal.SIGTERM)
     assert srv.wait_exit(10) == 0, srv.log()
     found = {p.name for p in marks.iterdir()}
