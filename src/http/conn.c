@@ -550,16 +550,19 @@ static int read_head(http_conn *conn) {
     return 0;
   }
   if (conn->parser.pause != HTTP_PAUSE_HEAD) return 0; /* more bytes needed */
-  ex->head_complete = 1;
   conn->header_deadline = 0;
   http_server *server = conn->server;
   if (server->settings->limit_concurrency &&
       server->requests_in_progress >= (uint64_t)server->settings->limit_concurrency) {
+    /* Refused before the app: head_complete stays 0, so the exchange is freed with the
+     * connection's side (no app holds it). */
     http_conn_fail(conn, 503, "limit_concurrency reached: the app has as many requests as "
                               "it may have in progress in this worker");
     return 0;
   }
+  ex->head_complete = 1;
   if (http_exchange_begin(ex) != 0) {
+    ex->head_complete = 0; /* the app never got it */
     http_conn_fail(conn, 500, "out of memory");
     return 0;
   }

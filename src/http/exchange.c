@@ -87,11 +87,11 @@ static int build_scope(http_exchange *ex) {
 int http_exchange_begin(http_exchange *ex) {
   http_conn *conn = ex->conn;
   http_server *server = conn->server;
-  server->requests_in_progress++;
   conn->keep_alive = ex->head.keep_alive && server->settings->keepalive_timeout > 0 &&
                      !server->stopping;
   asgi_request_init(&ex->request, server->asgi, &http_exchange_transport, ex);
   if (build_scope(ex) != 0) return -1;
+  server->requests_in_progress++; /* until the app releases it (transport_release) */
   log_note_request(ex->request.scope.method, ex->head.method_len,
                    ex->head.arena + ex->head.target_offset, ex->head.target_len);
   asgi_request_start(&ex->request);
