@@ -42,6 +42,17 @@ def chunked_end(buf):
     return buf.endswith(b"\r\n0\r\n\r\n")
 
 
+def download_paced(srv, path, bytes_per_second=2_000_000):
+    """GETs a chunked response through a small receive window, read at bytes_per_second:
+    the response, or a failure when the server closes before its end."""
+    with srv.raw(timeout=10, rcvbuf=65536) as conn:
+        conn.send(request_bytes("GET", path))
+        assert not read_paced(conn, bytes_per_second, chunked_end), "cut off while reading"
+        resp = conn.read_response()
+    assert resp.status == 200
+    return resp
+
+
 # ------------------------------------------------------------------ discarding unread bodies
 
 def test_unread_bodies_at_max_connections_close_at_the_drain_deadline(server):
@@ -129,12 +140,7 @@ def test_write_timeout_is_inactivity_not_a_deadline_per_write(server):
     # 8 MiB response at 2 MB/s was cut off after write_timeout. It now counts only time in
     # which the client takes nothing.
     srv = server(write_timeout="1500ms", worker_class="event")
-    with srv.raw(timeout=10, rcvbuf=65536) as conn:
-        conn.send(request_bytes("GET", "/chunks?n=128&size=65536"))
-        assert not read_paced(conn, 2_000_000, chunked_end), "cut off while reading"
-        resp = conn.read_response()
-    assert resp.status == 200
-    assert len(resp.body) == 128 * 65536
+    assert len(download_paced(srv, "/chunks?n=128&size=65536").body) == 128 * 65536
 
 
 @requires_python
@@ -142,24 +148,14 @@ def test_a_20_mib_response_read_at_2_mb_per_s_arrives_whole_with_defaults(pyserv
     # A Python app: send() waits while the client is behind (as under uvicorn).
     srv = pyserver()
     size = 20 * 1024 * 1024
-    with srv.raw(timeout=10, rcvbuf=65536) as conn:
-        conn.send(request_bytes("GET", f"/large?size={size}"))
-        assert not read_paced(conn, 2_000_000, chunked_end), "cut off while reading"
-        resp = conn.read_response()
-    assert resp.status == 200
-    assert len(resp.body) == size
+    assert len(download_paced(srv, f"/large?size={size}").body) == size
 
 
 def test_a_20_mib_response_sent_at_once_arrives_whole_at_2_mb_per_s_with_defaults(server):
     # A native app that sends all 20 MiB in one callback, without waiting: the server holds
     # it (under write_buffer_limit) and the slow but steady reader gets all of it.
     srv = server(worker_class="event")
-    with srv.raw(timeout=10, rcvbuf=65536) as conn:
-        conn.send(request_bytes("GET", "/chunks?n=320&size=65536"))
-        assert not read_paced(conn, 2_000_000, chunked_end), "cut off while reading"
-        resp = conn.read_response()
-    assert resp.status == 200
-    assert len(resp.body) == 320 * 65536
+    assert len(download_paced(srv, "/chunks?n=320&size=65536").body) == 320 * 65536
 
 
 @requires_python
