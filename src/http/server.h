@@ -12,7 +12,7 @@
 
 #include "asgi/request.h"
 #include "http/parser.h"
-#include "master/listeners.h"
+#include "net/listener.h"
 #include "platform/platform.h"
 #include "settings/settings.h"
 

@@ -387,7 +387,7 @@ static int open_all(const asgid_settings *settings, const listener_set *current,
     }
     if (rc != 0) {
       snprintf(err, err_size, "bind %s: %s", bind, why);
-      listeners_close(set);
+      listener_set_close(set, 0);
       return -1;
     }
   }
@@ -476,27 +476,4 @@ int listeners_inherit(const listener_set *set, int *child_fds, char *vars[2]) {
     return -1;
   }
   return top + 1;
-}
-
-static void close_set(listener_set *set, int remove_unix_files) {
-  for (size_t i = 0; i < set->count; i++) {
-    listener *l = &set->items[i];
-    platform_close_socket(l->socket);
-    if (remove_unix_files && l->kind == LISTENER_UNIX && l->host &&
-        strncmp(l->spec ? l->spec : "", "fd://", 5) != 0)
-      platform_unlink_stale_socket(l->host);
-    free(l->spec);
-    free(l->fdname);
-    free(l->name);
-    free(l->host);
-  }
-  free(set->items);
-  set->items = NULL;
-  set->count = 0;
-}
-
-void listeners_close(listener_set *set) { close_set(set, 0); }
-
-void listeners_close_final(listener_set *set, int remove_unix_files) {
-  close_set(set, remove_unix_files);
 }

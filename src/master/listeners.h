@@ -12,25 +12,9 @@
 
 #include <stddef.h>
 
+#include "net/listener.h"
 #include "platform/platform.h"
 #include "settings/settings.h"
-
-typedef enum listener_kind { LISTENER_TCP, LISTENER_UNIX } listener_kind;
-
-typedef struct listener {
-  listener_kind kind;
-  platform_socket socket;
-  char *spec; /* the bind value it came from ("fd://N" for a socket systemd passed unasked) */
-  char *fdname; /* systemd's FileDescriptorName when systemd passed it, else NULL */
-  char *name; /* for logs and the ASGI server address: "127.0.0.1:8000", "[::1]:8000", path */
-  char *host; /* TCP: numeric address; Unix: the socket path */
-  int port;   /* TCP: the bound port (resolved when 0 was asked); Unix: -1 */
-} listener;
-
-typedef struct listener_set {
-  listener *items;
-  size_t count;
-} listener_set;
 
 /* Parses one bind value. On success fills *kind, the host or path (malloc'd into *host),
  * *port and *mode (0 when not given) and returns 0; otherwise writes why into err and
@@ -67,10 +51,5 @@ int listeners_open_reusing(const asgid_settings *settings, const listener_set *c
  * highest chosen descriptor + 1, or -1 when out of memory. */
 int listeners_inherit(const listener_set *set, int *child_fds, char *vars[2]);
 
-/* Closes the sockets and frees the set. */
-void listeners_close(listener_set *set);
-
-/* The same at the master's exit; remove_unix_files also removes the Unix socket files. */
-void listeners_close_final(listener_set *set, int remove_unix_files);
 
 #endif /* ASGID_LISTENERS_H */

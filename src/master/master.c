@@ -368,7 +368,7 @@ static void reload(master *m) {
   if (ok && listeners_open_reusing(fresh, &m->listeners, &listeners, why, sizeof why) != 0)
     ok = 0;
   if (ok && master_apply_own_settings(m, m->settings, fresh, why, sizeof why) != 0) {
-    listeners_close(&listeners);
+    listener_set_close(&listeners, 0);
     ok = 0;
   }
   if (!ok) {
@@ -389,7 +389,7 @@ static void reload(master *m) {
     m->previous = m->settings;
     m->previous_generation = m->generation;
   }
-  listeners_close(&m->listeners); /* running workers hold their own copies */
+  listener_set_close(&m->listeners, 0); /* running workers hold their own copies */
   m->listeners = listeners;
   m->settings = fresh;
   m->generation++;
@@ -535,13 +535,13 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
   }
   if (platform_switch_user(settings->user, settings->group, err, sizeof err) != 0) {
     log_error("%s", err);
-    listeners_close(&m.listeners);
+    listener_set_close(&m.listeners, 0);
     return 1;
   }
   if (settings->pidfile[0]) {
     if (pidfile_write(settings->pidfile, (long)uv_os_getpid(), err, sizeof err) != 0) {
       log_error("%s", err);
-      listeners_close(&m.listeners);
+      listener_set_close(&m.listeners, 0);
       return 1;
     }
     m.pidfile = strdup(settings->pidfile);
@@ -558,7 +558,7 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
   }
   master_check_descriptor_limit(settings);
   if (settings->preload_app && preload(&m) != 0) {
-    listeners_close(&m.listeners);
+    listener_set_close(&m.listeners, 0);
     return WORKER_EXIT_APP_LOAD_ERROR;
   }
   m.target = wanted_workers(settings);
@@ -590,7 +590,7 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
     free(m.pidfile);
   }
   /* After an upgrade the new master serves the same Unix sockets: keep their files. */
-  listeners_close_final(&m.listeners, !m.upgrade_running);
+  listener_set_close(&m.listeners, !m.upgrade_running);
   if (m.previous) {
     asgid_settings_free(m.previous);
     free(m.previous);

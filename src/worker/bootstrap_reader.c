@@ -107,7 +107,7 @@ int bootstrap_reader_complete(const bootstrap_reader *r) {
 }
 
 void bootstrap_reader_free(bootstrap_reader *r) {
-  listeners_close(&r->listeners);
+  listener_set_close(&r->listeners, 0);
   asgid_settings_free(&r->settings);
   memset(r, 0, sizeof *r);
 }

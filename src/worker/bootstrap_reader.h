@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "master/listeners.h"
+#include "net/listener.h"
 #include "settings/settings.h"
 
 typedef struct bootstrap_reader {

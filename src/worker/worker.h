@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "master/listeners.h"
+#include "net/listener.h"
 #include "settings/settings.h"
 
 /* Exit statuses of a worker that could not start; the master stops with them (3 and 4 are
