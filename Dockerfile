@@ -21,14 +21,15 @@ RUN cmake -S . -B build -DASGID_WERROR=ON \
 
 FROM debian:trixie-slim
 # Only what runs: the shared libraries asgid links against, by their Debian 13 names
-# (libuv1t64 is libuv1 after Debian's 64-bit time_t transition; zlib1g and libexpat1 serve the
-# embedded CPython's built-in modules: the interpreter itself is linked into asgid), and
+# (libuv1t64 is libuv1 after Debian's 64-bit time_t transition, libssl3t64 holds libcrypto for
+# the WebSocket handshake; zlib1g serves permessage-deflate and, with libexpat1, the embedded
+# CPython's built-in modules: the interpreter itself is linked into asgid), and
 # python3: the standard library, and the interpreter asgid names as sys.executable.
 # tests/integration/test_service_files.py checks the list against the libraries the binary
 # needs.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libuv1t64 libinih1 libllhttp9.2 zlib1g libexpat1 python3 \
+      libuv1t64 libinih1 libllhttp9.2 libssl3t64 zlib1g libexpat1 python3 \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin asgid
 COPY --from=build /src/build/asgid /usr/local/bin/asgid

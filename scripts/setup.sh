@@ -17,6 +17,7 @@ set -euo pipefail
 build_packages=(
   build-essential cmake pkg-config
   libuv1-dev libinih-dev libcmocka-dev libpython3-dev
+  libssl-dev zlib1g-dev
 )
 test_packages=(
   python3 python3-pytest python3-httpx python3-websockets

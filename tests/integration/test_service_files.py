@@ -216,6 +216,7 @@ def test_dockerfile_stages():
 # ships the archive), which then needs zlib and expat for its built-in modules.
 RUNTIME_PACKAGES = {"libuv.so": "libuv1t64", "libinih.so": "libinih1",
                     "libllhttp.so": "libllhttp9.2", "libz.so": "zlib1g", "libexpat.so": "libexpat1",
+                    "libcrypto.so": "libssl3t64",
                     "libpython3": None,
                     "libc.so": None, "libm.so": None, "libasan.so": None, "libubsan.so": None}
 
