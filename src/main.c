@@ -4,12 +4,14 @@
  * Roles: a spawned worker (asgid --spawned-worker, started by a master only); the actions
  * (--help, --version, --print-config, --check-config and the generated documents), which
  * print and exit; otherwise the master, which opens the listeners and runs the workers.
+ * --abi-events-doc (the event section of docs/abi.md) is for maintainers, so not in --help.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "asgi/event_table.h"
 #include "log/log.h"
 #include "master/master.h"
 #include "platform/platform.h"
@@ -40,6 +42,10 @@ int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--spawned-worker") == 0) {
     platform_block_worker_signals(1); /* until the worker handles them (worker.c) */
     return worker_spawned_main();
+  }
+  if (argc == 2 && strcmp(argv[1], "--abi-events-doc") == 0) {
+    asgi_events_print_doc(stdout);
+    return 0;
   }
   asgid_settings settings;
   asgid_settings_action action = asgid_settings_load_args(&settings, argc, argv, environ, stderr);

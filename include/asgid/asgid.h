@@ -16,7 +16,10 @@
  * Event names and fields are ASGI's: http.request {body, more_body}, http.response.start
  * {status, headers}, http.response.body {body, more_body}, http.disconnect, lifespan.startup,
  * lifespan.startup.complete / .failed {message}, lifespan.shutdown, lifespan.shutdown.complete
- * / .failed {message}.
+ * / .failed {message}, websocket.connect, websocket.accept {subprotocol, headers},
+ * websocket.receive / .send {bytes or text}, websocket.close {code, reason},
+ * websocket.disconnect {code, reason}, and the denial extension's
+ * websocket.http.response.start / .body. docs/abi.md lists every event and field.
  *
  * Versioning: ASGID_ABI_VERSION is raised on any incompatible change. The server passes its
  * version in api->abi_version; the app returns the version it was compiled against in
@@ -99,21 +102,23 @@ typedef struct asgid_address {
 
 typedef enum asgid_scope_type {
   ASGID_SCOPE_HTTP = 0,
-  ASGID_SCOPE_WEBSOCKET = 1, /* reserved: the WebSocket protocol comes in a later version */
+  ASGID_SCOPE_WEBSOCKET = 1, /* only for an app whose table sets ASGID_CAP_WEBSOCKET */
   ASGID_SCOPE_LIFESPAN = 2
 } asgid_scope_type;
 
-/* ASGI's connection scope. For lifespan scopes only type, type_name and state are set.
+/* ASGI's connection scope. For lifespan scopes only type, type_name and state are set. A
+ * websocket scope is an http one with type_name "websocket", spec_version "2.5", scheme "ws",
+ * method NULL, and the offered subprotocols.
  * All strings are NUL-terminated and also carry their length (a decoded path may hold %00). */
 typedef struct asgid_scope {
   size_t struct_size;        /* sizeof(asgid_scope) as the server built it */
   asgid_scope_type type;
   const char *type_name;     /* "http", "websocket", "lifespan" */
   const char *asgi_version;  /* "3.0" */
-  const char *spec_version;  /* "2.3" */
-  const char *http_version;  /* "1.0" or "1.1" */
-  const char *method;        /* uppercase, e.g. "GET" */
-  const char *scheme;        /* "http" */
+  const char *spec_version;  /* "2.3" (http), "2.5" (websocket) */
+  const char *http_version;  /* "1.0" or "1.1" ("1.1" for websocket) */
+  const char *method;        /* uppercase, e.g. "GET"; NULL for websocket */
+  const char *scheme;        /* "http", "ws" */
   const char *path;          /* percent-decoded, without root_path, without the query */
   size_t path_len;
   const char *raw_path;      /* the path as sent, without the query */
@@ -129,6 +134,11 @@ typedef struct asgid_scope {
   /* ASGI's lifespan state: the pointer the app stored with api->set_state during lifespan
    * startup, handed to every request scope of this worker (NULL when none). */
   void *state;
+  /* Members added after version 1 first shipped: check struct_size before reading them. */
+  /* websocket: the subprotocols the client offered, split on commas across all
+   * Sec-WebSocket-Protocol lines, whitespace trimmed, in order (NUL-terminated strings). */
+  const char *const *subprotocols;
+  size_t subprotocol_count;
 } asgid_scope;
 
 typedef enum asgid_event_type {
@@ -137,13 +147,21 @@ typedef enum asgid_event_type {
   ASGID_HTTP_DISCONNECT = 2,        /* http.disconnect */
   ASGID_LIFESPAN_STARTUP = 3,       /* lifespan.startup */
   ASGID_LIFESPAN_SHUTDOWN = 4,      /* lifespan.shutdown */
+  ASGID_WEBSOCKET_CONNECT = 5,      /* websocket.connect */
+  ASGID_WEBSOCKET_RECEIVE = 6,      /* websocket.receive: u.websocket_message */
+  ASGID_WEBSOCKET_DISCONNECT = 7,   /* websocket.disconnect: u.websocket_close */
   /* app -> server (passed to api->send) */
   ASGID_HTTP_RESPONSE_START = 10,   /* http.response.start */
   ASGID_HTTP_RESPONSE_BODY = 11,    /* http.response.body */
   ASGID_LIFESPAN_STARTUP_COMPLETE = 12,
   ASGID_LIFESPAN_STARTUP_FAILED = 13,
   ASGID_LIFESPAN_SHUTDOWN_COMPLETE = 14,
-  ASGID_LIFESPAN_SHUTDOWN_FAILED = 15
+  ASGID_LIFESPAN_SHUTDOWN_FAILED = 15,
+  ASGID_WEBSOCKET_ACCEPT = 16,      /* websocket.accept: u.websocket_accept */
+  ASGID_WEBSOCKET_SEND = 17,        /* websocket.send: u.websocket_message */
+  ASGID_WEBSOCKET_CLOSE = 18,       /* websocket.close: u.websocket_close */
+  ASGID_WEBSOCKET_HTTP_RESPONSE_START = 19, /* websocket.http.response.start: u.response_start */
+  ASGID_WEBSOCKET_HTTP_RESPONSE_BODY = 20   /* websocket.http.response.body: u.response_body */
 } asgid_event_type;
 
 /* One ASGI message. Only the member matching `type` is meaningful. */
@@ -168,6 +186,23 @@ typedef struct asgid_event {
     struct { /* lifespan.*.failed */
       const char *message; /* NUL-terminated, may be NULL */
     } failed;
+    struct { /* websocket.accept */
+      const char *subprotocol;     /* NUL-terminated, or NULL for none; one of the offered */
+      const asgid_header *headers; /* extra response headers (no sec-websocket-*) */
+      size_t header_count;
+    } websocket_accept;
+    struct { /* websocket.receive, websocket.send: one whole message */
+      const uint8_t *data;
+      size_t len;
+      int text; /* 1: a text message (valid UTF-8), 0: a binary one */
+    } websocket_message;
+    struct { /* websocket.close (app -> server), websocket.disconnect (server -> app) */
+      int code;           /* close: 0 means 1000; disconnect: the client's code, 1005 when
+                             its close frame had none, 1006 when the TCP link dropped, 1012
+                             when the server stops */
+      const char *reason; /* UTF-8, not NUL-terminated; may be NULL when reason_len is 0 */
+      size_t reason_len;  /* at most 123 bytes */
+    } websocket_close;
   } u;
 } asgid_event;
 
@@ -191,15 +226,24 @@ typedef struct asgid_server_api {
   int (*receive)(asgid_request *req);
 
   /* ASGI send(): passes an app -> server event. The server copies headers and body before
-   * returning. body may be NULL when body_len is 0. ASGID_E_INVALID for an event out of order (body before start, anything
-   * after the final body), a status outside 100..999, or a header name or value holding
-   * CR, LF or NUL (or a name that is not an HTTP token). ASGID_E_DISCONNECTED once the
-   * client has gone (the app may ignore it). */
+   * returning. body may be NULL when body_len is 0. ASGID_E_INVALID for an event out of
+   * order (body before start, anything after the final body), a status outside 200..999 (a
+   * 1xx is not a final response, RFC 9110 §15.2), or a header name or value holding CR, LF
+   * or NUL (or a name that is not an HTTP token). ASGID_E_DISCONNECTED once the client has
+   * gone (the app may ignore it).
+   * websocket: before accept, websocket.accept (its subprotocol one of the scope's, its
+   * headers checked as response headers and holding no sec-websocket-*), websocket.close
+   * (the client gets 403) or the denial websocket.http.response.start / .body (until
+   * more_body is 0); accept may come before the app received websocket.connect. After
+   * accept, websocket.send (text must be valid UTF-8) and websocket.close (code 0, meaning
+   * 1000, or one of 1000..1003, 1007..1014, 3000..4999; reason at most 123 bytes of UTF-8).
+   * Anything after close, or once the client has gone: ASGID_E_DISCONNECTED. */
   int (*send)(asgid_request *req, const asgid_event *event);
 
   /* Ends the app's handling of req (ASGI: the app coroutine returned). req is invalid after
    * this call. If no response was started the client gets 500; if the response is
-   * incomplete the connection is closed. */
+   * incomplete the connection is closed. websocket: after accept without close, the server
+   * closes with 1000; before accept without a response, the client gets 403. */
   void (*done)(asgid_request *req);
 
   /* ASGI lifespan state: during lifespan startup (only on the lifespan request), stores a
@@ -251,7 +295,16 @@ typedef struct asgid_app {
   /* The answer to api->wait_writable returning 1. May be NULL for apps that never call it.
    * Never runs at the same time as another callback for the same request. */
   void (*on_writable)(void *app_data, asgid_request *req);
+
+  /* Members added after version 1 first shipped (an older app's struct_size does not reach
+   * them: the server reads them as 0). */
+  /* ASGID_CAP_* bits: scope types and features the app handles. Without
+   * ASGID_CAP_WEBSOCKET the app never gets a websocket scope: an Upgrade request is served
+   * to it as plain HTTP. */
+  unsigned capabilities;
 } asgid_app;
+
+#define ASGID_CAP_WEBSOCKET 1u
 
 /* The entry function an app exports (named by the app spec "app.so[:symbol]"). Called once
  * per worker, on the loop thread, before lifespan startup. Return NULL to refuse to load

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asgi/event_table.h"
 #include "asgi/fields.h"
 #include "log/log.h"
 
@@ -327,29 +328,8 @@ static int accept_event(asgid_request *req, const asgid_event *event) {
 
 /* Copies an event and its data behind a new op, for the loop thread. */
 static asgi_op *copy_send_op(asgid_request *req, const asgid_event *event) {
-  size_t extra = 0;
-  if (event->type == ASGID_HTTP_RESPONSE_START) {
-    extra = asgi_headers_size(event->u.response_start.headers,
-                              event->u.response_start.header_count);
-  } else if (event->type == ASGID_HTTP_RESPONSE_BODY) {
-    extra = event->u.response_body.body_len;
-  } else if (event->u.failed.message) { /* lifespan.*.failed */
-    extra = strlen(event->u.failed.message) + 1;
-  }
-  asgi_op *op = new_op(OP_SEND, req, extra);
-  if (!op) return NULL;
-  op->event = *event;
-  char *data = (char *)(op + 1);
-  if (event->type == ASGID_HTTP_RESPONSE_START) {
-    op->event.u.response_start.headers = asgi_headers_copy(
-        event->u.response_start.headers, event->u.response_start.header_count, data);
-  } else if (event->type == ASGID_HTTP_RESPONSE_BODY && extra) {
-    memcpy(data, event->u.response_body.body, extra);
-    op->event.u.response_body.body = (const uint8_t *)data;
-  } else if (extra) {
-    memcpy(data, event->u.failed.message, extra);
-    op->event.u.failed.message = data;
-  }
+  asgi_op *op = new_op(OP_SEND, req, asgi_event_copy_size(event));
+  if (op) asgi_event_copy(event, &op->event, op + 1);
   return op;
 }
 

@@ -165,23 +165,23 @@ static PyObject *http_scope_template(void) {
   return template = t;
 }
 
+PyObject *python_header_list(const asgid_header *headers, size_t count) {
+  PyObject *list = PyList_New((Py_ssize_t)count);
+  for (size_t i = 0; list && i < count; i++) {
+    PyObject *pair = header_pair(&headers[i]);
+    if (!pair) Py_CLEAR(list);
+    else PyList_SET_ITEM(list, (Py_ssize_t)i, pair);
+  }
+  return list;
+}
+
 static PyObject *http_scope(const asgid_scope *s) {
   PyObject *template = http_scope_template();
   PyObject *scope = template ? PyDict_Copy(template) : NULL;
   if (!scope) return NULL;
-  PyObject *headers = PyList_New((Py_ssize_t)s->header_count);
-  if (!headers) goto fail;
-  for (size_t i = 0; i < s->header_count; i++) {
-    const asgid_header *h = &s->headers[i];
-    PyObject *pair = header_pair(h);
-    if (!pair) {
-      Py_DECREF(headers);
-      goto fail;
-    }
-    PyList_SET_ITEM(headers, (Py_ssize_t)i, pair);
-  }
   /* set_item takes the reference: headers first, so that no failure below can leak it. */
-  if (set_item(scope, pystr.headers, headers)) goto fail;
+  if (set_item(scope, pystr.headers, python_header_list(s->headers, s->header_count)))
+    goto fail;
   if ((s->http_version[2] != '1' && PyDict_SetItem(scope, pystr.http_version, pystr.v1_0)) ||
       set_item(scope, pystr.method, method_string(s->method)) ||
       set_item(scope, pystr.path, PyUnicode_DecodeUTF8(s->path, (Py_ssize_t)s->path_len, "replace")) ||
@@ -221,45 +221,6 @@ static int app_call(void *app_data, asgid_request *req, const asgid_scope *scope
     return ASGID_E_UNSUPPORTED;
   }
   return ASGID_OK;
-}
-
-PyObject *python_event_dict(const asgid_event *event) {
-  switch (event->type) {
-    case ASGID_HTTP_REQUEST: {
-      PyObject *body = event->u.request.body_len
-                           ? PyBytes_FromStringAndSize((const char *)event->u.request.body,
-                                                       (Py_ssize_t)event->u.request.body_len)
-                           : Py_NewRef(pystr.empty_bytes);
-      if (!body) return NULL;
-      PyObject *d = PyDict_New();
-      if (!d) {
-        Py_DECREF(body);
-        return NULL;
-      }
-      if (set_item(d, pystr.body, body) || PyDict_SetItem(d, pystr.type, pystr.http_request) ||
-          PyDict_SetItem(d, pystr.more_body, event->u.request.more_body ? Py_True : Py_False)) {
-        Py_DECREF(d);
-        return NULL;
-      }
-      return d;
-    }
-    case ASGID_HTTP_DISCONNECT:
-    case ASGID_LIFESPAN_STARTUP:
-    case ASGID_LIFESPAN_SHUTDOWN: {
-      PyObject *type = event->type == ASGID_HTTP_DISCONNECT ? pystr.http_disconnect
-                       : event->type == ASGID_LIFESPAN_STARTUP ? pystr.lifespan_startup
-                                                                : pystr.lifespan_shutdown;
-      PyObject *d = PyDict_New();
-      if (d && PyDict_SetItem(d, pystr.type, type)) {
-        Py_DECREF(d);
-        return NULL;
-      }
-      return d;
-    }
-    default:
-      PyErr_SetString(PyExc_RuntimeError, "unknown event from the server");
-      return NULL;
-  }
 }
 
 static void app_on_event(void *app_data, asgid_request *req, const asgid_event *event) {
@@ -321,7 +282,8 @@ PyObject *python_bridge_module_init(void) { return PyModule_Create(&module_def);
 
 const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *loop,
                                      PyObject *glue) {
-  int rc = python_strings_init() == 0 && python_request_init(api, loop) == 0
+  int rc = python_strings_init() == 0 && python_events_init() == 0 &&
+                   python_request_init(api, loop) == 0
                ? python_runner_init(loop, glue)
                : -1;
   return rc == 0 ? &python_app_table : NULL;

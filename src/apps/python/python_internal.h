@@ -14,8 +14,25 @@
 PyObject *python_bridge_module_init(void);
 const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *loop,
                                      PyObject *glue);
-/* bridge.c: a server event as its ASGI message dict (a new reference, NULL on error). */
+/* bridge.c: an ASGI header list [(name, value), ...] of bytes (a new reference, NULL on
+ * error). */
+PyObject *python_header_list(const asgid_header *headers, size_t count);
+
+/* events.c: ASGI message dicts and server events, both ways, for every event of the event
+ * table. */
+int python_events_init(void);
+/* An event as its ASGI message dict (a new reference, NULL on error). */
 PyObject *python_event_dict(const asgid_event *event);
+/* What an event converted from a message points to besides the message itself. */
+typedef struct python_event_storage {
+  asgid_header inline_headers[32];
+  asgid_header *headers; /* inline_headers, or PyMem_Malloc'd for more */
+  PyObject *keep;        /* the header sequence */
+} python_event_storage;
+/* A message dict as an event pointing into the message and into storage: 0, or -1 with an
+ * exception set. Release the storage afterwards either way. */
+int python_message_event(PyObject *message, asgid_event *event, python_event_storage *storage);
+void python_event_storage_release(python_event_storage *storage);
 
 /* request_object.c: the Python object of one scope (receive and send). */
 int python_request_init(const asgid_server_api *api, PyObject *loop);
@@ -65,12 +82,11 @@ PyObject *python_awaitable_pending(PyObject *future); /* completes with the futu
  * that event back to request if it never reaches the app. */
 PyObject *python_awaitable_receive(PyObject *request, PyObject *event, PyObject *future);
 
-/* strings.c: interned keys and values of ASGI dicts, and method names. */
+/* strings.c: interned keys and values of ASGI scopes, and method names. */
 typedef struct python_strings {
   PyObject *type, *asgi, *http_version, *method, *scheme, *path, *raw_path, *query_string,
-      *root_path, *headers, *client, *server, *state, *body, *more_body, *status, *message;
-  PyObject *http, *lifespan, *v1_0, *v1_1, *http_request, *http_disconnect, *lifespan_startup,
-      *lifespan_shutdown;
+      *root_path, *headers, *client, *server, *state;
+  PyObject *http, *lifespan, *v1_0, *v1_1;
   PyObject *done, *set_result, *await, *throw_, *cancel, *cancelling,
       *asyncio_future_blocking;
   PyObject *empty_bytes, *asgi_info;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "apps/python/python_internal.h"
+#include "asgi/event_table.h"
 
 typedef struct {
   PyObject_HEAD
@@ -148,136 +149,24 @@ void python_request_unclaimed(PyObject *op, PyObject *event, PyObject *future) {
 
 /* ---------------------------------------------------------------- send() */
 
-/* Fills headers from an ASGI header list ([[name, value], ...] of bytes). Returns the count,
- * or -1 with an exception set. *storage is PyMem_Malloc'd when there are more than room. */
-static Py_ssize_t read_headers(PyObject *list, asgid_header *inline_headers, Py_ssize_t room,
-                               asgid_header **storage, PyObject **keep) {
-  *storage = inline_headers;
-  if (!list || list == Py_None) return 0;
-  PyObject *seq = PySequence_Fast(list, "headers must be a sequence of [name, value] pairs");
-  if (!seq) return -1;
-  *keep = seq;
-  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-  if (n > room) {
-    *storage = PyMem_Malloc((size_t)n * sizeof **storage);
-    if (!*storage) {
-      PyErr_NoMemory();
-      return -1;
-    }
-  }
-  for (Py_ssize_t i = 0; i < n; i++) {
-    PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
-    if (!PyTuple_Check(pair) && !PyList_Check(pair)) goto bad;
-    if (PySequence_Fast_GET_SIZE(pair) != 2) goto bad;
-    PyObject *name = PySequence_Fast_GET_ITEM(pair, 0);
-    PyObject *value = PySequence_Fast_GET_ITEM(pair, 1);
-    if (!PyBytes_Check(name) || !PyBytes_Check(value)) goto bad;
-    (*storage)[i] = (asgid_header){PyBytes_AS_STRING(name), (size_t)PyBytes_GET_SIZE(name),
-                                   PyBytes_AS_STRING(value), (size_t)PyBytes_GET_SIZE(value)};
-  }
-  return n;
-bad:
-  PyErr_SetString(PyExc_TypeError, "each header must be a [name, value] pair of bytes");
-  return -1;
-}
-
-static int message_type(PyObject *message, const char **type) {
-  if (!PyDict_Check(message)) {
-    PyErr_SetString(PyExc_TypeError, "an ASGI message must be a dict");
-    return -1;
-  }
-  PyObject *t = PyDict_GetItemWithError(message, pystr.type);
-  if (!t || !PyUnicode_Check(t)) {
-    if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "ASGI message without a 'type'");
-    return -1;
-  }
-  *type = PyUnicode_AsUTF8(t);
-  return *type ? 0 : -1;
-}
-
-/* Turns an app message into a server event. Returns 0, or -1 with an exception set. The
- * event points into the message and into *headers / *keep, which the caller frees. */
-static int message_event(PyObject *message, const char *type, asgid_event *event,
-                         asgid_header *inline_headers, Py_ssize_t room, asgid_header **headers,
-                         PyObject **keep) {
-  memset(event, 0, sizeof *event);
-  if (strcmp(type, "http.response.start") == 0) {
-    event->type = ASGID_HTTP_RESPONSE_START;
-    PyObject *status = PyDict_GetItemWithError(message, pystr.status);
-    if (!status || !PyLong_Check(status)) {
-      if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "'status' must be an int");
-      return -1;
-    }
-    long code = PyLong_AsLong(status);
-    if (code == -1 && PyErr_Occurred()) return -1;
-    /* Out of int range would wrap into a valid-looking status; the server checks 100..999. */
-    event->u.response_start.status = code < 0 || code > 999 ? -1 : (int)code;
-    Py_ssize_t n = read_headers(PyDict_GetItemWithError(message, pystr.headers), inline_headers,
-                                room, headers, keep);
-    if (n < 0) return -1;
-    event->u.response_start.headers = *headers;
-    event->u.response_start.header_count = (size_t)n;
-    return 0;
-  }
-  if (strcmp(type, "http.response.body") == 0) {
-    event->type = ASGID_HTTP_RESPONSE_BODY;
-    PyObject *body = PyDict_GetItemWithError(message, pystr.body);
-    if (body && body != Py_None) {
-      if (!PyBytes_Check(body)) {
-        PyErr_SetString(PyExc_TypeError, "'body' must be bytes");
-        return -1;
-      }
-      event->u.response_body.body = (const uint8_t *)PyBytes_AS_STRING(body);
-      event->u.response_body.body_len = (size_t)PyBytes_GET_SIZE(body);
-    }
-    PyObject *more = PyDict_GetItemWithError(message, pystr.more_body);
-    int more_body = more ? PyObject_IsTrue(more) : 0;
-    if (more_body < 0 || (!more && PyErr_Occurred())) return -1;
-    event->u.response_body.more_body = more_body;
-    return 0;
-  }
-  if (strncmp(type, "lifespan.", 9) == 0) {
-    static const struct { const char *name; asgid_event_type type; } lifespan_types[] = {
-        {"lifespan.startup.complete", ASGID_LIFESPAN_STARTUP_COMPLETE},
-        {"lifespan.startup.failed", ASGID_LIFESPAN_STARTUP_FAILED},
-        {"lifespan.shutdown.complete", ASGID_LIFESPAN_SHUTDOWN_COMPLETE},
-        {"lifespan.shutdown.failed", ASGID_LIFESPAN_SHUTDOWN_FAILED},
-    };
-    for (size_t i = 0; i < 4 && !event->type; i++)
-      if (strcmp(type, lifespan_types[i].name) == 0) event->type = lifespan_types[i].type;
-    PyObject *text = PyDict_GetItemWithError(message, pystr.message);
-    if (text && PyUnicode_Check(text) && !(event->u.failed.message = PyUnicode_AsUTF8(text)))
-      return -1;
-    if (!text && PyErr_Occurred()) return -1;
-  }
-  if (!event->type) {
-    PyErr_Format(PyExc_RuntimeError, "unexpected ASGI message type '%s'", type);
-    return -1;
-  }
-  return 0;
-}
-
 static PyObject *request_send(PyObject *op, PyObject *message) {
   request_object *self = (request_object *)op;
-  const char *type;
-  if (message_type(message, &type) != 0) return NULL;
+  asgid_event event;
+  python_event_storage storage;
+  int rc = ASGID_E_INVALID;
+  int parsed = python_message_event(message, &event, &storage);
+  if (parsed == 0 && self->req) {
+    rc = server->send(self->req, &event);
+    python_loop_wake();
+  }
+  python_event_storage_release(&storage);
+  if (parsed != 0) return NULL;
+  const char *type = asgi_event_of(event.type)->name;
   if (!self->req) {
     PyErr_Format(PyExc_RuntimeError, "unexpected ASGI message '%s' after the app returned",
                  type);
     return NULL;
   }
-  asgid_event event;
-  asgid_header inline_headers[32], *headers = inline_headers;
-  PyObject *keep = NULL;
-  int rc = ASGID_E_INVALID;
-  int parsed = message_event(message, type, &event, inline_headers, 32, &headers, &keep);
-  if (parsed == 0) {
-    rc = server->send(self->req, &event);
-    python_loop_wake();
-  }
-  if (headers != inline_headers) PyMem_Free(headers);
-  Py_XDECREF(keep);
-  if (parsed != 0) return NULL;
   if (rc == ASGID_E_INVALID) {
     PyErr_Format(PyExc_RuntimeError,
                  "unexpected ASGI message '%s': out of order, after the response completed, "

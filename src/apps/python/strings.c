@@ -1,6 +1,7 @@
 /*
  * strings.c - the interned strings and constant objects the Python adapter builds once:
- * dict keys and values of ASGI scopes and messages, and method names it calls.
+ * dict keys and values of ASGI scopes, and method names it calls (the keys of messages come
+ * from the event table: events.c).
  */
 #include "apps/python/python_internal.h"
 
@@ -12,12 +13,9 @@ int python_strings_init(void) {
       {&pystr.method, "method"}, {&pystr.scheme, "scheme"}, {&pystr.path, "path"},
       {&pystr.raw_path, "raw_path"}, {&pystr.query_string, "query_string"},
       {&pystr.root_path, "root_path"}, {&pystr.headers, "headers"}, {&pystr.client, "client"},
-      {&pystr.server, "server"}, {&pystr.state, "state"}, {&pystr.body, "body"},
-      {&pystr.more_body, "more_body"}, {&pystr.status, "status"}, {&pystr.message, "message"},
-      {&pystr.http, "http"}, {&pystr.lifespan, "lifespan"}, {&pystr.v1_0, "1.0"},
-      {&pystr.v1_1, "1.1"}, {&pystr.http_request, "http.request"},
-      {&pystr.http_disconnect, "http.disconnect"}, {&pystr.lifespan_startup, "lifespan.startup"},
-      {&pystr.lifespan_shutdown, "lifespan.shutdown"}, {&pystr.done, "done"},
+      {&pystr.server, "server"}, {&pystr.state, "state"}, {&pystr.http, "http"},
+      {&pystr.lifespan, "lifespan"}, {&pystr.v1_0, "1.0"}, {&pystr.v1_1, "1.1"},
+      {&pystr.done, "done"},
       {&pystr.set_result, "set_result"}, {&pystr.await, "__await__"},
       {&pystr.throw_, "throw"}, {&pystr.cancel, "cancel"}, {&pystr.cancelling, "cancelling"},
       {&pystr.asyncio_future_blocking, "_asyncio_future_blocking"},
