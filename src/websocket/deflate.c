@@ -377,6 +377,9 @@ int ws_deflate_message(ws_deflate *d, const uint8_t *in, size_t len, ws_buffer *
   } while (len > 0);
   /* RFC 7692 §7.2.1: the sync flush's empty block is implied, not sent. */
   if (out->len >= 4 && memcmp(out->data + out->len - 4, "\x00\x00\xff\xff", 4) == 0) out->len -= 4;
+  /* Nothing left (an empty message after a flush): the receiver's appended tail must still
+   * read as the end of an empty stored block, whose header is this one 0x00 byte (§7.2.3.6). */
+  if (out->len == 0) out->data[out->len++] = 0x00;
   if (d->params.server_no_context_takeover) deflater_free(d);
   return 0;
 }
