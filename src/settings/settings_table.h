@@ -120,6 +120,37 @@
   X(linger_timeout, "http", DURATION, "2s", 0, 0, 60000, NULL, RELOAD,                         \
     "After a response that ends the connection, how long what the client still sends is "     \
     "discarded, so that closing does not destroy the response before the client read it")    \
+  /* [websocket] RFC 6455 limits, keepalive and permessage-deflate */                          \
+  X(ws_max_frame_size, "websocket", SIZE, "16m", 0, 128, UINT64_C(1) << 32, NULL, RELOAD,      \
+    "Largest WebSocket frame payload a client may send, checked on the frame header before "  \
+    "any of it is read: close 1009 (at most ws_max_message_size counts)")                      \
+  X(ws_max_message_size, "websocket", SIZE, "16m", 0, 128, UINT64_C(1) << 32, NULL, RELOAD,    \
+    "Largest WebSocket message a client may send, across its fragments and after "            \
+    "decompression: close 1009")                                                              \
+  X(ws_max_fragments, "websocket", INT, "16384", 0, 1, 1000000, NULL, RELOAD,                  \
+    "Most frames one WebSocket message may arrive in: close 1009")                             \
+  X(ws_max_queue, "websocket", INT, "16", 0, 1, 100000, NULL, RELOAD,                           \
+    "WebSocket messages received but not yet taken by the app beyond which the server stops " \
+    "reading from that client")                                                               \
+  X(ws_ping_interval, "websocket", DURATION, "20s", 0, 0, 3600000, NULL, RELOAD,                \
+    "Time between the server's pings on an open WebSocket (keeps proxies from dropping idle "  \
+    "connections); 0 disables them")                                                         \
+  X(ws_ping_timeout, "websocket", DURATION, "20s", 0, 0, 3600000, NULL, RELOAD,                 \
+    "Longest wait for the pong answering a ping before the WebSocket is closed with 1011; 0 "  \
+    "waits forever")                                                                          \
+  X(ws_handshake_timeout, "websocket", DURATION, "10s", 0, 100, 3600000, NULL, RELOAD,          \
+    "Deadline for a WebSocket handshake: the upgrade request and the app's accept or denial") \
+  X(ws_close_timeout, "websocket", DURATION, "5s", 0, 100, 3600000, NULL, RELOAD,               \
+    "After the server sends a close frame, longest wait for the client's before the "         \
+    "connection is dropped")                                                                  \
+  X(ws_per_message_deflate, "websocket", BOOL, "on", 0, 0, 0, NULL, RELOAD,                      \
+    "Accept a client's permessage-deflate offer (RFC 7692: compressed messages); costs CPU "   \
+    "and memory per connection (see ws_deflate_window_bits)")                                 \
+  X(ws_deflate_window_bits, "websocket", INT, "12", 0, 9, 15, NULL, RELOAD,                      \
+    "permessage-deflate window (9-15) of the server's compressor, and of the client's when "   \
+    "it lets the server choose; 12 with memLevel 5: ~49 KiB per connection, 15 with 8: ~300")  \
+  X(ws_deflate_mem_level, "websocket", INT, "5", 0, 1, 9, NULL, RELOAD,                          \
+    "zlib memLevel (1-9) of the server's permessage-deflate compressor: memory for speed")    \
   /* [log] */                                                                                  \
   X(log_level, "log", ENUM, "info", 0, 0, 0, "debug|info|warning|error", RELOAD,                \
     "Least severe error log level written")                                                    \

@@ -608,7 +608,7 @@ static void test_file_errors_name_file_and_line(void **state) {
         "conf.ini:7: lifespan: \"maybe\" is not one of auto|on|off\n"
         "conf.ini:8: workers belongs in [workers], not [app]\n"
         "conf.ini:10: unknown key \"thing\" in unknown section [nowhere] (sections: server, app, "
-        "workers, http, log, process)\n"
+        "workers, http, websocket, log, process)\n"
         "conf.ini:11: threads belongs in [app], not [nowhere]\n"
         "conf.ini:14: indented line: start it at the beginning of the line (inih would read it "
         "as the continuation of the value above)\n"
@@ -645,7 +645,7 @@ static void test_file_errors_escape_unknown_names(void **state) {
         "conf.ini:3: unknown key \"a\\\"b\\\\c\\x7f\" in section [log] (its keys: log_level, "
         "error_log, access_log, access_log_format)\n"
         "conf.ini:5: unknown key \"x\xc3\xa9\\xc2\\x9b\\xc0\\xaf\\xed\\xa0\\x80\" in unknown "
-        "section [we\\x01" "b\\xff] (sections: server, app, workers, http, log, process)\n"
+        "section [we\\x01" "b\\xff] (sections: server, app, workers, http, websocket, log, process)\n"
         "conf.ini:6: workers belongs in [workers], not [we\\x01" "b\\xff]\n");
   asgid_settings_free(&s);
 
