@@ -5,11 +5,10 @@
 #include <string.h>
 
 #include "asgi/fields.h"
+#include "websocket/close_code.h"
 
 /* ---------------------------------------------------------------- the table */
 
-#define STRINGIFY_(x) #x
-#define STRINGIFY(x) STRINGIFY_(x)
 #define MEMBER(m) offsetof(asgid_event, m)
 
 /* One row per field kind: the members as written give both their offsets and their names. */
@@ -42,8 +41,7 @@ static const asgi_event_field http_request_fields[] = {
 
 static const asgi_event_field response_start_fields[] = {
     INT("status", u.response_start.status, 0, 1,
-        "the status, " STRINGIFY(ASGI_STATUS_MIN) ".." STRINGIFY(ASGI_STATUS_MAX)
-        " (a 1xx is not a final response, RFC 9110 §15.2)"),
+        ASGI_STATUS_RULE),
     HEADERS("headers", u.response_start.headers, u.response_start.header_count,
             "names must be HTTP tokens; names and values must not hold CR, LF or NUL"),
 };
@@ -84,7 +82,7 @@ static const asgi_event_field websocket_close_fields[] = {
     INT("code", u.websocket_close.code, 1000, 0,
         "1000..1003, 1007..1014 or 3000..4999 (0 in C means 1000)"),
     STRING("reason", u.websocket_close.reason, u.websocket_close.reason_len,
-           "at most " STRINGIFY(ASGI_CLOSE_REASON_MAX) " bytes of UTF-8; may be empty"),
+           "at most " ASGI_STRINGIFY(WS_CLOSE_REASON_MAX) " bytes of UTF-8; may be empty"),
 };
 
 static const asgi_event_info events[ASGI_EVENT_TYPE_LIMIT] = {

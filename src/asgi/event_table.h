@@ -65,11 +65,16 @@ typedef struct asgi_event_info {
 /* The most fields one event has (room for per-field caches of the adapters). */
 #define ASGI_EVENT_MAX_FIELDS 3
 
-/* The final statuses an app may send (a 1xx is not a final response, RFC 9110 §15.2). */
+#define ASGI_STRINGIFY_(x) #x
+#define ASGI_STRINGIFY(x) ASGI_STRINGIFY_(x)
+
+/* The final statuses an app may send (a 1xx is not a final response, RFC 9110 §15.2), and
+ * the rule as the docs and the refusals word it. */
 #define ASGI_STATUS_MIN 200
 #define ASGI_STATUS_MAX 999
-/* The longest close reason: a control frame's 125 bytes less the 2-byte code (RFC 6455 §5.5). */
-#define ASGI_CLOSE_REASON_MAX 123
+#define ASGI_STATUS_RULE                                                    \
+  "a status of " ASGI_STRINGIFY(ASGI_STATUS_MIN) ".." ASGI_STRINGIFY(ASGI_STATUS_MAX) \
+  " (a 1xx is not a final response, RFC 9110 §15.2)"
 
 /* The description of an event type, or NULL for a value that names none. */
 const asgi_event_info *asgi_event_of(asgid_event_type type);

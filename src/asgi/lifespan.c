@@ -1,10 +1,50 @@
-/* lifespan.c - the ASGI lifespan protocol. See lifespan.h. */
+/* lifespan.c - the ASGI lifespan protocol: the scope's rules (what the app may send when)
+ * and the driver that runs it for the worker. See lifespan.h. */
 #include "asgi/lifespan.h"
 
 #include <string.h>
 
+#include "asgi/scope_rules.h"
 #include "log/log.h"
 #include "settings/settings.h"
+
+/* ---------------------------------------------------------------- the rules (scope_rules.h) */
+
+/* The app's side, in request.lifespan_phase: 0 nothing asked, 1 startup received, 2 startup
+ * answered, 3 shutdown received. Each event received is answered once. */
+static int lifespan_send(asgid_request *req, const asgid_event *event, const char **rule) {
+  switch (event->type) {
+    case ASGID_LIFESPAN_STARTUP_COMPLETE:
+    case ASGID_LIFESPAN_STARTUP_FAILED:
+      *rule = "a startup answer without lifespan.startup to answer";
+      if (req->lifespan_phase != 1) return ASGID_E_INVALID;
+      req->lifespan_phase = 2;
+      return ASGID_OK;
+    case ASGID_LIFESPAN_SHUTDOWN_COMPLETE:
+    case ASGID_LIFESPAN_SHUTDOWN_FAILED:
+      *rule = "a shutdown answer without lifespan.shutdown to answer";
+      if (req->lifespan_phase != 3) return ASGID_E_INVALID;
+      req->lifespan_phase = 0;
+      return ASGID_OK;
+    default:
+      *rule = "not a lifespan event";
+      return ASGID_E_INVALID;
+  }
+}
+
+static void lifespan_delivering(asgid_request *req, const asgid_event *event) {
+  if (event->type == ASGID_LIFESPAN_STARTUP) req->lifespan_phase = 1;
+  if (event->type == ASGID_LIFESPAN_SHUTDOWN) req->lifespan_phase = 3;
+}
+
+const asgi_scope_rules asgi_lifespan_rules = {.send = lifespan_send,
+                                              .delivering = lifespan_delivering};
+
+int asgi_lifespan_may_set_state(const asgid_request *req) {
+  return req->scope.type == ASGID_SCOPE_LIFESPAN && req->lifespan_phase == 1;
+}
+
+/* ---------------------------------------------------------------- the driver */
 
 enum phase {
   PHASE_STARTING,      /* lifespan.startup not yet answered */

@@ -56,4 +56,8 @@ void asgi_lifespan_shutdown(asgi_lifespan *lifespan, asgi_lifespan_shutdown_cb o
 /* Closes the lifespan's handle. */
 void asgi_lifespan_close(asgi_lifespan *lifespan);
 
+/* 1 when req may store the lifespan state (api->set_state): the lifespan scope, during
+ * startup. */
+int asgi_lifespan_may_set_state(const asgid_request *req);
+
 #endif /* ASGID_ASGI_LIFESPAN_H */

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "asgi/event_table.h"
-#include "asgi/fields.h"
+#include "asgi/lifespan.h"
+#include "asgi/scope_rules.h"
 #include "log/log.h"
 
 /* Work posted by an app thread for the loop thread. */
@@ -31,6 +32,13 @@ static void lock(asgi_context *ctx) {
 static void unlock(asgi_context *ctx) {
   if (ctx->threaded) uv_mutex_unlock(&ctx->lock);
 }
+
+/* The rules of each scope type, by asgid_scope_type. */
+static const asgi_scope_rules *const scope_rules[] = {
+    [ASGID_SCOPE_HTTP] = &asgi_http_rules,
+    [ASGID_SCOPE_WEBSOCKET] = &asgi_websocket_rules,
+    [ASGID_SCOPE_LIFESPAN] = &asgi_lifespan_rules,
+};
 
 /* ---------------------------------------------------------------- loop-thread actions */
 
@@ -180,10 +188,10 @@ void asgi_request_init(asgid_request *req, asgi_context *ctx, const asgi_transpo
 void asgi_request_start(asgid_request *req) { run_job(req->ctx, &req->call_job); }
 
 void asgi_request_deliver(asgid_request *req, const asgid_event *event) {
+  const asgi_scope_rules *rules = scope_rules[req->scope.type];
   lock(req->ctx);
   req->receive_outstanding = 0;
-  if (event->type == ASGID_LIFESPAN_STARTUP) req->lifespan_phase = 1;
-  if (event->type == ASGID_LIFESPAN_SHUTDOWN) req->lifespan_phase = 3;
+  if (rules->delivering) rules->delivering(req, event);
   unlock(req->ctx);
   req->event_job.event = *event;
   if (req->in_callback)
@@ -259,71 +267,16 @@ static int api_receive(asgid_request *req) {
   return ASGID_OK;
 }
 
-/* http.response.start: status and headers as RFC 9110 allows them on the wire. */
-static int check_response_start(const asgid_event *event, uint64_t *content_length) {
-  int status = event->u.response_start.status;
-  if (status < 200 || status > 999) return ASGID_E_INVALID;
-  if (event->u.response_start.header_count && !event->u.response_start.headers)
-    return ASGID_E_INVALID;
-  *content_length = UINT64_MAX;
-  for (size_t i = 0; i < event->u.response_start.header_count; i++) {
-    const asgid_header *h = &event->u.response_start.headers[i];
-    if (!h->name || (!h->value && h->value_len)) return ASGID_E_INVALID;
-    if (!asgi_field_name_valid(h->name, h->name_len) ||
-        !asgi_field_value_valid(h->value, h->value_len))
-      return ASGID_E_INVALID;
-    if (asgi_field_equals(h->name, h->name_len, "content-length")) {
-      uint64_t n;
-      if (asgi_field_parse_length(h->value, h->value_len, &n) != 0) return ASGID_E_INVALID;
-      if (*content_length != UINT64_MAX && *content_length != n) return ASGID_E_INVALID;
-      *content_length = n;
-    }
-  }
-  return ASGID_OK;
-}
-
-/* Checks event against the request's state and, when valid, records its effect. */
-static int accept_event(asgid_request *req, const asgid_event *event) {
+/* Checks event against the event table and the request's state and, when valid, records its
+ * effect. */
+static int accept_event(asgid_request *req, const asgid_event *event, const char **rule) {
+  *rule = "the app already called done";
   if (req->app_done) return ASGID_E_INVALID;
-  if (req->scope.type == ASGID_SCOPE_LIFESPAN) {
-    switch (event->type) {
-      case ASGID_LIFESPAN_STARTUP_COMPLETE:
-      case ASGID_LIFESPAN_STARTUP_FAILED:
-        if (req->lifespan_phase != 1) return ASGID_E_INVALID;
-        req->lifespan_phase = 2;
-        return ASGID_OK;
-      case ASGID_LIFESPAN_SHUTDOWN_COMPLETE:
-      case ASGID_LIFESPAN_SHUTDOWN_FAILED:
-        if (req->lifespan_phase != 3) return ASGID_E_INVALID;
-        req->lifespan_phase = 0;
-        return ASGID_OK;
-      default:
-        return ASGID_E_INVALID;
-    }
-  }
-  switch (event->type) {
-    case ASGID_HTTP_RESPONSE_START: {
-      uint64_t content_length;
-      if (req->response_started) return ASGID_E_INVALID;
-      int rc = check_response_start(event, &content_length);
-      if (rc != ASGID_OK) return rc;
-      req->response_started = 1;
-      req->content_length = content_length;
-      return ASGID_OK;
-    }
-    case ASGID_HTTP_RESPONSE_BODY: {
-      size_t len = event->u.response_body.body_len;
-      if (!req->response_started || req->response_complete) return ASGID_E_INVALID;
-      if (len && !event->u.response_body.body) return ASGID_E_INVALID;
-      if (req->content_length != UINT64_MAX && len > req->content_length - req->body_sent)
-        return ASGID_E_INVALID; /* more than the declared Content-Length */
-      req->body_sent += len;
-      if (!event->u.response_body.more_body) req->response_complete = 1;
-      return ASGID_OK;
-    }
-    default:
-      return ASGID_E_INVALID;
-  }
+  const asgi_event_info *info = asgi_event_of(event->type);
+  *rule = "not an app event of this scope type";
+  if (!info || info->direction != ASGI_TO_SERVER || info->scope != req->scope.type)
+    return ASGID_E_INVALID;
+  return scope_rules[req->scope.type]->send(req, event, rule);
 }
 
 /* Copies an event and its data behind a new op, for the loop thread. */
@@ -336,9 +289,14 @@ static asgi_op *copy_send_op(asgid_request *req, const asgid_event *event) {
 static int api_send(asgid_request *req, const asgid_event *event) {
   if (!req || !event) return ASGID_E_INVALID;
   asgi_context *ctx = req->ctx;
+  const char *rule = NULL;
   lock(ctx);
-  int rc = accept_event(req, event);
+  int rc = accept_event(req, event, &rule);
   unlock(ctx);
+  if (rc == ASGID_E_INVALID) {
+    const asgi_event_info *info = asgi_event_of(event->type);
+    log_debug("app event %s refused: %s", info ? info->name : "(unknown type)", rule);
+  }
   if (rc != ASGID_OK) return rc;
   if (atomic_load(&req->disconnected)) return ASGID_E_DISCONNECTED;
   if (on_loop_thread(ctx)) {
@@ -383,8 +341,7 @@ static int api_wait_writable(asgid_request *req) {
 }
 
 static int api_set_state(asgid_request *req, void *state) {
-  if (req->scope.type != ASGID_SCOPE_LIFESPAN || req->lifespan_phase != 1)
-    return ASGID_E_INVALID;
+  if (!asgi_lifespan_may_set_state(req)) return ASGID_E_INVALID;
   req->ctx->lifespan_state = state;
   return ASGID_OK;
 }

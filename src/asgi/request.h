@@ -59,12 +59,14 @@ struct asgid_request {
   const asgi_transport *transport;
   void *transport_data;
   asgid_scope scope;
-  /* App-side state, changed by api calls (under ctx->lock when the class is threaded). */
+  /* App-side state, changed by api calls (under ctx->lock when the class is threaded); the
+   * per-scope-type members by that type's rules (scope_rules.h). */
   unsigned receive_outstanding : 1;
-  unsigned response_started : 1;
+  unsigned response_started : 1;  /* http, and a websocket denial response */
   unsigned response_complete : 1;
   unsigned lifespan_phase : 2;   /* lifespan: 0 none, 1 startup received, 2 startup answered,
                                     3 shutdown received */
+  unsigned websocket_phase : 2;  /* websocket: asgi_websocket_phase (scope_websocket.h) */
   unsigned app_done : 1;
   /* Loop-thread state. */
   unsigned in_callback : 1;     /* an app callback for this request is running */
@@ -111,7 +113,7 @@ void asgi_request_init(asgid_request *req, asgi_context *ctx, const asgi_transpo
 void asgi_request_start(asgid_request *req);
 
 /* Delivers an event the app asked for (copied; body bytes must stay valid until the app's
- * next receive or done). */
+ * next receive or done). The event must be of the request's scope type, server -> app. */
 void asgi_request_deliver(asgid_request *req, const asgid_event *event);
 
 /* Tells the app that it may send again (the answer to wait_writable). */
