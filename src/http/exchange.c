@@ -1,15 +1,23 @@
 /* exchange.c - one request and its response: the ASGI scope, the transport the ASGI layer
- * calls, the response framing and the access log. See conn.h. */
+ * calls, the response framing and the access log. See exchange.h. */
+#include "http/exchange.h"
+
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "asgi/fields.h"
-#include "http/conn.h"
 #include "http/target.h"
 #include "log/log.h"
 
 static const asgid_settings *settings_of(const http_exchange *ex) {
-  return ex->conn->server->settings;
+  return ex->service->settings;
+}
+
+/* The session looks at the exchange again from the deferred-work queue; once the connection
+ * is gone, the exchange's own work tells a waiting app so. */
+static void wake(http_exchange *ex) {
+  transport_group_defer(ex->group, ex->wake ? ex->wake : &ex->orphan_work);
 }
 
 static int is_head_request(const http_exchange *ex) {
@@ -17,7 +25,7 @@ static int is_head_request(const http_exchange *ex) {
 }
 
 static void free_exchange(http_exchange *ex) {
-  if (ex->in_pump_queue) http_server_unschedule_pump(ex->server, ex);
+  transport_group_cancel(ex->group, &ex->orphan_work);
   http_head_free(&ex->head);
   free(ex->scope_storage);
   free(ex->response_headers);
@@ -36,7 +44,7 @@ static const char *put_string(char **cursor, const char *bytes, size_t len) {
 }
 
 static int build_scope(http_exchange *ex) {
-  http_conn *conn = ex->conn;
+  const transport *t = ex->transport;
   const http_head *head = &ex->head;
   const char *target = head->arena + head->target_offset;
   const char *path, *query;
@@ -74,24 +82,45 @@ static int build_scope(http_exchange *ex) {
   scope->root_path_len = strlen(scope->root_path);
   scope->headers = headers;
   scope->header_count = head->field_count;
-  if (conn->listener->kind == LISTENER_TCP) {
-    scope->client = (asgid_address){1, conn->client_host, conn->client_port};
-    scope->server = (asgid_address){1, conn->listener->host, conn->listener->port};
+  if (t->listener->kind == LISTENER_TCP) {
+    scope->client = (asgid_address){1, t->client_host, t->client_port};
+    scope->server = (asgid_address){1, t->listener->host, t->listener->port};
   } else {
     scope->client = (asgid_address){0, NULL, 0};
-    scope->server = (asgid_address){1, conn->listener->host, -1};
+    scope->server = (asgid_address){1, t->listener->host, -1};
   }
   return 0;
 }
 
+static void run_orphan_work(deferred_work *work);
+static const asgi_transport http_exchange_transport;
+
+http_exchange *http_exchange_new(http_service *service, transport *t, const http_parser *parser,
+                                 deferred_work *wake_session) {
+  http_exchange *ex = calloc(1, sizeof *ex);
+  if (!ex) return NULL;
+  ex->service = service;
+  ex->group = t->group;
+  ex->transport = t;
+  ex->parser = parser;
+  ex->wake = wake_session;
+  ex->orphan_work.run = run_orphan_work;
+  if (access_log_enabled()) {
+    uv_timeval64_t tv;
+    uv_gettimeofday(&tv);
+    ex->start_wall_usec = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+    ex->start_ns = uv_hrtime();
+  }
+  return ex;
+}
+
 int http_exchange_begin(http_exchange *ex) {
-  http_conn *conn = ex->conn;
-  http_server *server = conn->server;
-  conn->keep_alive = ex->head.keep_alive && server->settings->keepalive_timeout > 0 &&
-                     !server->stopping;
-  asgi_request_init(&ex->request, server->asgi, &http_exchange_transport, ex);
+  http_service *service = ex->service;
+  ex->keep_alive = ex->head.keep_alive && service->settings->keepalive_timeout > 0 &&
+                   !service->stopping;
+  asgi_request_init(&ex->request, service->asgi, &http_exchange_transport, ex);
   if (build_scope(ex) != 0) return -1;
-  server->requests_in_progress++; /* until the app releases it (transport_release) */
+  service->requests_in_progress++; /* until the app releases it (transport_release) */
   log_note_request(ex->request.scope.method, ex->head.method_len,
                    ex->head.arena + ex->head.target_offset, ex->head.target_len);
   asgi_request_start(&ex->request);
@@ -101,37 +130,36 @@ int http_exchange_begin(http_exchange *ex) {
 /* ---------------------------------------------------------------- response */
 
 /* A response that goes out before the request body was read can keep the connection only if
- * the rest of the body will be discarded (http_conn_stop_reading_body): the head must not
+ * the rest of the body will be discarded (h1_session.c: stop_reading_body): the head must not
  * promise another request the server then closes on. A Content-Length rest larger than
  * drain_limit is not discarded; a chunked rest, of unknown size, is, within drain_timeout. */
 static int unread_body_allows_keep_alive(const http_exchange *ex) {
   if (ex->body_complete || ex->head.chunked) return 1;
   if (ex->head.expect_continue && !ex->continue_sent) return 0;
-  return ex->head.content_length - ex->conn->parser.body_received <=
-         settings_of(ex)->drain_limit;
+  return ex->head.content_length - ex->parser->body_received <= settings_of(ex)->drain_limit;
 }
 
 static void write_head(http_exchange *ex, int body_known, uint64_t body_length) {
-  http_conn *conn = ex->conn;
+  transport *t = ex->transport;
   http_response_input in = {
       .status = ex->status,
       .headers = ex->response_headers,
       .header_count = ex->response_header_count,
       .request_is_head = is_head_request(ex),
       .http_minor = ex->head.http_minor,
-      .keep_alive = conn->keep_alive && !conn->server->stopping &&
+      .keep_alive = ex->keep_alive && !ex->service->stopping &&
                     unread_body_allows_keep_alive(ex),
       .body_known = body_known,
       .body_length = body_length,
       .server_header = settings_of(ex)->server_header,
   };
-  if (http_response_write_head(&conn->out, &in, &ex->plan) != 0) {
-    http_conn_close(conn);
+  if (http_response_write_head(transport_output(t), &in, &ex->plan) != 0) {
+    transport_close(t);
     return;
   }
-  conn->keep_alive = (unsigned)ex->plan.keep_alive;
+  ex->keep_alive = (unsigned)ex->plan.keep_alive;
   ex->head_written = 1;
-  http_conn_mark_dirty(conn);
+  transport_mark_dirty(t);
 }
 
 void http_exchange_write_pending_head(http_exchange *ex) {
@@ -151,27 +179,27 @@ static int keep_response_start(http_exchange *ex, const asgid_event *event) {
 }
 
 static void response_body(http_exchange *ex, const asgid_event *event) {
-  http_conn *conn = ex->conn;
+  transport *t = ex->transport;
   const uint8_t *body = event->u.response_body.body;
   size_t len = event->u.response_body.body_len;
   int more = event->u.response_body.more_body;
   /* The head waits for the first body: a body that is also the last gets a Content-Length
    * and goes out with the head in one write. */
-  if (http_conn_queued(conn) >= http_conn_output_limit(conn)) {
+  if (transport_queued(t) >= transport_output_limit(t)) {
     log_error("app sent more response while %zu bytes already wait for a client that does not "
               "read (write_buffer_limit; the app should wait until writable): closing the "
-              "connection", http_conn_queued(conn));
-    http_conn_close(conn);
+              "connection", transport_queued(t));
+    transport_close(t);
     return;
   }
   if (!ex->head_written) write_head(ex, !more, len);
-  if (conn->closing) return;
-  if (http_response_write_body(&conn->out, &ex->plan, body, len) != 0) {
-    http_conn_close(conn);
+  if (!ex->transport) return; /* closed */
+  if (http_response_write_body(transport_output(t), &ex->plan, body, len) != 0) {
+    transport_close(t);
     return;
   }
   ex->body_bytes_written += len;
-  http_conn_mark_dirty(conn);
+  transport_mark_dirty(t);
   if (more) return;
   if (ex->plan.has_content_length && ex->body_bytes_written < ex->plan.content_length &&
       ex->plan.send_body) {
@@ -179,20 +207,20 @@ static void response_body(http_exchange *ex, const asgid_event *event) {
               "closing the connection",
               (unsigned long long)ex->body_bytes_written,
               (unsigned long long)ex->plan.content_length);
-    http_conn_close(conn);
+    transport_close(t);
     return;
   }
-  http_response_write_end(&conn->out, &ex->plan);
+  http_response_write_end(transport_output(t), &ex->plan);
   ex->response_complete = 1;
-  http_conn_kick(conn);
+  wake(ex);
 }
 
 static void transport_send(void *data, const asgid_event *event) {
   http_exchange *ex = data;
-  if (!ex->conn || ex->conn->closing) return; /* the client has gone */
+  if (!ex->transport) return; /* the client has gone */
   if (event->type == ASGID_HTTP_RESPONSE_START) {
-    if (keep_response_start(ex, event) != 0) http_conn_close(ex->conn);
-    else http_conn_mark_dirty(ex->conn);
+    if (keep_response_start(ex, event) != 0) transport_close(ex->transport);
+    else transport_mark_dirty(ex->transport);
   } else if (event->type == ASGID_HTTP_RESPONSE_BODY) {
     response_body(ex, event);
   }
@@ -201,18 +229,15 @@ static void transport_send(void *data, const asgid_event *event) {
 static void transport_want_event(void *data) {
   http_exchange *ex = data;
   ex->wants_event = 1;
-  if (ex->conn)
-    http_conn_kick(ex->conn);
-  else
-    http_server_schedule_pump(ex->server, ex);
+  wake(ex);
 }
 
 static void transport_release(void *data) {
   http_exchange *ex = data;
   ex->released = 1;
-  ex->server->requests_in_progress--;
-  http_conn *conn = ex->conn;
-  if (!conn) {
+  ex->service->requests_in_progress--;
+  transport *t = ex->transport;
+  if (!t) {
     free_exchange(ex);
     return;
   }
@@ -221,29 +246,28 @@ static void transport_release(void *data) {
               (int)ex->request.scope.raw_path_len, ex->request.scope.raw_path);
     ex->status = 500;
     ex->head_written = ex->start_received = ex->response_complete = 1;
-    conn->keep_alive = 0;
-    http_response_write_error(&conn->out, 500, settings_of(ex)->server_header);
-    http_conn_mark_dirty(conn);
+    ex->keep_alive = 0;
+    http_response_write_error(transport_output(t), 500, settings_of(ex)->server_header);
+    transport_mark_dirty(t);
   } else if (!ex->response_complete) {
     log_error("app finished %s %.*s with an incomplete response: closing the connection",
               ex->request.scope.method, (int)ex->request.scope.raw_path_len,
               ex->request.scope.raw_path);
-    http_conn_end_after_output(conn); /* detaches and frees the exchange */
+    transport_end_after_output(t); /* the session detaches the exchange, which is freed */
     return;
   }
-  if (!ex->body_complete) http_conn_stop_reading_body(conn);
-  http_conn_kick(conn);
+  wake(ex); /* the session discards the body the app left unread, and moves on */
 }
 
 static int transport_wait_writable(void *data) {
   http_exchange *ex = data;
-  if (!ex->conn || ex->conn->closing) return 0; /* the next send says the client has gone */
-  if (http_conn_queued(ex->conn) < settings_of(ex)->write_buffer_size) return 0;
+  if (!ex->transport) return 0; /* the next send says the client has gone */
+  if (transport_queued(ex->transport) < settings_of(ex)->write_buffer_size) return 0;
   ex->wants_writable = 1;
   return 1;
 }
 
-const asgi_transport http_exchange_transport = {
+static const asgi_transport http_exchange_transport = {
     .want_event = transport_want_event,
     .send = transport_send,
     .release = transport_release,
@@ -253,14 +277,16 @@ const asgi_transport http_exchange_transport = {
 /* ---------------------------------------------------------------- end of an exchange */
 
 void http_exchange_detach(http_exchange *ex) {
-  ex->conn = NULL;
+  ex->transport = NULL;
+  ex->parser = NULL;
+  ex->wake = NULL;
   if (!ex->head_complete || ex->released) {
     free_exchange(ex);
     return;
   }
   /* The app still runs: it learns of the disconnect on its next send or receive. */
   asgi_request_disconnect(&ex->request);
-  if (ex->wants_event) http_server_schedule_pump(ex->server, ex);
+  if (ex->wants_event) wake(ex);
   if (ex->wants_writable) {
     ex->wants_writable = 0;
     asgi_request_writable(&ex->request);
@@ -284,7 +310,7 @@ static void write_access_log(const http_exchange *ex) {
   access_log_header *response_headers =
       log_headers(ex->response_headers, ex->response_header_count);
   access_log_entry entry = {
-      .remote_addr = ex->conn->client_host,
+      .remote_addr = ex->transport->client_host,
       .method = scope->method,
       .method_len = ex->head.method_len,
       .target = ex->head.arena + ex->head.target_offset,
@@ -316,9 +342,9 @@ void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_by
   const char *path, *query;
   size_t path_len, query_len;
   http_target_split(target, target_len, &path, &path_len, &query, &query_len);
-  const llhttp_t *parser = &ex->conn->parser.llhttp;
+  const llhttp_t *parser = &ex->parser->llhttp;
   access_log_entry entry = {
-      .remote_addr = ex->conn->client_host,
+      .remote_addr = ex->transport->client_host,
       .method = head->method_len ? head->arena + head->method_offset : "-",
       .method_len = head->method_len ? head->method_len : 1,
       .target = target,
@@ -337,12 +363,37 @@ void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_by
 }
 
 void http_exchange_finish(http_exchange *ex) {
-  http_server *server = ex->server;
-  server->requests_served++;
-  if (server->max_requests && server->requests_served == server->max_requests &&
-      server->on_max_requests)
-    server->on_max_requests(server);
+  http_service *service = ex->service;
+  service->requests_served++;
+  if (service->max_requests && service->requests_served == service->max_requests &&
+      service->on_max_requests)
+    service->on_max_requests(service);
   if (access_log_enabled()) write_access_log(ex);
-  ex->conn = NULL;
   free_exchange(ex);
+}
+
+void http_exchange_deliver(http_exchange *ex, asgid_event_type type, const char *body,
+                           size_t len, int more) {
+  asgid_event event;
+  memset(&event, 0, sizeof event);
+  event.type = type;
+  event.u.request.body = (const uint8_t *)body;
+  event.u.request.body_len = len;
+  event.u.request.more_body = more;
+  ex->wants_event = 0;
+  asgi_request_deliver(&ex->request, &event);
+}
+
+/* Once the connection is gone, all the app can still learn is that. */
+static void run_orphan_work(deferred_work *work) {
+  http_exchange *ex = (http_exchange *)((char *)work - offsetof(http_exchange, orphan_work));
+  if (ex->wants_event) http_exchange_deliver(ex, ASGID_HTTP_DISCONNECT, NULL, 0, 0);
+}
+
+void http_exchange_output_drained(http_exchange *ex) {
+  if (ex->wants_writable &&
+      transport_queued(ex->transport) <= settings_of(ex)->write_buffer_size / 2) {
+    ex->wants_writable = 0;
+    asgi_request_writable(&ex->request);
+  }
 }

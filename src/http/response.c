@@ -25,24 +25,24 @@ static int connection_says_close(const char *value, size_t len) {
 }
 
 /* Number formatting without printf: the head is written for every response. */
-static int append_number(http_buffer *out, uint64_t n, unsigned base) {
+static int append_number(byte_buffer *out, uint64_t n, unsigned base) {
   char digits[24];
   size_t i = sizeof digits;
   do {
     digits[--i] = "0123456789abcdef"[n % base];
     n /= base;
   } while (n);
-  return http_buffer_append(out, digits + i, sizeof digits - i);
+  return byte_buffer_append(out, digits + i, sizeof digits - i);
 }
 
-static int append_status_line(http_buffer *out, int status) {
+static int append_status_line(byte_buffer *out, int status) {
   const char *reason = http_status_reason(status);
-  return http_buffer_append(out, "HTTP/1.1 ", 9) || append_number(out, (uint64_t)status, 10) ||
-         http_buffer_append(out, " ", 1) || http_buffer_append_str(out, reason) ||
-         http_buffer_append(out, "\r\n", 2);
+  return byte_buffer_append(out, "HTTP/1.1 ", 9) || append_number(out, (uint64_t)status, 10) ||
+         byte_buffer_append(out, " ", 1) || byte_buffer_append_str(out, reason) ||
+         byte_buffer_append(out, "\r\n", 2);
 }
 
-int http_response_write_head(http_buffer *out, const http_response_input *in,
+int http_response_write_head(byte_buffer *out, const http_response_input *in,
                              http_response_plan *plan) {
   memset(plan, 0, sizeof *plan);
   plan->keep_alive = in->keep_alive;
@@ -68,16 +68,16 @@ int http_response_write_head(http_buffer *out, const http_response_input *in,
     } else if (asgi_field_equals(h->name, h->name_len, "server")) {
       has_server = 1;
     }
-    if (http_buffer_append(out, h->name, h->name_len) != 0 ||
-        http_buffer_append(out, ": ", 2) != 0 ||
-        http_buffer_append(out, h->value, h->value_len) != 0 ||
-        http_buffer_append(out, "\r\n", 2) != 0)
+    if (byte_buffer_append(out, h->name, h->name_len) != 0 ||
+        byte_buffer_append(out, ": ", 2) != 0 ||
+        byte_buffer_append(out, h->value, h->value_len) != 0 ||
+        byte_buffer_append(out, "\r\n", 2) != 0)
       return -1;
   }
-  if (!has_date && (http_buffer_append(out, "date: ", 6) || http_buffer_append_str(out, http_date_now()) ||
-                    http_buffer_append(out, "\r\n", 2)))
+  if (!has_date && (byte_buffer_append(out, "date: ", 6) || byte_buffer_append_str(out, http_date_now()) ||
+                    byte_buffer_append(out, "\r\n", 2)))
     return -1;
-  if (!has_server && in->server_header && http_buffer_append_str(out, "server: asgid\r\n") != 0)
+  if (!has_server && in->server_header && byte_buffer_append_str(out, "server: asgid\r\n") != 0)
     return -1;
 
   int body_allowed = status_has_body(in->status);
@@ -86,12 +86,12 @@ int http_response_write_head(http_buffer *out, const http_response_input *in,
     if (in->body_known && (body_allowed || in->request_is_head)) {
       plan->has_content_length = 1;
       plan->content_length = in->body_length;
-      if (http_buffer_append(out, "content-length: ", 16) || append_number(out, in->body_length, 10) ||
-          http_buffer_append(out, "\r\n", 2))
+      if (byte_buffer_append(out, "content-length: ", 16) || append_number(out, in->body_length, 10) ||
+          byte_buffer_append(out, "\r\n", 2))
         return -1;
     } else if (plan->send_body && in->http_minor >= 1) {
       plan->chunked = 1;
-      if (http_buffer_append_str(out, "transfer-encoding: chunked\r\n") != 0) return -1;
+      if (byte_buffer_append_str(out, "transfer-encoding: chunked\r\n") != 0) return -1;
     } else if (plan->send_body) {
       plan->keep_alive = 0; /* HTTP/1.0 without a length: the close ends the body */
     }
@@ -99,34 +99,34 @@ int http_response_write_head(http_buffer *out, const http_response_input *in,
     plan->has_content_length = 0; /* 304 keeps the header for the representation only */
   }
   if (!plan->keep_alive) {
-    if (http_buffer_append_str(out, "connection: close\r\n") != 0) return -1;
+    if (byte_buffer_append_str(out, "connection: close\r\n") != 0) return -1;
   } else if (in->http_minor == 0) {
-    if (http_buffer_append_str(out, "connection: keep-alive\r\n") != 0) return -1;
+    if (byte_buffer_append_str(out, "connection: keep-alive\r\n") != 0) return -1;
   }
-  return http_buffer_append(out, "\r\n", 2);
+  return byte_buffer_append(out, "\r\n", 2);
 }
 
-int http_response_write_body(http_buffer *out, const http_response_plan *plan,
+int http_response_write_body(byte_buffer *out, const http_response_plan *plan,
                              const void *data, size_t len) {
   if (!plan->send_body || len == 0) return 0;
   if (plan->chunked) {
-    if (append_number(out, len, 16) || http_buffer_append(out, "\r\n", 2) ||
-        http_buffer_append(out, data, len))
+    if (append_number(out, len, 16) || byte_buffer_append(out, "\r\n", 2) ||
+        byte_buffer_append(out, data, len))
       return -1;
-    return http_buffer_append(out, "\r\n", 2);
+    return byte_buffer_append(out, "\r\n", 2);
   }
-  return http_buffer_append(out, data, len);
+  return byte_buffer_append(out, data, len);
 }
 
-int http_response_write_end(http_buffer *out, const http_response_plan *plan) {
+int http_response_write_end(byte_buffer *out, const http_response_plan *plan) {
   if (!plan->send_body || !plan->chunked) return 0;
-  return http_buffer_append(out, "0\r\n\r\n", 5);
+  return byte_buffer_append(out, "0\r\n\r\n", 5);
 }
 
-long http_response_write_error(http_buffer *out, int status, int server_header) {
+long http_response_write_error(byte_buffer *out, int status, int server_header) {
   const char *reason = http_status_reason(status);
   size_t body_length = strlen(reason) + 5; /* "503 Service Unavailable\n" */
-  int rc = http_buffer_appendf(out,
+  int rc = byte_buffer_appendf(out,
                                "HTTP/1.1 %d %s\r\n"
                                "content-type: text/plain; charset=utf-8\r\n"
                                "content-length: %zu\r\n"

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "asgid/asgid.h"
-#include "http/buffer.h"
+#include "net/byte_buffer.h"
 
 /* What the head writer needs to know about the request and the response so far. */
 typedef struct http_response_input {
@@ -38,19 +38,19 @@ typedef struct http_response_plan {
 } http_response_plan;
 
 /* Appends the status line and headers. Returns 0, or -1 when out of memory. */
-int http_response_write_head(http_buffer *out, const http_response_input *in,
+int http_response_write_head(byte_buffer *out, const http_response_input *in,
                              http_response_plan *plan);
 
 /* Appends body bytes framed as the plan says (nothing when the body is not sent). */
-int http_response_write_body(http_buffer *out, const http_response_plan *plan,
+int http_response_write_body(byte_buffer *out, const http_response_plan *plan,
                              const void *data, size_t len);
 
 /* Appends the end of a chunked body ("0\r\n\r\n"); nothing for other framings. */
-int http_response_write_end(http_buffer *out, const http_response_plan *plan);
+int http_response_write_end(byte_buffer *out, const http_response_plan *plan);
 
 /* Appends a complete plain-text error response that closes the connection; a 503 (the server
  * is busy) says when to retry. Returns the length of its body, or -1 when out of memory. */
-long http_response_write_error(http_buffer *out, int status, int server_header);
+long http_response_write_error(byte_buffer *out, int status, int server_header);
 
 /* Retry-After of the server's own 503: a second lets a burst pass without making clients
  * wait long. */

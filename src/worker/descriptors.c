@@ -26,7 +26,7 @@ static void on_watch(uv_timer_t *timer) {
   d->warning_due_ms = now + HTTP_DESCRIPTOR_WARNING_INTERVAL_MS;
   log_warning("no file descriptor left (open-file limit %ld, %zu connections open): new "
               "connections are closed unanswered until the app or clients free some; raise "
-              "the limit (LimitNOFILE=, ulimit -n)", d->limit, d->server->connection_count);
+              "the limit (LimitNOFILE=, ulimit -n)", d->limit, http_server_connection_count(d->server));
 }
 
 void worker_descriptors_start(worker_descriptors *d, uv_loop_t *loop, http_server *server) {

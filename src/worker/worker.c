@@ -63,7 +63,7 @@ static void on_graceful_timeout(uv_timer_t *timer) {
   worker *w = timer->data;
   if (w->graceful)
     log_warning("graceful_timeout expired with %zu connection(s) open: closing them",
-                w->http.connection_count);
+                http_server_connection_count(&w->http));
   http_server_abort_all(&w->http); /* on_drained follows when the last one has closed */
 }
 
@@ -94,14 +94,18 @@ static void on_master_gone(void *data) {
   begin_stop(w, 1);
 }
 
-static uint64_t count_requests(void *data) { return ((worker *)data)->http.requests_served; }
+static uint64_t count_requests(void *data) {
+  return ((worker *)data)->http.service.requests_served;
+}
 
-static uint64_t count_connections(void *data) { return ((worker *)data)->http.connection_count; }
+static uint64_t count_connections(void *data) {
+  return http_server_connection_count(&((worker *)data)->http);
+}
 
-static void on_max_requests(http_server *server) {
-  worker *w = (worker *)((char *)server - offsetof(worker, http));
-  log_info("served max_requests (%llu): retiring", (unsigned long long)server->max_requests);
-  worker_message retire = {.kind = WORKER_MESSAGE_RETIRE, .requests = server->requests_served};
+static void on_max_requests(http_service *service) {
+  worker *w = (worker *)((char *)service - offsetof(worker, http.service));
+  log_info("served max_requests (%llu): retiring", (unsigned long long)service->max_requests);
+  worker_message retire = {.kind = WORKER_MESSAGE_RETIRE, .requests = service->requests_served};
   worker_link_send(&w->link, &retire);
   begin_stop(w, 1);
 }
@@ -212,8 +216,8 @@ int worker_run(const worker_bootstrap *bootstrap) {
     log_error("worker start: %s", uv_strerror(rc));
     return WORKER_EXIT_BOOT_ERROR;
   }
-  w.http.max_requests = retirement_point(settings);
-  w.http.on_max_requests = on_max_requests;
+  w.http.service.max_requests = retirement_point(settings);
+  w.http.service.on_max_requests = on_max_requests;
   uv_timer_init(&w.loop, &w.graceful_timer);
   w.graceful_timer.data = &w;
   asgi_lifespan_start(&w.lifespan, &w.asgi, settings->lifespan, on_startup, &w);
@@ -224,6 +228,6 @@ int worker_run(const worker_bootstrap *bootstrap) {
   uv_run(&w.loop, UV_RUN_NOWAIT); /* close callbacks */
   if (uv_loop_close(&w.loop) != 0) log_debug("event loop closed with handles open");
   if (w.exit_status == WORKER_EXIT_OK) log_info("stopped after %llu request(s)",
-                                                (unsigned long long)w.http.requests_served);
+                                                (unsigned long long)w.http.service.requests_served);
   return w.exit_status;
 }

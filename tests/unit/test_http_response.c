@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/buffer.h"
+#include "net/byte_buffer.h"
 #include "http/response.h"
 
 #define H(name, value) {name, sizeof(name) - 1, value, sizeof(value) - 1}
@@ -39,11 +39,11 @@ static http_response_input input(int status, const asgid_header *headers, size_t
 static written write_head(const http_response_input *in) {
   written w;
   memset(&w, 0, sizeof w);
-  http_buffer out = {0};
+  byte_buffer out = {0};
   assert_int_equal(http_response_write_head(&out, in, &w.plan), 0);
   assert_true(out.len < sizeof w.text);
   memcpy(w.text, out.data, out.len);
-  http_buffer_free(&out);
+  byte_buffer_free(&out);
   /* Every head ends with exactly one empty line, and only there. */
   size_t len = strlen(w.text);
   assert_true(len >= 4);
@@ -367,7 +367,7 @@ static void test_body_chunk_framing(void **state) {
   http_response_input in = input(200, NULL, 0);
   written w = write_head(&in);
   assert_int_equal(w.plan.chunked, 1);
-  http_buffer out = {0};
+  byte_buffer out = {0};
   assert_int_equal(http_response_write_body(&out, &w.plan, "hello", 5), 0);
   char big[300];
   memset(big, 'x', sizeof big);
@@ -383,7 +383,7 @@ static void test_body_chunk_framing(void **state) {
   n += 7;
   assert_int_equal(out.len, n);
   assert_memory_equal(out.data, expected, n);
-  http_buffer_free(&out);
+  byte_buffer_free(&out);
 }
 
 static void test_body_content_length_raw(void **state) {
@@ -392,13 +392,13 @@ static void test_body_content_length_raw(void **state) {
   in.body_known = 1;
   in.body_length = 8;
   written w = write_head(&in);
-  http_buffer out = {0};
+  byte_buffer out = {0};
   assert_int_equal(http_response_write_body(&out, &w.plan, "abcd", 4), 0);
   assert_int_equal(http_response_write_body(&out, &w.plan, "efgh", 4), 0);
   assert_int_equal(http_response_write_end(&out, &w.plan), 0);
   assert_int_equal(out.len, 8);
   assert_memory_equal(out.data, "abcdefgh", 8);
-  http_buffer_free(&out);
+  byte_buffer_free(&out);
 }
 
 static void test_body_dropped_when_not_sent(void **state) {
@@ -407,21 +407,21 @@ static void test_body_dropped_when_not_sent(void **state) {
   for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
     http_response_input in = input(statuses[i], NULL, 0);
     written w = write_head(&in);
-    http_buffer out = {0};
+    byte_buffer out = {0};
     assert_int_equal(http_response_write_body(&out, &w.plan, "data", 4), 0);
     assert_int_equal(http_response_write_end(&out, &w.plan), 0);
     assert_int_equal(out.len, 0);
-    http_buffer_free(&out);
+    byte_buffer_free(&out);
   }
   /* HEAD with an unknown length would otherwise have been chunked. */
   http_response_input in = input(200, NULL, 0);
   in.request_is_head = 1;
   written w = write_head(&in);
-  http_buffer out = {0};
+  byte_buffer out = {0};
   assert_int_equal(http_response_write_body(&out, &w.plan, "data", 4), 0);
   assert_int_equal(http_response_write_end(&out, &w.plan), 0);
   assert_int_equal(out.len, 0);
-  http_buffer_free(&out);
+  byte_buffer_free(&out);
 }
 
 static void test_write_end_close_delimited(void **state) {
@@ -429,24 +429,24 @@ static void test_write_end_close_delimited(void **state) {
   http_response_input in = input(200, NULL, 0);
   in.http_minor = 0;
   written w = write_head(&in);
-  http_buffer out = {0};
+  byte_buffer out = {0};
   assert_int_equal(http_response_write_body(&out, &w.plan, "raw", 3), 0);
   assert_int_equal(http_response_write_end(&out, &w.plan), 0);
   assert_int_equal(out.len, 3);
   assert_memory_equal(out.data, "raw", 3);
-  http_buffer_free(&out);
+  byte_buffer_free(&out);
 }
 
 /* ------------------------------------------------------------------ errors */
 
 static void check_error_response(int status, int server_header, const char *status_line) {
-  http_buffer out = {0};
+  byte_buffer out = {0};
   long body_length = http_response_write_error(&out, status, server_header);
   char text[1024];
   assert_true(out.len < sizeof text);
   memcpy(text, out.data, out.len);
   text[out.len] = '\0';
-  http_buffer_free(&out);
+  byte_buffer_free(&out);
 
   assert_memory_equal(text, status_line, strlen(status_line));
   assert_true(has_line(text, "connection: close"));

@@ -1,12 +1,12 @@
-/* buffer.c - growable byte buffer. See buffer.h. */
-#include "http/buffer.h"
+/* byte_buffer.c - growable byte buffer. See byte_buffer.h. */
+#include "net/byte_buffer.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int reserve(http_buffer *b, size_t extra) {
+static int reserve(byte_buffer *b, size_t extra) {
   if (b->len + extra <= b->cap) return 0;
   size_t cap = b->cap ? b->cap : 512;
   while (cap < b->len + extra) cap *= 2;
@@ -17,18 +17,18 @@ static int reserve(http_buffer *b, size_t extra) {
   return 0;
 }
 
-int http_buffer_append(http_buffer *b, const void *data, size_t len) {
+int byte_buffer_append(byte_buffer *b, const void *data, size_t len) {
   if (reserve(b, len) != 0) return -1;
   if (len) memcpy(b->data + b->len, data, len);
   b->len += len;
   return 0;
 }
 
-int http_buffer_append_str(http_buffer *b, const char *s) {
-  return http_buffer_append(b, s, strlen(s));
+int byte_buffer_append_str(byte_buffer *b, const char *s) {
+  return byte_buffer_append(b, s, strlen(s));
 }
 
-int http_buffer_appendf(http_buffer *b, const char *fmt, ...) {
+int byte_buffer_appendf(byte_buffer *b, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(NULL, 0, fmt, ap);
@@ -41,7 +41,7 @@ int http_buffer_appendf(http_buffer *b, const char *fmt, ...) {
   return 0;
 }
 
-void http_buffer_free(http_buffer *b) {
+void byte_buffer_free(byte_buffer *b) {
   free(b->data);
   b->data = NULL;
   b->len = b->cap = 0;

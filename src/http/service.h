@@ -1,0 +1,27 @@
+/*
+ * service.h - what the HTTP side of one worker shares across its connections and requests:
+ * the settings, the ASGI context, the parser limits, and the request counters.
+ *
+ * Loop thread only.
+ */
+#ifndef ASGID_HTTP_SERVICE_H
+#define ASGID_HTTP_SERVICE_H
+
+#include <stdint.h>
+
+#include "asgi/request.h"
+#include "http/parser.h"
+#include "settings/settings.h"
+
+typedef struct http_service {
+  const asgid_settings *settings;
+  asgi_context *asgi;
+  http_limits limits;
+  uint64_t requests_served;
+  uint64_t requests_in_progress; /* begun, the app not finished yet: limit_concurrency */
+  uint64_t max_requests; /* on_max_requests runs when requests_served reaches it; 0: never */
+  void (*on_max_requests)(struct http_service *service);
+  int stopping;          /* a graceful stop began: no connection is kept alive */
+} http_service;
+
+#endif /* ASGID_HTTP_SERVICE_H */
