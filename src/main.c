@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "asgi/event_table.h"
+#include "abi/event_table.h"
 #include "log/log.h"
 #include "master/master.h"
 #include "platform/platform.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asgi/event_table.h"
+#include "abi/event_table.h"
 #include "asgi/lifespan.h"
 #include "asgi/scope_rules.h"
 #include "log/log.h"

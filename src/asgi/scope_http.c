@@ -4,8 +4,8 @@
  * scope_rules.h. */
 #include <stdint.h>
 
-#include "asgi/event_table.h"
-#include "asgi/fields.h"
+#include "abi/event_table.h"
+#include "abi/fields.h"
 #include "asgi/scope_rules.h"
 
 int asgi_http_check_response_start(const asgid_event *event, uint64_t *content_length,

@@ -8,7 +8,7 @@
  * on a closed connection raises an OSError in Python). */
 #include <string.h>
 
-#include "asgi/fields.h"
+#include "abi/fields.h"
 #include "asgi/scope_rules.h"
 #include "asgi/scope_websocket.h"
 #include "websocket/close_code.h"

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asgi/fields.h"
+#include "abi/fields.h"
+#include "http/request_scope.h"
 #include "http/target.h"
 #include "log/log.h"
 
@@ -30,66 +31,6 @@ static void free_exchange(http_exchange *ex) {
   free(ex->scope_storage);
   free(ex->response_headers);
   free(ex);
-}
-
-/* ---------------------------------------------------------------- scope */
-
-/* Copies len bytes to *cursor as a NUL-terminated string and advances the cursor. */
-static const char *put_string(char **cursor, const char *bytes, size_t len) {
-  char *start = *cursor;
-  if (len) memcpy(start, bytes, len);
-  start[len] = '\0';
-  *cursor += len + 1;
-  return start;
-}
-
-static int build_scope(http_exchange *ex) {
-  const transport *t = ex->transport;
-  const http_head *head = &ex->head;
-  const char *target = head->arena + head->target_offset;
-  const char *path, *query;
-  size_t path_len, query_len;
-  http_target_split(target, head->target_len, &path, &path_len, &query, &query_len);
-
-  size_t headers_size = head->field_count * sizeof(asgid_header);
-  size_t size = headers_size + (head->method_len + 1) + 2 * (path_len + 1) + (query_len + 1);
-  ex->scope_storage = malloc(size);
-  if (!ex->scope_storage) return -1;
-  asgid_header *headers = (asgid_header *)ex->scope_storage;
-  for (size_t i = 0; i < head->field_count; i++) {
-    const http_field *f = &head->fields[i];
-    headers[i] = (asgid_header){head->arena + f->name_offset, f->name_len,
-                                head->arena + f->value_offset, f->value_len};
-  }
-  char *cursor = ex->scope_storage + headers_size;
-
-  asgid_scope *scope = &ex->request.scope;
-  scope->type = ASGID_SCOPE_HTTP;
-  scope->type_name = "http";
-  scope->http_version = head->http_minor ? "1.1" : "1.0";
-  scope->scheme = "http";
-  scope->method = put_string(&cursor, head->arena + head->method_offset, head->method_len);
-  scope->raw_path = put_string(&cursor, path, path_len);
-  scope->raw_path_len = path_len;
-  char *decoded = cursor;
-  scope->path_len = http_percent_decode(path, path_len, decoded);
-  decoded[scope->path_len] = '\0';
-  scope->path = decoded;
-  cursor += path_len + 1;
-  scope->query_string = put_string(&cursor, query, query_len);
-  scope->query_string_len = query_len;
-  scope->root_path = settings_of(ex)->root_path;
-  scope->root_path_len = strlen(scope->root_path);
-  scope->headers = headers;
-  scope->header_count = head->field_count;
-  if (t->listener->kind == LISTENER_TCP) {
-    scope->client = (asgid_address){1, t->client_host, t->client_port};
-    scope->server = (asgid_address){1, t->listener->host, t->listener->port};
-  } else {
-    scope->client = (asgid_address){0, NULL, 0};
-    scope->server = (asgid_address){1, t->listener->host, -1};
-  }
-  return 0;
 }
 
 static void run_orphan_work(deferred_work *work);
@@ -119,7 +60,9 @@ int http_exchange_begin(http_exchange *ex) {
   ex->keep_alive = ex->head.keep_alive && service->settings->keepalive_timeout > 0 &&
                    !service->stopping;
   asgi_request_init(&ex->request, service->asgi, &http_exchange_transport, ex);
-  if (build_scope(ex) != 0) return -1;
+  ex->scope_storage = http_request_scope_build(&ex->request.scope, &ex->head, ex->transport,
+                                               settings_of(ex));
+  if (!ex->scope_storage) return -1;
   service->requests_in_progress++; /* until the app releases it (transport_release) */
   log_note_request(ex->request.scope.method, ex->head.method_len,
                    ex->head.arena + ex->head.target_offset, ex->head.target_len);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asgi/fields.h"
+#include "abi/fields.h"
 #include "http/target.h"
 
 static http_parser *parser_of(llhttp_t *l) { return (http_parser *)l->data; }

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "asgi/fields.h"
+#include "abi/fields.h"
 #include "http/date.h"
 #include "http/status.h"
 

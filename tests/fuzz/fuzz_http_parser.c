@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asgi/fields.h"
+#include "abi/fields.h"
 #include "fuzz_check.h"
 #include "fuzz_reads.h"
 #include "http/parser.h"

@@ -10,14 +10,17 @@ from conftest import SOURCE_DIR
 SRC = SOURCE_DIR / "src"
 
 # What each directory of src/ may include besides itself. main.c (the top) may include
-# anything. "asgid" is the public ABI header, include/asgid/asgid.h.
+# anything. "asgid" is the public ABI header, include/asgid/asgid.h; abi/ is data about it
+# (the event table, header byte rules), which the ASGI layer and the app adapters read alike;
+# websocket/ holds the pure RFC 6455/7692 codecs the HTTP and ASGI layers use.
 ALLOWED = {
     "master": {"worker", "net", "settings", "platform", "log"},
     "worker": {"http", "websocket", "asgi", "apps", "net", "settings", "platform", "log"},
-    "http": {"websocket", "asgi", "asgid", "net", "settings", "platform", "log"},
-    "websocket": {"asgi", "asgid", "net", "settings", "platform", "log"},
-    "asgi": {"apps", "asgid", "settings", "platform", "log"},
-    "apps": {"asgid", "settings", "platform", "log"},
+    "http": {"websocket", "asgi", "abi", "asgid", "net", "settings", "platform", "log"},
+    "asgi": {"apps", "abi", "websocket", "asgid", "settings", "platform", "log"},
+    "apps": {"abi", "asgid", "settings", "platform", "log"},
+    "abi": {"asgid", "websocket"},
+    "websocket": {"asgid", "net", "settings", "platform", "log"},
     "net": {"settings", "platform", "log"},
     "log": {"settings", "platform"},
     "settings": {"platform"},

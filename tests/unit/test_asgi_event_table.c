@@ -1,5 +1,5 @@
 /*
- * test_asgi_event_table.c - src/asgi/event_table.c: the table describes every event of the
+ * test_asgi_event_table.c - src/abi/event_table.c: the table describes every event of the
  * ABI consistently, the deep copy of an app event (what a `thread` class app's send hands to
  * the loop thread) owns every byte it points to, and the event section of docs/abi.md is
  * what the table generates.
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asgi/event_table.h"
+#include "abi/event_table.h"
 
 /* ------------------------------------------------------------------ the table */
 

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "asgi/fields.h"
+#include "abi/fields.h"
 
 static int name_ok(const char *s) { return asgi_field_name_valid(s, strlen(s)); }
 static int value_ok(const char *s) { return asgi_field_value_valid(s, strlen(s)); }

@@ -1,6 +1,6 @@
 /*
  * events.c - ASGI message dicts to server events and back, for every event of the event
- * table (asgi/event_table.c): its rows say which keys a message has, of which Python type,
+ * table (abi/event_table.c): its rows say which keys a message has, of which Python type,
  * and which asgid_event members they fill.
  *
  * Conversion is by kind only; what is valid in which state is the server's business (api->send
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "apps/python/python_internal.h"
-#include "asgi/event_table.h"
+#include "abi/event_table.h"
 
 /* The type string and the field keys of every event, built once. */
 static PyObject *type_names[ASGI_EVENT_TYPE_LIMIT];

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "apps/python/python_internal.h"
-#include "asgi/event_table.h"
+#include "abi/event_table.h"
 
 typedef struct {
   PyObject_HEAD

@@ -1,5 +1,5 @@
 /* fields.c - header field character classes. See fields.h. */
-#include "asgi/fields.h"
+#include "abi/fields.h"
 
 #include <string.h>
 

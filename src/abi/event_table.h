@@ -11,8 +11,8 @@
  * The table is data about the public ABI and calls nothing: the app adapters below asgi/
  * read it as they read asgid.h.
  */
-#ifndef ASGID_ASGI_EVENT_TABLE_H
-#define ASGID_ASGI_EVENT_TABLE_H
+#ifndef ASGID_ABI_EVENT_TABLE_H
+#define ASGID_ABI_EVENT_TABLE_H
 
 #include <stddef.h>
 #include <stdio.h>
@@ -92,4 +92,4 @@ void asgi_event_copy(const asgid_event *event, asgid_event *copy, void *storage)
 /* Writes the event section of docs/abi.md (between its marker lines, markers included). */
 void asgi_events_print_doc(FILE *out);
 
-#endif /* ASGID_ASGI_EVENT_TABLE_H */
+#endif /* ASGID_ABI_EVENT_TABLE_H */

@@ -2,8 +2,8 @@
  * fields.h - what an HTTP header field may contain (RFC 9110 §5), shared by the checks on
  * requests from clients and on responses from apps.
  */
-#ifndef ASGID_ASGI_FIELDS_H
-#define ASGID_ASGI_FIELDS_H
+#ifndef ASGID_ABI_FIELDS_H
+#define ASGID_ABI_FIELDS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,4 +36,4 @@ int asgi_field_equals_n(const char *field, size_t len, const char *lowercase, si
 #define asgi_field_equals(field, len, literal) \
   asgi_field_equals_n((field), (len), "" literal, sizeof(literal) - 1)
 
-#endif /* ASGID_ASGI_FIELDS_H */
+#endif /* ASGID_ABI_FIELDS_H */
