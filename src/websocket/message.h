@@ -1,8 +1,9 @@
 /*
- * message.h - assembles the client's data messages from the frame parser's DATA spans
- * (frame.h): inflates compressed ones (deflate.h), validates text as UTF-8 as it arrives so
- * that bad text fails at its first impossible byte (1007), holds the size limit after
- * inflation (1009), and hands over each whole message.
+ * message.h - whole messages both ways. Inbound, it assembles the client's data messages from
+ * the frame parser's DATA spans (frame.h): inflates compressed ones (deflate.h), validates
+ * text as UTF-8 as it arrives so that bad text fails at its first impossible byte (1007),
+ * holds the size limit after inflation (1009), and hands over each whole message. Outbound,
+ * it frames the app's messages, compressed when permessage-deflate was agreed.
  *
  * A message that arrives as one uncompressed span (one frame, read whole: the common case)
  * is not copied: the result points at the span in the read buffer, unmasked in place.
@@ -40,5 +41,14 @@ int ws_message_add(ws_message *m, ws_deflate *deflate, uint64_t max_size,
 
 /* Forgets the message and frees its buffer. A zeroed ws_message is ready for use. */
 void ws_message_reset(ws_message *m);
+
+/* Frames a message of the app as one frame (the server never fragments: ASGI hands over
+ * whole messages). With `deflate` (permessage-deflate agreed) the payload is compressed into
+ * `scratch` (whose memory the caller keeps or frees) and the frame marked with RSV1; without,
+ * the payload is the app's bytes as they are. Sets the header to write, then the payload to
+ * write after it. Returns 0, or -1 when memory ran out. */
+int ws_message_frame(ws_deflate *deflate, unsigned opcode, const uint8_t *data, size_t len,
+                     ws_buffer *scratch, uint8_t header[WS_FRAME_HEADER_MAX], size_t *header_len,
+                     const uint8_t **payload, size_t *payload_len);
 
 #endif /* ASGID_WEBSOCKET_MESSAGE_H */

@@ -3,7 +3,8 @@
  * drives it: frame parser -> (inflater) -> UTF-8 check -> whole message. A single-span message
  * is delivered in place; fragments are gathered; text fails at the first impossible byte even
  * inside a fragmented or compressed message (Autobahn 6.x fail-fast); sizes hold after
- * inflation; compressed messages split in frames and reads arrive intact (12.x, 13.x).
+ * inflation; compressed messages split in frames and reads arrive intact (12.x, 13.x); the
+ * server's messages go out as one frame each, compressed when agreed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -222,12 +223,56 @@ static void test_uncompressed_size_limit(void **state) {
   assert_int_equal(out.code, WS_CLOSE_TOO_BIG);
 }
 
+/* The server's side: one frame per message, compressed and marked RSV1 when agreed. */
+static void test_outgoing_messages(void **state) {
+  (void)state;
+  uint8_t header[WS_FRAME_HEADER_MAX];
+  size_t header_len, payload_len;
+  const uint8_t *payload;
+  ws_buffer scratch = {0};
+  assert_int_equal(ws_message_frame(NULL, WS_OP_TEXT, (const uint8_t *)"Hello", 5, &scratch,
+                                    header, &header_len, &payload, &payload_len), 0);
+  assert_int_equal(header_len, 2);
+  assert_memory_equal(header, "\x81\x05", 2);
+  assert_memory_equal(payload, "Hello", 5);
+  assert_null(scratch.data); /* nothing copied */
+
+  ws_deflate server, client;
+  ws_deflate_params params = {.server_window_bits = 12, .client_window_bits = 12};
+  ws_deflate_init(&server, &params, &CONFIG);
+  ws_deflate_init(&client, &params, &CONFIG);
+  static uint8_t message[70000];
+  for (size_t i = 0; i < sizeof message; i++) message[i] = (uint8_t)(i * 7 % 251);
+  static const size_t sizes[] = {0, 5, 70000};
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(ws_message_frame(&server, WS_OP_BINARY, message, sizes[i], &scratch, header,
+                                      &header_len, &payload, &payload_len), 0);
+    assert_int_equal(header[0], 0x80 | 0x40 | WS_OP_BINARY); /* FIN, RSV1 */
+    assert_ptr_equal(payload, scratch.data);
+    uint64_t len = header[1] & 0x7F;
+    if (len == 126) len = (uint64_t)header[2] << 8 | header[3];
+    if (len == 127)
+      for (size_t k = 2, first = 1; k < 10; k++, first = 0) len = (first ? 0 : len << 8) | header[k];
+    assert_true(len == payload_len);
+    ws_buffer unpacked = {0};
+    const char *rule = NULL;
+    assert_int_equal(ws_inflate(&client, payload, payload_len, 1, &unpacked, 0, &rule), 0);
+    assert_int_equal(unpacked.len, sizes[i]);
+    if (sizes[i]) assert_memory_equal(unpacked.data, message, sizes[i]);
+    ws_buffer_free(&unpacked);
+  }
+  ws_buffer_free(&scratch);
+  ws_deflate_free(&server);
+  ws_deflate_free(&client);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_single_span_is_delivered_in_place),
       cmocka_unit_test(test_utf8_across_fragments_and_fail_fast),
       cmocka_unit_test(test_compressed_messages),
       cmocka_unit_test(test_uncompressed_size_limit),
+      cmocka_unit_test(test_outgoing_messages),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
