@@ -13,10 +13,19 @@
 #                [--only asgid-uvloop,uvicorn] [--apps hello,starlette] [--keep-profiles DIR]
 #                (instructions per request under valgrind --tool=callgrind: repeatable where
 #                timings are not; servers among asgid-asyncio asgid-uvloop uvicorn asgid-native)
+#   bench/run.sh websocket [--duration 5] [--rounds 5] [--sizes 64,4096] [--connections 1,64]
+#                [--type binary|text] [--idle-connections 1000] [--no-idle]
+#                [--only asgid-native,asgid-uvloop,uvicorn[,websockets]]
+#                (WebSocket echo driven by build/bench/ws_load: messages/s, CPU per message, p99,
+#                and memory per idle WebSocket with and without permessage-deflate)
+#   bench/run.sh websocket --callgrind [--messages 2000,6000] [--connections 8] [--rounds 1]
+#                [--sizes 64,4096] [--only ...] [--keep-profiles DIR]
+#                (instructions per echoed message under valgrind --tool=callgrind)
 #
 # Environment: ASGID_BIN (default build/asgid), ASGID_EXAMPLES (default build/examples),
 # PYTHON (default /usr/bin/python3, the system interpreter, not whatever is first on PATH),
 # UVICORN, GUNICORN, HYPERCORN (default Debian's /usr/bin/uvicorn, gunicorn, hypercorn),
+# WS_LOAD (default build/bench/ws_load, the websocket mode's load client),
 # BENCH_KEEP=1 keeps the temporary directory (configs, server logs, wrk output).
 #
 # The servers run the same trivial app (200, text/plain, "Hello, world!\n") as ONE worker,
@@ -52,7 +61,7 @@ die() {
 mode=${1:-}
 [ -n "$mode" ] || usage
 shift
-case "$mode" in throughput|idle|workers|all|python|callgrind) ;; -h|--help|help) usage ;; *) usage ;; esac
+case "$mode" in throughput|idle|workers|all|python|callgrind|websocket) ;; -h|--help|help) usage ;; *) usage ;; esac
 
 # The python mode's servers. The callgrind mode's are fewer: gunicorn's worker is uvicorn,
 # counted as such; hypercorn closes connections after one response (see check_python_app),
@@ -87,8 +96,19 @@ py_idle=1
 cg_requests="2000 6000"   # callgrind: the two runs' request counts
 cg_connections=8
 cg_keep=""                # callgrind: where to keep the profiles of the larger run
+# The websocket mode's servers (websockets: the library alone, not run unless asked), its
+# points (message sizes in bytes, connection counts) and message type.
+WS_SERVERS="asgid-native asgid-uvloop uvicorn websockets"
+WS_DEFAULT_SERVERS="asgid-native asgid-uvloop uvicorn"
+WS_LOAD=${WS_LOAD:-$repo/build/bench/ws_load}
+ws_sizes="64 4096"
+ws_conns="1 64"
+ws_type=binary
+declare -A ws_skip=()     # websocket: server -> why it is not measured
+ws_callgrind=""           # websocket --callgrind: instructions per message instead of timings
+idle_given="" ws_conns_given="" messages_given=""
 
-duration=10
+duration=""  # per mode, below
 tp_connections=64
 idle_connections=10000
 rounds=""  # per mode, below
@@ -101,15 +121,19 @@ while [ $# -gt 0 ]; do
       case "$mode" in
         idle) idle_connections=${2:?} ;;
         callgrind) cg_connections=${2:?} ;;
+        websocket)
+          ws_conns=${2:?}; ws_conns=${ws_conns//,/ }; ws_conns_given=1
+          for n in $ws_conns; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "--connections takes connection counts, comma-separated"; done ;;
         *) tp_connections=${2:?} ;;
       esac
       shift 2 ;;
-    --idle-connections) idle_connections=${2:?}; shift 2 ;;
+    --idle-connections) idle_connections=${2:?}; idle_given=1; shift 2 ;;
     --rounds) rounds=${2:?}; shift 2 ;;
     --only)
-      if [ "$mode" = python ] || [ "$mode" = callgrind ]; then
+      if [ "$mode" = python ] || [ "$mode" = callgrind ] || [ "$mode" = websocket ]; then
         servers=$PYTHON_SERVERS
         [ "$mode" = callgrind ] && servers=$CALLGRIND_SERVERS
+        [ "$mode" = websocket ] && servers=$WS_SERVERS
         only=${2:?}; only=${only//,/ }
         for n in $only; do
           [[ " $servers " == *" $n "* ]] || die "--only takes servers among: $servers (comma-separated)"
@@ -124,15 +148,32 @@ while [ $# -gt 0 ]; do
       for n in $py_apps; do [ -n "${PY_APP_SPEC[$n]:-}" ] || die "--apps takes apps among: $PY_APPS (comma-separated)"; done
       shift 2 ;;
     --no-idle)
-      [ "$mode" = python ] || die "--no-idle belongs to the python mode"
+      [ "$mode" = python ] || [ "$mode" = websocket ] || die "--no-idle belongs to the python and websocket modes"
       py_idle=0; shift ;;
     --requests)
       [ "$mode" = callgrind ] || die "--requests belongs to the callgrind mode"
       [[ "${2:-}" =~ ^([1-9][0-9]*),([1-9][0-9]*)$ ]] && [ "${BASH_REMATCH[2]}" -gt "${BASH_REMATCH[1]}" ] ||
         die "--requests takes N1,N2: two request counts, N2 > N1"
       cg_requests="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"; shift 2 ;;
+    --sizes)
+      [ "$mode" = websocket ] || die "--sizes belongs to the websocket mode"
+      ws_sizes=${2:?}; ws_sizes=${ws_sizes//,/ }
+      for n in $ws_sizes; do [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -le 16777216 ] || die "--sizes takes message sizes in bytes (at most 16 MiB), comma-separated"; done
+      shift 2 ;;
+    --type)
+      [ "$mode" = websocket ] || die "--type belongs to the websocket mode"
+      case "${2:-}" in binary|text) ws_type=$2 ;; *) die "--type takes binary or text" ;; esac
+      shift 2 ;;
+    --callgrind)
+      [ "$mode" = websocket ] || die "--callgrind belongs to the websocket mode (the callgrind mode counts HTTP requests)"
+      ws_callgrind=1; shift ;;
+    --messages)
+      [ "$mode" = websocket ] || die "--messages belongs to the websocket mode with --callgrind"
+      [[ "${2:-}" =~ ^([1-9][0-9]*),([1-9][0-9]*)$ ]] && [ "${BASH_REMATCH[2]}" -gt "${BASH_REMATCH[1]}" ] ||
+        die "--messages takes N1,N2: two message counts, N2 > N1"
+      cg_requests="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"; messages_given=1; shift 2 ;;
     --keep-profiles)
-      [ "$mode" = callgrind ] || die "--keep-profiles belongs to the callgrind mode"
+      [ "$mode" = callgrind ] || [ "$mode" = websocket ] || die "--keep-profiles belongs to the callgrind and websocket --callgrind modes"
       cg_keep=${2:?}; shift 2 ;;
     -h|--help) usage ;;
     *) die "unknown argument '$1' (try --help)" ;;
@@ -141,9 +182,25 @@ done
 # callgrind runs are slow and repeatable: one round and two apps unless asked otherwise.
 if [ "$mode" = callgrind ]; then
   rounds=${rounds:-1} py_apps=${py_apps:-hello starlette}
+elif [ "$mode" = websocket ] && [ -n "$ws_callgrind" ]; then
+  # As the callgrind mode: counts repeat, one round will do; a few connections, as many
+  # messages on each.
+  rounds=${rounds:-1}
+  [ -n "$ws_conns_given" ] || ws_conns=8
+  for n in $ws_conns; do
+    [ $((${cg_requests% *} % n)) -eq 0 ] && [ $((${cg_requests#* } % n)) -eq 0 ] ||
+      die "--messages ${cg_requests// /,}: each count must be a multiple of every --connections ($n)"
+  done
+elif [ "$mode" = websocket ]; then
+  # Four points per server, each started afresh per round: shorter runs than HTTP's, and a
+  # thousand idle WebSockets, not ten thousand (with deflate they cost some 100 KiB each).
+  rounds=${rounds:-5} duration=${duration:-5}
+  [ -n "$idle_given" ] || idle_connections=1000
+  [ -z "$messages_given" ] && [ -z "$cg_keep" ] || die "--messages and --keep-profiles go with --callgrind"
 else
   rounds=${rounds:-5} py_apps=${py_apps:-$PY_APPS}
 fi
+duration=${duration:-10}
 for n in "$duration" "$tp_connections" "$idle_connections" "$rounds" "$cg_connections"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "'$n' is not a positive integer"
 done
@@ -190,15 +247,51 @@ getattr(importlib.import_module(module), attr)' "${PY_APP_SPEC[$n]}" 2>&1) ||
       cg_keep=$(cd "$cg_keep" && pwd)
     fi
   fi
+elif [ "$mode" = websocket ]; then
+  [ "$only" = "asgid nginx" ] && only=$WS_DEFAULT_SERVERS
+  [ -x "$WS_LOAD" ] || die "$WS_LOAD not found: build it (cmake --build build --target ws_load) or set WS_LOAD"
+  if [ -n "$ws_callgrind" ]; then
+    command -v valgrind >/dev/null || die "valgrind not found (Debian package valgrind)"
+    if [ -n "$cg_keep" ]; then
+      mkdir -p "$cg_keep" && [ -w "$cg_keep" ] || die "--keep-profiles: cannot write to $cg_keep"
+      cg_keep=$(cd "$cg_keep" && pwd)
+    fi
+  fi
+  # uvicorn runs on uvloop when it is there, as its users would run it.
+  ws_loop=asyncio
+  "$PYTHON" -c 'import uvloop' 2>/dev/null && ws_loop=uvloop
+  for n in $only; do
+    case "$n" in
+      asgid-*)
+        [ -x "$ASGID_BIN" ] || die "$ASGID_BIN not found or not executable; build it or set ASGID_BIN"
+        # Until asgid speaks WebSocket its cases are skipped, saying so; once it has the
+        # [websocket] settings, a server that fails the handshake fails the run.
+        if ! "$ASGID_BIN" --print-config 2>/dev/null | grep -q '^\[websocket\]'; then
+          ws_skip[$n]="$ASGID_BIN does not speak WebSocket yet (no [websocket] section in its --print-config)"
+        elif [ "$n" = asgid-native ]; then
+          [ -f "$ASGID_EXAMPLES/ws_echo.so" ] ||
+            ws_skip[$n]="$ASGID_EXAMPLES/ws_echo.so not found (examples/native/ws_echo.c, build target example_ws_echo)"
+        elif ! out=$("$ASGID_BIN" --app ws_echo_app:app --app-dir "$here" --worker-class uvloop --check-config 2>&1); then
+          die "$ASGID_BIN cannot run worker_class uvloop: $out (leave it out with --only)"
+        fi ;;
+      uvicorn)
+        [ -x "$UVICORN" ] || die "$UVICORN not found (Debian package uvicorn; or set UVICORN)"
+        "$PYTHON" -c 'import websockets, httptools' 2>/dev/null ||
+          die "$PYTHON cannot import websockets and httptools (python3-websockets python3-httptools), which uvicorn --ws websockets --http httptools needs" ;;
+      websockets)
+        "$PYTHON" -c 'import websockets, uvloop' 2>/dev/null ||
+          die "$PYTHON cannot import websockets and uvloop (python3-websockets python3-uvloop)" ;;
+    esac
+  done
 elif [[ " $only " == *" nginx "* ]]; then
   command -v "$NGINX" >/dev/null || die "nginx not found (scripts/setup.sh installs it)"
 fi
-if [ "$mode" != python ] && [ "$mode" != callgrind ] && [[ " $only " == *" asgid "* ]]; then
+if [ "$mode" != python ] && [ "$mode" != callgrind ] && [ "$mode" != websocket ] && [[ " $only " == *" asgid "* ]]; then
   [ -x "$ASGID_BIN" ] || die "$ASGID_BIN not found or not executable; build it or set ASGID_BIN"
   [ -f "$ASGID_EXAMPLES/hello.so" ] || die "$ASGID_EXAMPLES/hello.so not found; set ASGID_EXAMPLES"
 fi
 [ "$(nproc --all)" -ge 2 ] || die "needs at least 2 CPUs (server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU)"
-if [ "$mode" != idle ] && [ "$mode" != callgrind ]; then
+if [ "$mode" != idle ] && [ "$mode" != callgrind ] && [ "$mode" != websocket ]; then
   command -v wrk >/dev/null || die "wrk not found (scripts/setup.sh installs it)"
 fi
 
@@ -465,6 +558,11 @@ print_environment() {
   echo "asgid:    ${asgid_version:-(no output)} [$ASGID_BIN]"
   case "$mode" in
     python) print_python_environment ;;
+    websocket)
+      [ -n "$ws_callgrind" ] && echo "valgrind: $(valgrind --version 2>&1)"
+      echo "python:   $("$PYTHON" --version 2>&1) [$PYTHON]"
+      echo "peers:    $("$UVICORN" --version 2>&1 | head -n 1); websockets $("$PYTHON" -c 'import websockets; print(websockets.__version__)' 2>/dev/null); loop $ws_loop"
+      echo "client:   $WS_LOAD" ;;
     callgrind) print_python_environment; echo "valgrind: $(valgrind --version 2>&1)" ;;
     *) echo "nginx:    ${nginx_version:-(no output)}" ;;
   esac
@@ -769,7 +867,7 @@ CG_STOP_S=120   # graceful exit under valgrind; a killed process writes no profi
 # role: "server" when there is one process; else "master" (the pid started) and "worker"
 # (its forked children: asgid's worker).
 callgrind_run() {
-  local kind=$1 app=$2 requests=$3 round=$4 name=$2-$1 dir pid f ir role nfiles
+  local kind=$1 app=$2 requests=$3 round=$4 name=$2-$1 dir pid
   dir=$tmp/callgrind/$name-r$round-$requests
   mkdir -p "$dir"  # callgrind opens its output file at start-up: the directory must exist
   # A worker under valgrind could outlast asgid's hung-worker timeout (30 s) while it imports
@@ -787,7 +885,16 @@ callgrind_run() {
   fi
   stop_server "$name" "$CG_STOP_S"
   mv "${server_log[$name]}" "$dir/server.log"
+  callgrind_record "$name" "$round" "$requests" "$dir" "$pid"
+  awk '/^RESULT / { sub(/.*seconds=/, ""); printf "%s", $1 }' "$dir/client.txt" >"$dir/seconds"
+}
+
+# The totals of the profiles in $4 of server $1 (pid $5), round $2, $3 requests or messages:
+# a line per process appended to $tmp/callgrind.txt (see callgrind_run).
+callgrind_record() {
+  local name=$1 round=$2 count=$3 dir=$4 pid=$5 f ir role nfiles
   nfiles=$(find "$dir" -name 'callgrind.out.*' | wc -l)
+  [ "$nfiles" -gt 0 ] || die "$name: no callgrind profile in $dir; see $dir/server.log"
   for f in "$dir"/callgrind.out.*; do
     # "totals:" is the whole run's count, written when the process exits normally.
     ir=$(awk '$1 == "totals:" { print $2 }' "$f")
@@ -796,12 +903,11 @@ callgrind_run() {
     elif [ "${f##*.}" = "$pid" ]; then role=master
     else role=worker
     fi
-    echo "$name $round $requests $role $ir" >>"$tmp/callgrind.txt"
-    if [ -n "$cg_keep" ] && [ "$requests" = "${cg_requests#* }" ]; then
+    echo "$name $round $count $role $ir" >>"$tmp/callgrind.txt"
+    if [ -n "$cg_keep" ] && [ "$count" = "${cg_requests#* }" ]; then
       cp "$f" "$cg_keep/callgrind.out.$name.$role"
     fi
   done
-  awk '/^RESULT / { sub(/.*seconds=/, ""); printf "%s", $1 }' "$dir/client.txt" >"$dir/seconds"
 }
 
 # awk functions for the callgrind tables. group: an integer's digits grouped by thousands
@@ -828,6 +934,34 @@ callgrind_per_request() {
       d = ($3 == n2) ? 1 : -1; total += d * $5; role[$4] += d * $5 }
     END { printf "%s %d %.0f", n, r, total / (n2 - n1)
           for (k in role) printf " %s=%.0f", k, role[k] / (n2 - n1); print "" }' "$tmp/callgrind.txt"
+}
+
+# The median table of $tmp/callgrind-rounds.txt (lines of callgrind_per_request), with the
+# ratios to server $1; $2 names the unit (request, message).
+callgrind_table() {
+  local ref=$1 unit=$2
+  awk -v ref="$ref" -v unit="$unit" -v rounds="$rounds" "$CG_AWK_LIB"'
+    { if (!($1 in total)) { order[++n] = $1; roles[$1] = "" }
+      total[$1] = total[$1] " " $3
+      v = $3 + 0
+      if (!($1 in lo) || v < lo[$1]) lo[$1] = v
+      if (!($1 in hi) || v > hi[$1]) hi[$1] = v
+      for (i = 4; i <= NF; i++) {
+        split($i, kv, "=")
+        if (!(($1, kv[1]) in per)) roles[$1] = roles[$1] " " kv[1]
+        per[$1, kv[1]] = per[$1, kv[1]] " " kv[2] } }
+    END {
+      printf "  %-24s %14s %20s   %s\n", "server", "Ir/" unit, "spread (max-min)", "of which, per process"
+      for (i = 1; i <= n; i++) {
+        k = order[i]; med[k] = median(total[k])
+        m = split(roles[k], r, " "); parts = ""
+        for (j = 1; j <= m; j++) parts = parts (j > 1 ? ", " : "") r[j] " " group(median(per[k, r[j]]))
+        spread = (rounds > 1) ? sprintf("%s (%.2f%%)", group(hi[k] - lo[k]), (hi[k] - lo[k]) / med[k] * 100) : "-"
+        printf "  %-24s %14s %20s   %s\n", k, group(med[k]), spread, parts }
+      for (i = 1; i <= n; i++)
+        if (order[i] != ref && (ref in med) && med[ref] > 0)
+          printf "  %s/%s instructions per %s: %.2f  (below 1: fewer)\n", order[i], ref, unit, med[order[i]] / med[ref] }' \
+    "$tmp/callgrind-rounds.txt"
 }
 
 callgrind_mode() {
@@ -860,34 +994,322 @@ callgrind_mode() {
     done
     echo
     echo "median of $rounds round(s), app $app:"
-    awk -v ref="$app-uvicorn" -v rounds="$rounds" "$CG_AWK_LIB"'
-      { if (!($1 in total)) { order[++n] = $1; roles[$1] = "" }
-        total[$1] = total[$1] " " $3
-        v = $3 + 0
-        if (!($1 in lo) || v < lo[$1]) lo[$1] = v
-        if (!($1 in hi) || v > hi[$1]) hi[$1] = v
-        for (i = 4; i <= NF; i++) {
-          split($i, kv, "=")
-          if (!(($1, kv[1]) in per)) roles[$1] = roles[$1] " " kv[1]
-          per[$1, kv[1]] = per[$1, kv[1]] " " kv[2] } }
-      END {
-        printf "  %-24s %14s %20s   %s\n", "server", "Ir/request", "spread (max-min)", "of which, per process"
-        for (i = 1; i <= n; i++) {
-          k = order[i]; med[k] = median(total[k])
-          m = split(roles[k], r, " "); parts = ""
-          for (j = 1; j <= m; j++) parts = parts (j > 1 ? ", " : "") r[j] " " group(median(per[k, r[j]]))
-          spread = (rounds > 1) ? sprintf("%s (%.2f%%)", group(hi[k] - lo[k]), (hi[k] - lo[k]) / med[k] * 100) : "-"
-          printf "  %-24s %14s %20s   %s\n", k, group(med[k]), spread, parts }
-        for (i = 1; i <= n; i++)
-          if (order[i] != ref && (ref in med) && med[ref] > 0)
-            printf "  %s/%s instructions per request: %.2f  (below 1: fewer)\n", order[i], ref, med[order[i]] / med[ref] }' \
-      "$tmp/callgrind-rounds.txt"
+    callgrind_table "$app-uvicorn" request
   done
   echo
   if [ -n "$cg_keep" ]; then
     echo "profiles of the $n2-request runs (of the last round) kept as $cg_keep/callgrind.out.APP-SERVER.ROLE;"
     echo "read them with callgrind_annotate FILE"
   fi
+}
+
+# ------------------------------------------------------------------ websocket mode
+# WebSocket echo, driven by bench/ws_load (C, libuv; its header comment says what it
+# measures). Every server runs the same echo: bench/ws_echo_app.py under asgid's uvloop class
+# and under uvicorn, examples/native/ws_echo.c under asgid's event class, and
+# bench/ws_echo_websockets.py, the websockets library alone. One worker process each, pinned
+# to the server CPU; ws_load on the client CPU.
+WS_WARMUP_S=1
+WS_IDLE_SIZE=64
+WS_HOLD_S=120     # the longest ws_load holds the idle crowd before it gives up
+WS_READY_S=15     # startup: until the server echoes
+
+# Starts server $1 (kind) with room for $2 connections, registered under its kind, and
+# waits until it echoes a message of $3 bytes.
+start_ws() {
+  launch_ws "$1" "$2"
+  ws_wait_ready "$1" "$3"
+}
+
+# Starts the server of start_ws without waiting for it; $3... = a command to run it under
+# (valgrind).
+launch_ws() {
+  local kind=$1 maxconn=$2 port
+  local -a cmd wrapper=("${@:3}")
+  port=$(free_port)
+  server_port[$kind]=$port
+  server_log[$kind]=$tmp/$kind.log
+  case "$kind" in
+    asgid-native)
+      cmd=("$ASGID_BIN" --app "$ASGID_EXAMPLES/ws_echo.so" --worker-class event --workers 1
+           --bind "127.0.0.1:$port" --max-connections "$maxconn") ;;
+    asgid-uvloop)
+      cmd=("$ASGID_BIN" --app ws_echo_app:app --app-dir "$here" --worker-class uvloop --workers 1
+           --bind "127.0.0.1:$port" --max-connections "$maxconn") ;;
+    uvicorn)
+      cmd=("$UVICORN" --app-dir "$here" --host 127.0.0.1 --port "$port" --loop "$ws_loop"
+           --http httptools --ws websockets --workers 1 --no-access-log --log-level warning
+           ws_echo_app:app) ;;
+    websockets)
+      cmd=("$PYTHON" "$here/ws_echo_websockets.py" "$port") ;;
+    *) die "unknown WebSocket server $kind" ;;
+  esac
+  cmd=("${wrapper[@]}" "${cmd[@]}")
+  echo "${cmd[*]}" >"$tmp/$kind.cmd"
+  # The subshell execs taskset, which execs the server: $! is the server's own pid.
+  (cd "$here" && exec taskset -c "$SERVER_CPU" "${cmd[@]}") >"$tmp/$kind.log" 2>&1 &
+  server_pid[$kind]=$!
+}
+
+# Polls with ws_load itself (two echoes on one connection) until the server answers. A
+# server that answers the handshake with anything but 101 fails the run at once.
+ws_wait_ready() {
+  local name=$1 size=$2 pid=${server_pid[$1]} rc st deadline=$((SECONDS + WS_READY_S))
+  while :; do
+    st=$(proc_state "$pid")
+    if [ -z "$st" ] || [ "$st" = Z ]; then
+      echo "--- $name log (${server_log[$name]}):" >&2
+      tail -n 20 "${server_log[$name]}" >&2 || true
+      die "$name exited during startup"
+    fi
+    rc=0
+    "$WS_LOAD" --port "${server_port[$name]}" --messages 2 --size "$size" --type "$ws_type" \
+      --timeout 2 --time-limit 5 >"$tmp/$name.probe" 2>&1 || rc=$?
+    [ "$rc" = 0 ] && return 0
+    [ "$rc" = 3 ] && die "$name: $(tail -n 1 "$tmp/$name.probe")"
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "--- $name log (${server_log[$name]}):" >&2
+      tail -n 20 "${server_log[$name]}" >&2 || true
+      die "$name did not echo within ${WS_READY_S} s: $(tail -n 1 "$tmp/$name.probe")"
+    fi
+    sleep 0.1
+  done
+}
+
+# One measured ws_load run against the started server $1; appends to $tmp/ws.txt:
+#   name size connections round msg/s p99_ms cpu_us_per_msg server_cpu_% core_other_% client_us_per_msg
+# ws_load reads the CPU time of the server's processes itself, at the edges of its measured
+# window (after the warm-up), and the server core's busy time for "CPU 0 other".
+measure_ws() {
+  local name=$1 size=$2 conns=$3 round=$4 pids out=$tmp/ws-$1-$2-$3-$4.txt
+  pids=$(tree_pids "${server_pid[$name]}")
+  if ! taskset -c "$CLIENT_CPU" "$WS_LOAD" --port "${server_port[$name]}" --connections "$conns" \
+       --size "$size" --type "$ws_type" --warmup "$WS_WARMUP_S" --duration "$duration" \
+       --server-pids "${pids// /,}" --server-cpu "$SERVER_CPU" >"$out" 2>&1; then
+    cat "$out" >&2
+    echo "--- $name log (${server_log[$name]}):" >&2
+    tail -n 20 "${server_log[$name]}" >&2 || true
+    die "$name: ws_load failed (see above)"
+  fi
+  awk -v n="$name" -v s="$size" -v c="$conns" -v r="$round" '/^RESULT / {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+      if (f["server_cpu_us_per_msg"] < 0 || f["messages"] <= 0) exit 1
+      printf "%s %s %s %d %s %s %s %s %s %s\n", n, s, c, r, f["msgs_per_s"], f["p99_ms"],
+             f["server_cpu_us_per_msg"], f["server_cpu_percent"], f["core_other_percent"], f["client_cpu_us_per_msg"]
+      found = 1 }
+    END { exit !found }' "$out" >>"$tmp/ws.txt" ||
+    { cat "$out" >&2; die "$name: ws_load gave no result with the server's CPU time (its processes: $pids)"; }
+  tail -n 1 "$tmp/ws.txt" | awk -v cpu="$SERVER_CPU" '{ printf "  round %d %-13s %9.0f msg/s  p99 %8.3f ms  %7.2f us CPU/msg  server CPU %3s%%  CPU %s other %3s%%  client %5.2f us/msg\n", $4, $1, $5, $6, $7, $8, cpu, $9, $10 }'
+}
+
+# Median table of $tmp/ws.txt for size $1 and connections $2, servers in the order $3...;
+# spread is (highest - lowest) / median over the rounds; ratios are to uvicorn. Appends the
+# medians to $tmp/ws-medians.txt for the summary.
+ws_table() {
+  local size=$1 conns=$2
+  shift 2
+  printf '  %-13s %9s %7s %9s %11s %7s %11s %12s %10s %12s %14s\n' server "msg/s" spread "p99 (ms)" "CPU us/msg" spread \
+    "server CPU" "CPU $SERVER_CPU other" "client us" "msg/s ratio" "CPU/msg ratio"
+  ORDER="$*" awk -v s="$size" -v c="$conns" -v medians="$tmp/ws-medians.txt" "$CG_AWK_LIB"'
+    function spread(list,   a, m, i, lo, hi, med) {
+      m = split(list, a, " "); if (m < 2) return "-"
+      lo = hi = a[1] + 0
+      for (i = 2; i <= m; i++) { if (a[i] + 0 < lo) lo = a[i] + 0; if (a[i] + 0 > hi) hi = a[i] + 0 }
+      med = median(list); return (med > 0) ? sprintf("%.0f%%", (hi - lo) / med * 100) : "-" }
+    $2 == s && $3 == c { rps[$1] = rps[$1] " " $5; p99[$1] = p99[$1] " " $6; cpu[$1] = cpu[$1] " " $7
+                         sc[$1] = sc[$1] " " $8; oth[$1] = oth[$1] " " $9; cl[$1] = cl[$1] " " $10 }
+    END {
+      n = split(ENVIRON["ORDER"], order, " ")
+      ref = "uvicorn"; has_ref = (ref in rps)
+      if (has_ref) { ref_rps = median(rps[ref]); ref_cpu = median(cpu[ref]) }
+      for (i = 1; i <= n; i++) {
+        k = order[i]; if (!(k in rps)) continue
+        r = median(rps[k]); u = median(cpu[k]); rr = "-"; cr = "-"
+        if (has_ref && ref_rps > 0 && ref_cpu > 0) { rr = sprintf("%.2f", r / ref_rps); cr = sprintf("%.2f", u / ref_cpu) }
+        printf "  %-13s %9.0f %7s %9.3f %11.2f %7s %10.0f%% %11.0f%% %10.2f %12s %14s\n", k, r, spread(rps[k]),
+               median(p99[k]), u, spread(cpu[k]), median(sc[k]), median(oth[k]), median(cl[k]), rr, cr
+        printf "%s %s %s %.0f %.3f %.2f %s %s\n", k, s, c, r, median(p99[k]), u, rr, cr >> medians } }' "$tmp/ws.txt"
+}
+
+# Holds $idle_connections WebSockets (deflate $2: off or on) open against the started server
+# $1 and records the growth of its RSS; each connection first echoes one message, so that a
+# negotiated deflate has its zlib streams allocated on both sides. Appends to
+# $tmp/ws-idle.txt: name deflate connections rss_before_kib rss_after_kib negotiated...
+ws_idle_one() {
+  local name=$1 deflate=$2 out=$tmp/ws-idle-$1-$2.txt before after cpid rc=0 i st negotiated
+  local -a flag=()
+  [ "$deflate" = on ] && flag=(--deflate)
+  before=$("$PYTHON" "$here/proctree.py" rss "${server_pid[$name]}")
+  taskset -c "$CLIENT_CPU" "$WS_LOAD" --port "${server_port[$name]}" --connections "$idle_connections" \
+    --size "$WS_IDLE_SIZE" --type "$ws_type" --hold "$WS_HOLD_S" "${flag[@]}" >"$out" 2>&1 &
+  cpid=$!
+  for ((i = 0; i < 600; i++)); do # 60 s to open them all
+    grep -q '^READY ' "$out" && break
+    st=$(proc_state "$cpid")
+    if [ -z "$st" ] || [ "$st" = Z ]; then break; fi
+    sleep 0.1
+  done
+  if ! grep -q '^READY ' "$out"; then
+    kill -TERM "$cpid" 2>/dev/null || true
+    wait "$cpid" 2>/dev/null || true
+    cat "$out" >&2
+    die "$name: could not open $idle_connections idle WebSockets (see above)"
+  fi
+  sleep 0.5 # the server's bookkeeping after the last echo
+  after=$("$PYTHON" "$here/proctree.py" rss "${server_pid[$name]}")
+  kill -TERM "$cpid"
+  wait "$cpid" || rc=$?
+  [ "$rc" = 0 ] || { cat "$out" >&2; die "$name: a held WebSocket failed (see above)"; }
+  negotiated=$(sed -n 's/^negotiated: //p' "$out")
+  echo "$name $deflate $idle_connections $before $after ${negotiated:--}" >>"$tmp/ws-idle.txt"
+  awk -v n="$name" -v d="$deflate" -v N="$idle_connections" -v b="$before" -v a="$after" -v neg="${negotiated:--}" \
+    'BEGIN { printf "  %-13s deflate %-3s RSS %7d KiB -> %7d KiB: %7.2f KiB per WebSocket  (%s)\n", n, d, b, a, (a - b) / N, neg }'
+}
+
+ws_idle_table() {
+  echo
+  printf '  %-13s %-8s %12s %12s %14s   %s\n' server deflate "RSS before" "RSS after" "per WebSocket" negotiated
+  awk '{ neg = $6; for (i = 7; i <= NF; i++) neg = neg " " $i
+         printf "  %-13s %-8s %8d KiB %8d KiB %10.2f KiB   %s\n", $1, $2, $4, $5, ($5 - $4) / $3, neg
+         per[$1, $2] = ($5 - $4) / $3; names[$1] = 1 }
+       END { for (d = 0; d < 2; d++) { dd = d ? "on" : "off"
+               if (!(("uvicorn", dd) in per) || per["uvicorn", dd] <= 0) continue
+               for (k in names) if (k != "uvicorn" && ((k, dd) in per))
+                 printf "  %s/uvicorn memory per idle WebSocket, deflate %s: %.2f  (below 1: %s uses less)\n", k, dd, per[k, dd] / per["uvicorn", dd], k } }' \
+    "$tmp/ws-idle.txt"
+  echo
+}
+
+# Instructions per message, as the callgrind mode counts them per request: server $1 started
+# afresh under callgrind, sent exactly $4 messages of $2 bytes over $3 connections, stopped
+# gracefully; round $5. Readiness costs no work that varies: the probe is retried only while
+# the port refuses connections, and once one is accepted it waits as long as start-up takes.
+ws_callgrind_run() {
+  local kind=$1 size=$2 conns=$3 messages=$4 round=$5 name=$1-$2-$3 dir pid rc deadline
+  dir=$tmp/callgrind/$name-r$round-$messages
+  mkdir -p "$dir"  # callgrind opens its output file at start-up: the directory must exist
+  # asgid's hung-worker timeout would kill a worker 50 times slower than usual (see callgrind_run).
+  ASGID_TIMEOUT=1h launch_ws "$kind" $((conns + 100)) \
+    valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out.%p"
+  pid=${server_pid[$kind]}
+  deadline=$((SECONDS + CG_START_S))
+  while :; do
+    rc=0
+    "$WS_LOAD" --port "${server_port[$kind]}" --messages 1 --size "$size" --type "$ws_type" \
+      --timeout "$CG_START_S" --time-limit $((2 * CG_START_S)) >"$dir/probe.txt" 2>&1 || rc=$?
+    [ "$rc" = 0 ] && break
+    if ! grep -q 'connection refused' "$dir/probe.txt" || [ "$SECONDS" -ge "$deadline" ] ||
+       [ -z "$(proc_state "$pid")" ] || [ "$(proc_state "$pid")" = Z ]; then
+      cat "$dir/probe.txt" >&2
+      tail -n 20 "${server_log[$kind]}" >&2 || true
+      die "$name under callgrind: not ready (see above)"
+    fi
+    sleep 0.2
+  done
+  if ! taskset -c "$CLIENT_CPU" "$WS_LOAD" --port "${server_port[$kind]}" --connections "$conns" \
+       --messages $((messages / conns)) --size "$size" --type "$ws_type" --timeout 60 \
+       --time-limit 3600 >"$dir/client.txt" 2>&1; then
+    cat "$dir/client.txt" >&2
+    echo "--- $name log (${server_log[$kind]}):" >&2
+    tail -n 20 "${server_log[$kind]}" >&2 || true
+    die "$name under callgrind: ws_load failed (see above)"
+  fi
+  stop_server "$kind" "$CG_STOP_S"
+  mv "${server_log[$kind]}" "$dir/server.log"
+  callgrind_record "$name" "$round" "$messages" "$dir" "$pid"
+  awk '/^RESULT / { sub(/.*seconds=/, ""); printf "%s", $1 }' "$dir/client.txt" >"$dir/seconds"
+}
+
+ws_callgrind_mode() {
+  local kind size conns round name messages n1=${cg_requests% *} n2=${cg_requests#* }
+  echo "== websocket --callgrind: instructions per echoed message under valgrind --tool=callgrind: each"
+  echo "   server started afresh for $n1 and for $n2 $ws_type messages; (Ir($n2) - Ir($n1)) / $((n2 - n1)); $rounds round(s)"
+  echo "   servers: $*"
+  : >"$tmp/callgrind.txt"
+  for size in $ws_sizes; do
+    for conns in $ws_conns; do
+      echo
+      echo "-- $size-byte $ws_type messages over $conns connection(s)"
+      : >"$tmp/callgrind-rounds.txt"
+      for ((round = 1; round <= rounds; round++)); do
+        for kind in "$@"; do
+          name=$kind-$size-$conns
+          for messages in $n1 $n2; do ws_callgrind_run "$kind" "$size" "$conns" "$messages" "$round"; done
+          callgrind_per_request "$name" "$round" | tee -a "$tmp/callgrind-rounds.txt" |
+            awk -v t1="$(cat "$tmp/callgrind/$name-r$round-$n1/seconds")" \
+                -v t2="$(cat "$tmp/callgrind/$name-r$round-$n2/seconds")" "$CG_AWK_LIB"'
+              { parts = ""
+                for (i = 4; i <= NF; i++) { split($i, kv, "="); parts = parts (i > 4 ? ", " : "") kv[1] " " group(kv[2]) }
+                printf "  round %d %-24s %12s Ir/message (%s); the messages took %s s and %s s\n", $2, $1, group($3), parts, t1, t2 }'
+        done
+      done
+      echo
+      echo "median of $rounds round(s), $size-byte messages over $conns connection(s):"
+      callgrind_table "uvicorn-$size-$conns" message
+    done
+  done
+  echo
+  if [ -n "$cg_keep" ]; then
+    echo "profiles of the $n2-message runs (of the last round) kept as $cg_keep/callgrind.out.SERVER-SIZE-CONNECTIONS.ROLE"
+  fi
+}
+
+websocket_mode() {
+  local kind size conns round deflate
+  local -a kinds=()
+  for kind in $only; do
+    if [ -n "${ws_skip[$kind]:-}" ]; then
+      echo "skipped:  $kind: ${ws_skip[$kind]}"
+    else
+      kinds+=("$kind")
+    fi
+  done
+  [ "${#kinds[@]}" -gt 0 ] || die "no server left to measure (see the skipped ones above)"
+  if [ -n "$ws_callgrind" ]; then
+    ws_callgrind_mode "${kinds[@]}"
+    return
+  fi
+  echo
+  echo "== websocket: echo round trips, $ws_type messages of ${ws_sizes// /, } bytes over ${ws_conns// /, } connection(s);"
+  echo "   ws_load ${WS_WARMUP_S}s warm-up + ${duration}s measured, $rounds round(s), every server started afresh for each"
+  echo "   servers: ${kinds[*]}"
+  : >"$tmp/ws.txt"
+  : >"$tmp/ws-medians.txt"
+  for size in $ws_sizes; do
+    for conns in $ws_conns; do
+      echo
+      echo "-- $size-byte $ws_type messages, $conns connection(s)"
+      for ((round = 1; round <= rounds; round++)); do
+        for kind in "${kinds[@]}"; do
+          start_ws "$kind" $((conns + 100)) "$size"
+          measure_ws "$kind" "$size" "$conns" "$round"
+          stop_server "$kind"
+        done
+      done
+      echo
+      echo "median of $rounds round(s), $size-byte messages, $conns connection(s):"
+      ws_table "$size" "$conns" "${kinds[@]}"
+    done
+  done
+  echo
+  echo "summary (medians; ratios to uvicorn: msg/s above 1 echoes more, CPU/msg below 1 spends less):"
+  printf '  %-13s %7s %6s %9s %9s %11s %12s %14s\n' server bytes conns "msg/s" "p99 (ms)" "CPU us/msg" "msg/s ratio" "CPU/msg ratio"
+  awk '{ printf "  %-13s %7s %6s %9.0f %9.3f %11.2f %12s %14s\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$tmp/ws-medians.txt"
+  echo
+
+  [ "$py_idle" = 1 ] || return 0
+  idle_prepare
+  : >"$tmp/ws-idle.txt"
+  echo "== websocket idle: $idle_connections WebSockets per server, one $WS_IDLE_SIZE-byte echo each, then held open;"
+  echo "   without deflate, then offering permessage-deflate as Chromium does (client_max_window_bits)"
+  for kind in "${kinds[@]}"; do
+    for deflate in off on; do
+      start_ws "$kind" "$idle_maxconn" "$WS_IDLE_SIZE"
+      ws_idle_one "$kind" "$deflate"
+      stop_server "$kind"
+    done
+  done
+  ws_idle_table
 }
 
 # ------------------------------------------------------------------ main
@@ -899,4 +1321,5 @@ case "$mode" in
   all) throughput; idle; workers_scaling ;;
   python) python_mode ;;
   callgrind) callgrind_mode ;;
+  websocket) websocket_mode ;;
 esac
