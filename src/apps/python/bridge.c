@@ -175,27 +175,72 @@ PyObject *python_header_list(const asgid_header *headers, size_t count) {
   return list;
 }
 
+/* The keys http and websocket scopes share, from the request. */
+static int set_connection_items(PyObject *scope, const asgid_scope *s) {
+  /* set_item takes the reference: headers first, so that no failure below can leak it. */
+  return set_item(scope, pystr.headers, python_header_list(s->headers, s->header_count)) ||
+         set_item(scope, pystr.path,
+                  PyUnicode_DecodeUTF8(s->path, (Py_ssize_t)s->path_len, "replace")) ||
+         set_item(scope, pystr.raw_path,
+                  PyBytes_FromStringAndSize(s->raw_path, (Py_ssize_t)s->raw_path_len)) ||
+         set_item(scope, pystr.query_string,
+                  PyBytes_FromStringAndSize(s->query_string, (Py_ssize_t)s->query_string_len)) ||
+         set_item(scope, pystr.root_path,
+                  PyUnicode_FromStringAndSize(s->root_path, (Py_ssize_t)s->root_path_len)) ||
+         set_item(scope, pystr.client, client_address(&s->client)) ||
+         set_item(scope, pystr.server, server_address(&s->server));
+}
+
 static PyObject *http_scope(const asgid_scope *s) {
   PyObject *template = http_scope_template();
   PyObject *scope = template ? PyDict_Copy(template) : NULL;
   if (!scope) return NULL;
-  /* set_item takes the reference: headers first, so that no failure below can leak it. */
-  if (set_item(scope, pystr.headers, python_header_list(s->headers, s->header_count)))
-    goto fail;
-  if ((s->http_version[2] != '1' && PyDict_SetItem(scope, pystr.http_version, pystr.v1_0)) ||
-      set_item(scope, pystr.method, method_string(s->method)) ||
-      set_item(scope, pystr.path, PyUnicode_DecodeUTF8(s->path, (Py_ssize_t)s->path_len, "replace")) ||
-      set_item(scope, pystr.raw_path, PyBytes_FromStringAndSize(s->raw_path, (Py_ssize_t)s->raw_path_len)) ||
-      set_item(scope, pystr.query_string,
-               PyBytes_FromStringAndSize(s->query_string, (Py_ssize_t)s->query_string_len)) ||
-      set_item(scope, pystr.root_path, PyUnicode_FromStringAndSize(s->root_path, (Py_ssize_t)s->root_path_len)) ||
-      set_item(scope, pystr.client, client_address(&s->client)) ||
-      set_item(scope, pystr.server, server_address(&s->server)))
-    goto fail;
+  if (set_connection_items(scope, s) ||
+      (s->http_version[2] != '1' && PyDict_SetItem(scope, pystr.http_version, pystr.v1_0)) ||
+      set_item(scope, pystr.method, method_string(s->method))) {
+    Py_DECREF(scope);
+    return NULL;
+  }
   return scope;
-fail:
-  Py_DECREF(scope);
-  return NULL;
+}
+
+/* A websocket scope (ASGI 2.5) starts as a copy of this dict, as an HTTP one does. The
+ * extensions dict (the websocket.http.response denial) is shared, as the asgi dict is. */
+static PyObject *websocket_scope_template(void) {
+  static PyObject *template;
+  if (template) return template;
+  PyObject *t = PyDict_New();
+  PyObject *keys[] = {pystr.type, pystr.asgi, pystr.http_version, pystr.scheme,
+                      pystr.extensions, pystr.path, pystr.raw_path, pystr.query_string,
+                      pystr.root_path, pystr.headers, pystr.client, pystr.server,
+                      pystr.subprotocols, pystr.state};
+  PyObject *values[] = {pystr.websocket, pystr.asgi_info_websocket, pystr.v1_1, pystr.ws,
+                        pystr.websocket_extensions};
+  for (size_t i = 0; t && i < sizeof keys / sizeof keys[0]; i++) {
+    if (PyDict_SetItem(t, keys[i], i < sizeof values / sizeof values[0] ? values[i] : Py_None))
+      Py_CLEAR(t);
+  }
+  return template = t;
+}
+
+static PyObject *subprotocol_list(const asgid_scope *s) {
+  PyObject *list = PyList_New((Py_ssize_t)s->subprotocol_count);
+  for (size_t i = 0; list && i < s->subprotocol_count; i++) {
+    PyObject *name = PyUnicode_DecodeUTF8(s->subprotocols[i], (Py_ssize_t)strlen(s->subprotocols[i]),
+                                          "replace");
+    if (!name) Py_CLEAR(list);
+    else PyList_SET_ITEM(list, (Py_ssize_t)i, name);
+  }
+  return list;
+}
+
+static PyObject *websocket_scope(const asgid_scope *s) {
+  PyObject *template = websocket_scope_template();
+  PyObject *scope = template ? PyDict_Copy(template) : NULL;
+  if (scope && (set_connection_items(scope, s) ||
+                set_item(scope, pystr.subprotocols, subprotocol_list(s))))
+    Py_CLEAR(scope);
+  return scope;
 }
 
 static PyObject *lifespan_scope(void) {
@@ -211,10 +256,10 @@ static PyObject *lifespan_scope(void) {
 
 static int app_call(void *app_data, asgid_request *req, const asgid_scope *scope) {
   (void)app_data;
-  if (scope->type == ASGID_SCOPE_WEBSOCKET) return ASGID_E_UNSUPPORTED;
-  int lifespan = scope->type == ASGID_SCOPE_LIFESPAN;
-  PyObject *dict = lifespan ? lifespan_scope() : http_scope(scope);
-  int rc = dict ? python_request_start(req, dict, lifespan) : -1;
+  PyObject *dict = scope->type == ASGID_SCOPE_HTTP        ? http_scope(scope)
+                   : scope->type == ASGID_SCOPE_WEBSOCKET ? websocket_scope(scope)
+                                                          : lifespan_scope();
+  int rc = dict ? python_request_start(req, dict, scope->type) : -1;
   Py_XDECREF(dict);
   if (rc != 0) {
     log_python_error("cannot start the ASGI app");
@@ -244,6 +289,7 @@ static const asgid_app python_app_table = {
     .call = app_call,
     .on_event = app_on_event,
     .on_writable = app_on_writable,
+    .capabilities = ASGID_CAP_WEBSOCKET,
 };
 
 /* ---------------------------------------------------------------- module _asgid */
@@ -278,7 +324,24 @@ static struct PyModuleDef module_def = {
     module_methods, NULL, NULL, NULL, NULL,
 };
 
-PyObject *python_bridge_module_init(void) { return PyModule_Create(&module_def); }
+PyObject *python_client_disconnected;
+
+PyObject *python_bridge_module_init(void) {
+  PyObject *module = PyModule_Create(&module_def);
+  if (!module) return NULL;
+  /* ASGI 2.4: send() on a closed websocket raises "a server-specific subclass of OSError". */
+  Py_XSETREF(python_client_disconnected,
+             PyErr_NewExceptionWithDoc(
+                 "_asgid.ClientDisconnected",
+                 "send() on a WebSocket that is closed (by the app or the client), or after "
+                 "the app returned (ASGI 2.4). An OSError, so code written for other servers "
+                 "catches it.",
+                 PyExc_OSError, NULL));
+  if (!python_client_disconnected ||
+      PyModule_AddObjectRef(module, "ClientDisconnected", python_client_disconnected) != 0)
+    Py_CLEAR(module);
+  return module;
+}
 
 const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *loop,
                                      PyObject *glue) {

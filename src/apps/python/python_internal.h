@@ -12,6 +12,8 @@
 /* bridge.c: the _asgid module (registered before CPython starts) and the asgid_app table
  * that turns the server's scopes and events into ASGI dicts. glue is glue.py's module. */
 PyObject *python_bridge_module_init(void);
+/* bridge.c: _asgid.ClientDisconnected, the OSError that send() on a closed websocket raises. */
+extern PyObject *python_client_disconnected;
 const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *loop,
                                      PyObject *glue);
 /* bridge.c: an ASGI header list [(name, value), ...] of bytes (a new reference, NULL on
@@ -37,10 +39,10 @@ void python_event_storage_release(python_event_storage *storage);
 /* request_object.c: the Python object of one scope (receive and send). */
 int python_request_init(const asgid_server_api *api, PyObject *loop);
 /* Runs the app for a new scope (the dict gets its "state"). 0, or -1 with an exception set. */
-int python_request_start(asgid_request *req, PyObject *scope, int lifespan);
-/* The app's coroutine for this scope finished, however it finished: the server hears it.
- * Never raises. */
-void python_request_finish(PyObject *request);
+int python_request_start(asgid_request *req, PyObject *scope, asgid_scope_type type);
+/* The app's coroutine for this scope finished, however it finished (failed: it raised, or
+ * was cancelled or closed): the server hears it. Never raises. */
+void python_request_finish(PyObject *request, int failed);
 /* The event a receive asked for; 0, or -1 with an exception set. */
 int python_request_deliver(asgid_request *req, PyObject *event);
 /* The client caught up: a send() waiting for it completes. 0, or -1 with an exception set. */
@@ -85,11 +87,11 @@ PyObject *python_awaitable_receive(PyObject *request, PyObject *event, PyObject 
 /* strings.c: interned keys and values of ASGI scopes, and method names. */
 typedef struct python_strings {
   PyObject *type, *asgi, *http_version, *method, *scheme, *path, *raw_path, *query_string,
-      *root_path, *headers, *client, *server, *state;
-  PyObject *http, *lifespan, *v1_0, *v1_1;
+      *root_path, *headers, *client, *server, *state, *subprotocols, *extensions;
+  PyObject *http, *lifespan, *websocket, *ws, *v1_0, *v1_1;
   PyObject *done, *set_result, *await, *throw_, *cancel, *cancelling,
       *asyncio_future_blocking;
-  PyObject *empty_bytes, *asgi_info;
+  PyObject *empty_bytes, *asgi_info, *asgi_info_websocket, *websocket_extensions;
 } python_strings;
 extern python_strings pystr;
 int python_strings_init(void);

@@ -1,13 +1,19 @@
 /*
- * request_object.c - the Python side of one ASGI connection scope (an HTTP request or the
- * lifespan): the object behind the receive and send callables the app gets (runner.c runs
- * the app).
+ * request_object.c - the Python side of one ASGI connection scope (an HTTP request, a
+ * WebSocket or the lifespan): the object behind the receive and send callables the app gets
+ * (runner.c runs the app).
  *
  * The server holds one reference to the object (as its per-request data) from the start of
  * the scope until the app returns; receive(), send() and the server's callbacks work on it
  * without any Python-level bookkeeping. After the app returned, the callables still exist
- * (a task the app left behind may hold them): receive() then answers http.disconnect, as
- * uvicorn does, and send() raises.
+ * (a task the app left behind may hold them): receive() then answers http.disconnect (or
+ * websocket.disconnect), as uvicorn does, and send() raises.
+ *
+ * An app that raises ends its scope as the ASGI servers do: an HTTP request without a
+ * response gets 500 from the server; a WebSocket gets 500 before accept and close 1011 after
+ * it. For the WebSocket this side sends those itself, as any app could: a denial response
+ * (websocket.http.response.start 500), which the server refuses once the handshake is
+ * answered, and else websocket.close 1011, which it refuses once the connection is closed.
  *
  * The server hands out exactly one event per server receive; receive() here may be awaited
  * by several tasks at once (Starlette does), so waiters queue up, and an event that arrives
@@ -27,16 +33,20 @@ typedef struct {
   PyObject *pending;  /* list of events that arrived with nobody waiting, or NULL */
   PyObject *drain;    /* future a send() waits on while the client is behind, or NULL */
   unsigned asking : 1;   /* a server receive is outstanding */
-  unsigned lifespan : 1; /* the lifespan scope (not an HTTP request) */
+  unsigned type : 2;     /* asgid_scope_type */
 } request_object;
 
 static const asgid_server_api *server;
 static PyObject *create_future; /* the event loop's bound method */
 static PyObject *lifespan_state; /* ASGI lifespan state: each request scope gets a copy */
 
-static PyObject *disconnect_event(void) {
-  static const asgid_event disconnect = {.type = ASGID_HTTP_DISCONNECT};
-  return python_event_dict(&disconnect);
+/* What receive() answers once the scope is over for the app. A WebSocket's: 1006, the
+ * connection is gone without a close the app could still hear of. */
+static PyObject *disconnect_event(const request_object *self) {
+  static const asgid_event http = {.type = ASGID_HTTP_DISCONNECT};
+  static const asgid_event websocket = {.type = ASGID_WEBSOCKET_DISCONNECT,
+                                        .u.websocket_close = {.code = 1006}};
+  return python_event_dict(self->type == ASGID_SCOPE_WEBSOCKET ? &websocket : &http);
 }
 
 /* ---------------------------------------------------------------- receive() */
@@ -92,7 +102,7 @@ static PyObject *request_receive(PyObject *op, PyObject *unused) {
   (void)unused;
   request_object *self = (request_object *)op;
   if (!self->req || !python_loop_running()) { /* the app returned, or the worker is closing */
-    PyObject *event = disconnect_event();
+    PyObject *event = disconnect_event(self);
     PyObject *aw = event ? python_awaitable_done(event) : NULL;
     Py_XDECREF(event);
     return aw;
@@ -149,6 +159,11 @@ void python_request_unclaimed(PyObject *op, PyObject *event, PyObject *future) {
 
 /* ---------------------------------------------------------------- send() */
 
+static PyObject *client_disconnected(const char *type) {
+  PyErr_Format(python_client_disconnected, "'%s': the WebSocket is closed", type);
+  return NULL;
+}
+
 static PyObject *request_send(PyObject *op, PyObject *message) {
   request_object *self = (request_object *)op;
   asgid_event event;
@@ -162,21 +177,33 @@ static PyObject *request_send(PyObject *op, PyObject *message) {
   python_event_storage_release(&storage);
   if (parsed != 0) return NULL;
   const char *type = asgi_event_of(event.type)->name;
+  int websocket = self->type == ASGID_SCOPE_WEBSOCKET;
   if (!self->req) {
+    if (websocket) return client_disconnected(type);
     PyErr_Format(PyExc_RuntimeError, "unexpected ASGI message '%s' after the app returned",
                  type);
     return NULL;
   }
   if (rc == ASGID_E_INVALID) {
     PyErr_Format(PyExc_RuntimeError,
-                 "unexpected ASGI message '%s': out of order, after the response completed, "
-                 "or with an invalid status or header", type);
+                 websocket ? "unexpected ASGI message '%s': out of order (a send before "
+                             "accept, a second accept, the denial response after accept), a "
+                             "subprotocol the client did not offer, a sec-websocket-* or "
+                             "invalid header, a close code or reason not allowed, or text "
+                             "that is not UTF-8"
+                           : "unexpected ASGI message '%s': out of order, after the response "
+                             "completed, or with an invalid status or header",
+                 type);
     return NULL;
   }
-  /* ASGI 2.3: a send after the client disconnected is a no-op. A streamed body that finds
-   * the client behind waits until the server says it has caught up (request_writable). */
-  if (rc == ASGID_OK && event.type == ASGID_HTTP_RESPONSE_BODY &&
-      event.u.response_body.more_body && server->wait_writable(self->req) == 1) {
+  /* ASGI 2.4: a send on a closed WebSocket raises an OSError. (An HTTP send after the
+   * client left is a no-op: the http scope speaks ASGI 2.3.) */
+  if (rc == ASGID_E_DISCONNECTED && websocket) return client_disconnected(type);
+  /* A streamed body, or a WebSocket message, that finds the client behind waits until the
+   * server says it has caught up (request_writable). */
+  int streams = (event.type == ASGID_HTTP_RESPONSE_BODY && event.u.response_body.more_body) ||
+                event.type == ASGID_WEBSOCKET_SEND;
+  if (rc == ASGID_OK && streams && server->wait_writable(self->req) == 1) {
     /* Concurrent senders wait on the same drain: the client catching up frees them all. */
     if (!self->drain && !(self->drain = PyObject_CallNoArgs(create_future))) return NULL;
     return python_awaitable_pending(self->drain);
@@ -184,13 +211,34 @@ static PyObject *request_send(PyObject *op, PyObject *message) {
   return python_awaitable_none();
 }
 
+/* The app raised in a WebSocket scope: 500 before accept, close 1011 after (see the top). */
+static void websocket_failed(asgid_request *req) {
+  static const char body[] = "500 Internal Server Error\n";
+  static const asgid_header headers[] = {
+      {"content-type", 12, "text/plain; charset=utf-8", 25},
+      {"content-length", 14, "26", 2},
+  };
+  static const asgid_event denial = {.type = ASGID_WEBSOCKET_HTTP_RESPONSE_START,
+                                     .u.response_start = {500, headers, 2}};
+  static const asgid_event denial_body = {
+      .type = ASGID_WEBSOCKET_HTTP_RESPONSE_BODY,
+      .u.response_body = {(const uint8_t *)body, sizeof body - 1, 0}};
+  static const asgid_event close = {.type = ASGID_WEBSOCKET_CLOSE,
+                                    .u.websocket_close = {.code = 1011}};
+  if (server->send(req, &denial) != ASGID_E_INVALID)
+    server->send(req, &denial_body);
+  else
+    server->send(req, &close);
+}
+
 /* ---------------------------------------------------------------- the app returned */
 
-void python_request_finish(PyObject *op) {
+void python_request_finish(PyObject *op, int failed) {
   request_object *self = (request_object *)op;
   if (!self->req) return;
   PyObject *type, *value, *tb;
   PyErr_Fetch(&type, &value, &tb);
+  if (failed && self->type == ASGID_SCOPE_WEBSOCKET) websocket_failed(self->req);
   server->done(self->req);
   self->req = NULL;
   python_loop_wake();
@@ -198,15 +246,17 @@ void python_request_finish(PyObject *op) {
    * send() waiting for the client completes (and its next send raises). */
   PyObject *waiters = self->waiters, *drain = self->drain;
   self->waiters = self->drain = NULL;
-  int failed = drain && python_future_finish(drain, Py_None) != 0;
-  for (Py_ssize_t i = 0; !failed && waiters && !self->lifespan && i < PyList_GET_SIZE(waiters); i++) {
-    PyObject *event = disconnect_event();
-    failed = !event || python_future_finish(PyList_GET_ITEM(waiters, i), event) != 0;
+  int broken = drain && python_future_finish(drain, Py_None) != 0;
+  for (Py_ssize_t i = 0; !broken && waiters && self->type != ASGID_SCOPE_LIFESPAN &&
+                         i < PyList_GET_SIZE(waiters);
+       i++) {
+    PyObject *event = disconnect_event(self);
+    broken = !event || python_future_finish(PyList_GET_ITEM(waiters, i), event) != 0;
     Py_XDECREF(event);
   }
   Py_XDECREF(waiters);
   Py_XDECREF(drain);
-  if (failed) PyErr_WriteUnraisable(op);
+  if (broken) PyErr_WriteUnraisable(op);
   Py_DECREF(op); /* the server's reference, taken in python_request_start */
   PyErr_Restore(type, value, tb);
 }
@@ -261,7 +311,8 @@ int python_request_init(const asgid_server_api *api, PyObject *loop) {
   return create_future && lifespan_state ? 0 : -1;
 }
 
-int python_request_start(asgid_request *req, PyObject *scope, int lifespan) {
+int python_request_start(asgid_request *req, PyObject *scope, asgid_scope_type type) {
+  int lifespan = type == ASGID_SCOPE_LIFESPAN;
   PyObject *state = lifespan ? Py_NewRef(lifespan_state) : PyDict_Copy(lifespan_state);
   if (!state || PyDict_SetItem(scope, pystr.state, state) != 0) {
     Py_XDECREF(state);
@@ -273,7 +324,7 @@ int python_request_start(asgid_request *req, PyObject *scope, int lifespan) {
   self->req = req;
   self->waiters = self->pending = self->drain = NULL;
   self->asking = 0;
-  self->lifespan = lifespan != 0;
+  self->type = type;
   PyObject_GC_Track((PyObject *)self);
   /* From here the server holds our reference; python_request_finish drops it. Set before the
    * app runs: an eager first step may run it to its end inside python_runner_start. */

@@ -117,9 +117,10 @@ static void forget_scope(runner *r) {
   Py_CLEAR(r->app);
 }
 
-/* The app's scope is over: the server hears it, the runner forgets it. */
-static void end_scope(runner *r) {
-  python_request_finish(r->request);
+/* The app's scope is over (failed: it did not return): the server hears it, the runner
+ * forgets it. */
+static void end_scope(runner *r, int failed) {
+  python_request_finish(r->request, failed);
   forget_scope(r);
 }
 
@@ -171,7 +172,7 @@ static int app_step(runner *r, PyObject *value, PyObject *exc, PyObject **yielde
   } else {
     rc = app_raised(r);
   }
-  end_scope(r);
+  end_scope(r, status != PYGEN_RETURN);
   return rc;
 }
 
@@ -442,7 +443,7 @@ static void stop(runner *r) {
     if (!closed) PyErr_WriteUnraisable(r->app);
     Py_XDECREF(closed);
   }
-  end_scope(r);
+  end_scope(r, 1);
 }
 
 static PyObject *runner_close(PyObject *op, PyObject *unused) {

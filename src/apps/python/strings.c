@@ -15,6 +15,8 @@ int python_strings_init(void) {
       {&pystr.root_path, "root_path"}, {&pystr.headers, "headers"}, {&pystr.client, "client"},
       {&pystr.server, "server"}, {&pystr.state, "state"}, {&pystr.http, "http"},
       {&pystr.lifespan, "lifespan"}, {&pystr.v1_0, "1.0"}, {&pystr.v1_1, "1.1"},
+      {&pystr.websocket, "websocket"}, {&pystr.ws, "ws"}, {&pystr.subprotocols, "subprotocols"},
+      {&pystr.extensions, "extensions"},
       {&pystr.done, "done"},
       {&pystr.set_result, "set_result"}, {&pystr.await, "__await__"},
       {&pystr.throw_, "throw"}, {&pystr.cancel, "cancel"}, {&pystr.cancelling, "cancelling"},
@@ -27,5 +29,12 @@ int python_strings_init(void) {
   pystr.empty_bytes = PyBytes_FromStringAndSize("", 0);
   /* Shared by every scope, as granian does: apps read it, none is known to write it. */
   pystr.asgi_info = Py_BuildValue("{ssss}", "version", "3.0", "spec_version", "2.3");
-  return pystr.empty_bytes && pystr.asgi_info ? 0 : -1;
+  /* websocket: ASGI 2.5 (the disconnect's reason, OSError on a send after close), and the
+   * denial extension, which the server implements. */
+  pystr.asgi_info_websocket = Py_BuildValue("{ssss}", "version", "3.0", "spec_version", "2.5");
+  pystr.websocket_extensions = Py_BuildValue("{s{}}", "websocket.http.response");
+  return pystr.empty_bytes && pystr.asgi_info && pystr.asgi_info_websocket &&
+                 pystr.websocket_extensions
+             ? 0
+             : -1;
 }
