@@ -4,8 +4,11 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "asgi/scope_websocket.h"
 #include "http/exchange.h"
+#include "http/ws_session.h"
 #include "log/log.h"
 
 typedef struct h1_session {
@@ -19,6 +22,7 @@ typedef struct h1_session {
   uint64_t body_deadline;    /* the next body bytes the app asked for arrive */
   uint64_t drain_deadline;   /* the unread body the server discards is all in */
   uint64_t idle_deadline;    /* the next request begins (keep-alive, or a stop's grace) */
+  uint64_t head_began;       /* when header_deadline was armed: the head's first byte */
   /* min_data_rate of the request body, measured while the server waits on the client. */
   rate_meter body_meter;
   unsigned ended : 1;        /* the transport let go of the session (on_close) */
@@ -107,6 +111,12 @@ static void on_stop(void *data) {
 }
 
 /* ---------------------------------------------------------------- deadlines */
+
+/* A request head begins (or may: at accept, or when the connection stops being idle). */
+static void arm_header_deadline(h1_session *s) {
+  s->head_began = now_ms(s);
+  s->header_deadline = s->head_began + settings_of(s)->header_timeout;
+}
 
 static int body_too_slow(const h1_session *s, uint64_t now) {
   const asgid_settings *st = settings_of(s);
@@ -225,6 +235,60 @@ static void hold_span(h1_session *s, int held) {
   transport_hold_input(s->transport, held);
 }
 
+/* A request with an Upgrade field, for an app that takes websocket scopes. A valid WebSocket
+ * handshake hands the transport to a WebSocket session (with the bytes behind the request,
+ * and the time its head began, which the handshake deadline counts from); an invalid one is
+ * refused. Returns 1 when the request was either; 0 when it is plain HTTP (it asks for another
+ * protocol, or does not qualify: a POST with a body is served as HTTP, RFC 9110 §7.8). */
+static int upgrade_to_websocket(h1_session *s) {
+  http_exchange *ex = s->ex;
+  http_head *head = &ex->head;
+  asgid_header *headers = malloc((head->field_count ? head->field_count : 1) * sizeof *headers);
+  if (!headers) {
+    fail(s, 500, "out of memory");
+    return 1;
+  }
+  for (size_t i = 0; i < head->field_count; i++) {
+    const http_field *f = &head->fields[i];
+    headers[i] = (asgid_header){head->arena + f->name_offset, f->name_len,
+                                head->arena + f->value_offset, f->value_len};
+  }
+  ws_handshake_request request = {
+      .method = head->arena + head->method_offset,
+      .method_len = head->method_len,
+      .http_minor = head->http_minor,
+      .has_body = head->chunked || (head->has_content_length && head->content_length > 0),
+      .headers = headers,
+      .header_count = head->field_count,
+  };
+  ws_handshake hs;
+  ws_handshake_check(&request, &s->service->websocket.deflate, &hs);
+  free(headers);
+  switch (hs.upgrade) {
+    case WS_UPGRADE_NONE:
+      if (hs.rule)
+        log_debug("serving an Upgrade: websocket request from %s as HTTP: %s",
+                  s->transport->client_host, hs.rule);
+      return 0;
+    case WS_UPGRADE_REFUSED:
+      fail(s, hs.status, hs.rule);
+      return 1;
+    case WS_UPGRADE_VALID:
+      break;
+  }
+  transport *t = s->transport;
+  uint64_t began = s->head_began;
+  http_head moved = *head;
+  memset(head, 0, sizeof *head);
+  s->ex = NULL;
+  http_exchange_detach(ex); /* never begun: freed */
+  /* The HTTP/1.1 session ends here; the transport goes on with the WebSocket session. */
+  transport_group_cancel(t->group, &s->work);
+  s->ended = 1;
+  ws_session_start(s->service, t, &moved, &hs, began);
+  return 1;
+}
+
 /* Reads the head of the next request. Returns 1 when the exchange can go on. */
 static int read_head(h1_session *s) {
   http_exchange *ex = s->ex;
@@ -242,7 +306,7 @@ static int read_head(h1_session *s) {
     rate_meter_reset(&s->body_meter);
     rate_meter_reset(&s->transport->send_meter);
     http_parser_begin(&s->parser, &ex->head);
-    if (!s->header_deadline) s->header_deadline = now_ms(s) + settings_of(s)->header_timeout;
+    if (!s->header_deadline) arm_header_deadline(s);
   }
   feed(s);
   if (s->parser.error_status) {
@@ -260,6 +324,9 @@ static int read_head(h1_session *s) {
                  "progress in this worker");
     return 0;
   }
+  if (ex->head.upgrade && asgi_app_handles_websocket(service->asgi->app) &&
+      upgrade_to_websocket(s))
+    return 0;
   ex->head_complete = 1;
   if (http_exchange_begin(ex) != 0) {
     ex->head_complete = 0; /* the app never got it */
@@ -402,8 +469,7 @@ static void on_input(void *data, size_t received) {
   if (received) {
     s->idle_deadline = 0;
     if (rate_meter_running(&s->body_meter)) s->body_meter.bytes += received;
-    if (!s->ex && !s->header_deadline)
-      s->header_deadline = now_ms(s) + settings_of(s)->header_timeout;
+    if (!s->ex && !s->header_deadline) arm_header_deadline(s);
     if (s->body_deadline) s->body_deadline = now_ms(s) + settings_of(s)->body_timeout;
   }
   advance(s);
@@ -443,7 +509,7 @@ int h1_session_start(http_service *service, transport *t) {
   s->transport = t;
   s->work.run = run_work;
   http_parser_init(&s->parser, &service->limits);
-  s->header_deadline = now_ms(s) + service->settings->header_timeout;
+  arm_header_deadline(s);
   transport_start(t, &h1_ops, s);
   return 0;
 }

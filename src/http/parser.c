@@ -211,6 +211,9 @@ static int on_headers_complete(llhttp_t *l) {
         if (memcmp(name, "expect", 6) == 0 && asgi_field_equals(value, f->value_len, "100-continue"))
           head->expect_continue = head->http_minor == 1;
         break;
+      case 7:
+        if (memcmp(name, "upgrade", 7) == 0) head->upgrade = 1;
+        break;
       case 14:
         if (memcmp(name, "content-length", 14) == 0) {
           content_length_count++;

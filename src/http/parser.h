@@ -41,6 +41,7 @@ typedef struct http_head {
   int http_minor;         /* 0 or 1 (major is always 1) */
   int keep_alive;         /* the client allows another request on this connection */
   int expect_continue;    /* "Expect: 100-continue" on HTTP/1.1 */
+  int upgrade;            /* an Upgrade field is present (a WebSocket handshake, maybe) */
   int chunked;            /* the body is chunked */
   int has_content_length;
   uint64_t content_length;

@@ -137,7 +137,9 @@ long http_response_write_error(byte_buffer *out, int status, int server_header) 
                                "%d %s\n",
                                status, reason, body_length, http_date_now(),
                                server_header ? "server: asgid\r\n" : "",
-                               status == 503 ? "retry-after: " HTTP_RETRY_AFTER_SECONDS "\r\n" : "",
+                               status == 503   ? "retry-after: " HTTP_RETRY_AFTER_SECONDS "\r\n"
+                               : status == 426 ? "sec-websocket-version: 13\r\n"
+                                               : "",
                                status, reason);
   return rc == 0 ? (long)body_length : -1;
 }

@@ -49,7 +49,8 @@ int http_response_write_body(byte_buffer *out, const http_response_plan *plan,
 int http_response_write_end(byte_buffer *out, const http_response_plan *plan);
 
 /* Appends a complete plain-text error response that closes the connection; a 503 (the server
- * is busy) says when to retry. Returns the length of its body, or -1 when out of memory. */
+ * is busy) says when to retry, a 426 (a WebSocket version other than 13) which version to
+ * use. Returns the length of its body, or -1 when out of memory. */
 long http_response_write_error(byte_buffer *out, int status, int server_header);
 
 /* Retry-After of the server's own 503: a second lets a burst pass without making clients

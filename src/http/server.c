@@ -29,6 +29,7 @@ int http_server_init(http_server *server, uv_loop_t *loop, const asgid_settings 
   server->service.settings = settings;
   server->service.asgi = asgi;
   server->service.limits = http_server_limits(settings);
+  server->service.websocket = ws_limits_from_settings(settings);
   server->connection_limit = (size_t)settings->max_connections;
   int rc = transport_group_init(&server->transports, loop, settings);
   server->transports.on_connection_closed = on_connection_closed;
@@ -217,6 +218,7 @@ void http_server_abort_all(http_server *server) {
 void http_server_close(http_server *server) {
   close_listeners(server);
   transport_group_close(&server->transports);
+  ws_buffer_free(&server->service.websocket_scratch);
 }
 
 void http_server_run_deferred(void *server) {

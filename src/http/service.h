@@ -1,6 +1,6 @@
 /*
  * service.h - what the HTTP side of one worker shares across its connections and requests:
- * the settings, the ASGI context, the parser limits, and the request counters.
+ * the settings, the ASGI context, the parser and WebSocket limits, and the request counters.
  *
  * Loop thread only.
  */
@@ -12,6 +12,8 @@
 #include "asgi/request.h"
 #include "http/parser.h"
 #include "settings/settings.h"
+#include "websocket/buffer.h"
+#include "websocket/limits.h"
 
 typedef struct http_service {
   const asgid_settings *settings;
@@ -22,6 +24,8 @@ typedef struct http_service {
   uint64_t max_requests; /* on_max_requests runs when requests_served reaches it; 0: never */
   void (*on_max_requests)(struct http_service *service);
   int stopping;          /* a graceful stop began: no connection is kept alive */
+  ws_limits websocket;   /* the [websocket] settings */
+  ws_buffer websocket_scratch; /* a compressed message being framed (one loop: one at a time) */
 } http_service;
 
 #endif /* ASGID_HTTP_SERVICE_H */

@@ -192,6 +192,20 @@ static bool append_atom(log_line *line, const char *atom, size_t len, const acce
   case 'L':
     append_decimal_seconds(line, e->duration_usec);
     break;
+  case 'W': /* "in MESSAGES/BYTES out MESSAGES/BYTES" */
+    if (!e->websocket) {
+      log_line_append_str(line, "-");
+      break;
+    }
+    log_line_append_str(line, "in ");
+    log_line_append_uint(line, e->messages_in);
+    log_line_append_str(line, "/");
+    log_line_append_uint(line, e->bytes_in);
+    log_line_append_str(line, " out ");
+    log_line_append_uint(line, e->messages_out);
+    log_line_append_str(line, "/");
+    log_line_append_uint(line, e->body_bytes);
+    break;
   case 'p':
     log_line_append_str(line, "<");
     log_line_append_uint(line, (uint64_t)getpid());

@@ -131,6 +131,9 @@ typedef struct access_log_entry {
   size_t request_header_count;
   const access_log_header *response_headers; /* {name}o */
   size_t response_header_count;
+  /* W: a WebSocket session's messages and payload bytes each way ("-" for HTTP) */
+  int websocket;
+  uint64_t messages_in, bytes_in, messages_out; /* bytes out: body_bytes */
 } access_log_entry;
 
 /* 1 when an access log is configured (so callers can skip building entries), else 0. */

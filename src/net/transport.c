@@ -350,9 +350,10 @@ void transport_end_after_output(transport *t) {
 
 /* ---------------------------------------------------------------- reading */
 
-const char *transport_unread(const transport *t, size_t *len) {
+char *transport_unread(transport *t, size_t *len) {
+  static char nothing[1];
   *len = t->read_end - t->read_start;
-  return t->read_buffer ? t->read_buffer + t->read_start : "";
+  return t->read_buffer ? t->read_buffer + t->read_start : nothing;
 }
 
 void transport_consume(transport *t, size_t n) { t->read_start += n; }

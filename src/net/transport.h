@@ -181,8 +181,9 @@ transport *transport_accept(transport_group *group, uv_stream_t *server, const l
  * input and the deadlines of the transport stay) and lets input flow to it. */
 void transport_start(transport *t, const transport_session_ops *ops, void *session);
 
-/* Input not yet consumed: the bytes and their length. */
-const char *transport_unread(const transport *t, size_t *len);
+/* Input not yet consumed: the bytes and their length. The session may rewrite them in place
+ * (a WebSocket frame is unmasked where it lies). */
+char *transport_unread(transport *t, size_t *len);
 
 /* The session has parsed n bytes of the unread input. */
 void transport_consume(transport *t, size_t n);

@@ -160,7 +160,8 @@
     "Access log file; - is standard output; empty disables it")                                \
   X(access_log_format, "log", STR,                                                              \
     "%(h)s %(l)s %(u)s %(t)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\"", 0, 0, 0, NULL, RELOAD, \
-    "Access log line, gunicorn atoms: h l u t r m U q H s B b f a T M D L p {header}i {header}o")\
+    "Access log line, gunicorn atoms: h l u t r m U q H s B b f a T M D L p {header}i {header}o; " \
+    "W: a WebSocket session's messages/bytes in and out")                                      \
   /* [process] */                                                                              \
   X(pidfile, "process", STR, "", 'p', 0, 0, NULL, RELOAD,                                       \
     "Write the master's pid to this file; empty for none")                                     \
