@@ -445,16 +445,19 @@ static void deliver(ws_session *ws, const asgid_event *event) {
 }
 
 /* Produces the event the app waits for, if there is one: connect first, then the messages
- * in order, then (after every buffered message) the disconnect. */
-static void deliver_next(ws_session *ws) {
-  if (!ws->wants_event) return;
+ * in order, then (after every buffered message) the disconnect. Returns 1 when it delivered a
+ * connect or a message (an app that runs inline may have asked for the next already). */
+static int deliver_next(ws_session *ws) {
+  if (!ws->wants_event) return 0;
   asgid_event event;
   memset(&event, 0, sizeof event);
   if (!ws->connect_delivered) {
     ws->connect_delivered = 1;
     event.type = ASGID_WEBSOCKET_CONNECT;
     deliver(ws, &event);
-  } else if (ws->queue_head) {
+    return 1;
+  }
+  if (ws->queue_head) {
     ws_inbound *m = ws->queue_head;
     ws->queue_head = m->next;
     if (!ws->queue_head) ws->queue_tail = NULL;
@@ -465,13 +468,16 @@ static void deliver_next(ws_session *ws) {
     event.u.websocket_message.len = m->len;
     event.u.websocket_message.text = m->text;
     deliver(ws, &event);
-  } else if (ws->disconnect_code) { /* the end is known (and is said again if asked again) */
+    return 1;
+  }
+  if (ws->disconnect_code) { /* the end is known (and is said again if asked again) */
     event.type = ASGID_WEBSOCKET_DISCONNECT;
     event.u.websocket_close.code = ws->disconnect_code;
     event.u.websocket_close.reason = ws->disconnect_reason;
     event.u.websocket_close.reason_len = ws->disconnect_reason_len;
     deliver(ws, &event);
   }
+  return 0;
 }
 
 /* ---------------------------------------------------------------- frames from the client */
@@ -572,9 +578,9 @@ static void step(ws_session *ws) {
   if (ws->work.busy) return;
   transport *t = ws->transport;
   ws->work.busy = 1;
-  read_frames(ws);
-  deliver_next(ws);
-  read_frames(ws); /* a message the app took may have made room */
+  do
+    read_frames(ws); /* a message the app took may have made room */
+  while (deliver_next(ws));
   ws->work.busy = 0;
   if (t && ws->transport) transport_settle(t);
 }
