@@ -22,6 +22,7 @@ build_packages=(
 test_packages=(
   python3 python3-pytest python3-httpx python3-websockets
   python3-uvloop python3-anyio python3-starlette python3-fastapi python3-django
+  python3-wsproto chromium  # WebSocket tests: a sans-io client, and a real browser
   uvicorn python3-httptools gunicorn python3-hypercorn
   python3-yaml python3-msgpack
   curl wrk nginx procps systemd
@@ -102,6 +103,21 @@ if ! llhttp_ok; then
   if ! llhttp_ok; then
     echo "setup: libllhttp-dev >= $llhttp_min is required and could not be installed" >&2
     exit 1
+  fi
+fi
+
+# The WebSocket tests drive Node's `ws` client (npm), pinned by tests/integration/node's
+# package-lock.json. Node.js with npm comes from the machine or, failing that, Debian.
+if [ "${1:-}" != --build-only ]; then
+  if ! command -v npm >/dev/null; then
+    echo "setup: installing nodejs npm"
+    apt_update
+    apt_install nodejs npm
+  fi
+  node_dir="$(dirname "$0")/../tests/integration/node"
+  if [ ! -f "$node_dir/node_modules/ws/package.json" ]; then
+    echo "setup: installing the npm packages of tests/integration/node"
+    npm ci --prefix "$node_dir" --no-audit --no-fund >/dev/null
   fi
 fi
 

@@ -1,5 +1,5 @@
 """fastapi_app.py - a small FastAPI (0.92, pydantic 1.10) app: models, a dependency, path and
-query parameters, a JSON request body validated by pydantic.
+query parameters, a JSON request body validated by pydantic, and a WebSocket route.
 
 Routes:
     GET  /                   {"message": "Hello, world!"}
@@ -9,6 +9,8 @@ Routes:
                              the body does not validate
     GET  /whoami             what the dependency found: the X-Token header, else 401
     GET  /counter            requests counted by the app (state kept in the app object)
+    WS   /ws/{room}?token=T  WebSocket: refused (403) unless token is "secret"; each JSON
+                             message comes back as {"room": room, "got": message}
 
 Run (from the repository root):
     asgid --app-dir examples/python --app fastapi_app:app --bind 127.0.0.1:8000
@@ -17,7 +19,8 @@ Run (from the repository root):
 """
 from typing import List, Optional
 
-from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi import (Depends, FastAPI, Header, HTTPException, Query, WebSocket,
+                     WebSocketDisconnect)
 from pydantic import BaseModel
 
 app = FastAPI(title="asgid example")
@@ -70,3 +73,17 @@ async def whoami(user: User = Depends(current_user)):
 async def counter():
     app.state.counter += 1
     return {"count": app.state.counter}
+
+
+@app.websocket("/ws/{room}")
+async def ws_room(websocket: WebSocket, room: str, token: Optional[str] = Query(None)):
+    if token != "secret":
+        await websocket.close(code=1008)  # before accept: the server answers 403
+        return
+    await websocket.accept()
+    try:
+        while True:
+            data = await websocket.receive_json()
+            await websocket.send_json({"room": room, "got": data})
+    except WebSocketDisconnect:
+        pass

@@ -1,5 +1,5 @@
 """starlette_app.py - a small Starlette (0.26) app: text, JSON, path parameters, a streaming
-response, a JSON request body, and lifespan state.
+response, a JSON request body, lifespan state, and a WebSocket route.
 
 Routes:
     GET  /                  "Hello, world!\\n" as text/plain (the benchmark route)
@@ -8,6 +8,8 @@ Routes:
     GET  /stream?n=5        n lines "chunk i\\n", streamed (chunked), one per loop iteration
     POST /echo-json         the JSON body back, with its key count: {"received": ..., "keys": n}
     GET  /state             what the lifespan put in the state: {"started": true, "greeting": ...}
+    WS   /ws                WebSocket: text comes back as "echo: <text>", bytes unchanged,
+                            until the client closes
 
 The lifespan opens a "resource" at startup and yields it as lifespan state (ASGI spec 2.3):
 the server copies that state into every request's scope, and Starlette exposes it as
@@ -20,6 +22,7 @@ Run (from the repository root):
     asgid --app-dir examples/python --app starlette_app:app --bind 127.0.0.1:8000
     curl -s localhost:8000/items/3?q=x
     curl -s -X POST -H 'content-type: application/json' -d '{"a": 1}' localhost:8000/echo-json
+    python3 -m websockets ws://localhost:8000/ws
 """
 import asyncio
 import contextlib
@@ -27,7 +30,8 @@ import contextlib
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 
 @contextlib.asynccontextmanager
@@ -72,6 +76,18 @@ async def state(request):
                          "greeting": getattr(request.state, "greeting", None)})
 
 
+async def ws_echo(websocket: WebSocket):
+    await websocket.accept()
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is not None:
+            await websocket.send_text("echo: " + message["text"])
+        else:
+            await websocket.send_bytes(message["bytes"])
+
+
 starlette_app = Starlette(routes=[
     Route("/", hello),
     Route("/json", json_route),
@@ -79,6 +95,7 @@ starlette_app = Starlette(routes=[
     Route("/stream", stream),
     Route("/echo-json", echo_json, methods=["POST"]),
     Route("/state", state),
+    WebSocketRoute("/ws", ws_echo),
 ], lifespan=lifespan)
 
 _fallback_state = {}

@@ -145,7 +145,8 @@ def _reference_argv(app, settings, workdir):
         return argv
     if REFERENCE.startswith("uvicorn"):
         impl = "wsproto" if REFERENCE == "uvicorn-wsproto" else "websockets"
-        argv = ["/usr/bin/uvicorn", app, "--app-dir", str(TESTS_DIR), "--host", "127.0.0.1",
+        argv = ["/usr/bin/uvicorn", app, "--app-dir", str(settings.get("app_dir", TESTS_DIR)),
+                "--host", "127.0.0.1",
                 "--port", "{port}", "--ws", impl, "--lifespan", "on", "--log-level", "debug"]
         flags = {"ws_max_message_size": "--ws-max-size", "ws_ping_interval": "--ws-ping-interval",
                  "ws_per_message_deflate": "--ws-per-message-deflate"}
@@ -181,7 +182,7 @@ def start_shared(workdir, app=WS_APP, env=None, **settings):
         full_env = dict(os.environ)
         full_env.update(env or {})
         return ReferenceServer(workdir, _reference_argv(app, settings, workdir), full_env,
-                               cwd=TESTS_DIR).wait_ready()
+                               cwd=settings.get("app_dir", TESTS_DIR)).wait_ready()
     srv = conftest.Server(workdir, None, env=env, **settings)
     srv.settings["app"] = app
     srv.settings["app_dir"] = str(TESTS_DIR)
@@ -213,7 +214,7 @@ def ws_server(request, pyserver, tmp_path):
         full_env = dict(os.environ)
         full_env.update(env or {})
         ref = ReferenceServer(workdir, _reference_argv(app, settings, workdir), full_env,
-                              cwd=TESTS_DIR)
+                              cwd=settings.get("app_dir", TESTS_DIR))
         refs.append(ref)
         request.node._asgid_servers = getattr(request.node, "_asgid_servers", []) + [ref]
         return ref.wait_ready() if start else ref

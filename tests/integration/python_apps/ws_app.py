@@ -35,6 +35,8 @@ route's name):
 HTTP routes:
   /result[?key]        what a WebSocket route recorded ("" when nothing yet)
   /page                the browser test's page (tests/integration/ws_page.html)
+  /report?key (POST)   records the body under key and wakes /wait?key
+  /wait?key            answers (a JavaScript comment) once /report?key came, at most 15 s
   anything else        "http <method> <path> <body length>" (for Upgrade requests that
                        must be served as plain HTTP)
 Lifespan: the shutdown appends "lifespan.shutdown" to $WS_APP_EVENTS (when set).
@@ -46,6 +48,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 RESULTS = {}
+REPORTED = {}  # key: asyncio.Event set by /report
 PAGE = Path(__file__).resolve().parents[1] / "ws_page.html"
 
 
@@ -100,6 +103,18 @@ async def http(scope, receive, send):
         out = RESULTS.get(params(scope).get("key", ""), "").encode()
     elif scope["path"] == "/page":
         out, ctype = PAGE.read_bytes(), b"text/html; charset=utf-8"
+    elif scope["path"] == "/report":
+        key = params(scope).get("key", "")
+        RESULTS[key] = body.decode()
+        REPORTED.setdefault(key, asyncio.Event()).set()
+        out = b"reported"
+    elif scope["path"] == "/wait":
+        key = params(scope).get("key", "")
+        try:
+            await asyncio.wait_for(REPORTED.setdefault(key, asyncio.Event()).wait(), 15)
+        except asyncio.TimeoutError:
+            pass
+        out, ctype = f"/* {key} */".encode(), b"application/javascript"
     else:
         out = f"http {scope['method']} {scope['path']} {len(body)}".encode()
     await send({"type": "http.response.start", "status": 200,

@@ -1,0 +1,61 @@
+"""Starlette and FastAPI WebSocket routes (examples/python) end to end, with the websockets
+client, on both Python worker classes."""
+import asyncio
+import json
+
+import pytest
+import websockets
+
+from python_apps.harness import EXAMPLES_PY
+from wsharness import asgi_app_only, pyserver, requires_python, ws_server  # noqa: F401
+
+pytestmark = [requires_python, asgi_app_only]
+
+
+@pytest.fixture(params=["asyncio", "uvloop"])
+def worker_class(request):
+    return request.param
+
+
+def run(coro):
+    asyncio.run(asyncio.wait_for(coro, 20))
+
+
+def test_starlette_websocket_route(ws_server, worker_class):
+    """Starlette's WebSocketRoute: text and bytes echoed, HTTP routes still served."""
+    srv = ws_server("starlette_app:app", app_dir=EXAMPLES_PY, worker_class=worker_class)
+
+    async def session():
+        async with websockets.connect(f"ws://{srv.host}:{srv.port}/ws", open_timeout=5,
+                                      close_timeout=5) as c:
+            await c.send("hi")
+            assert await asyncio.wait_for(c.recv(), 5) == "echo: hi"
+            await c.send(b"\x00\x01" * 50000)
+            assert await asyncio.wait_for(c.recv(), 5) == b"\x00\x01" * 50000
+            await c.close(1000)
+        with pytest.raises(websockets.InvalidStatusCode) as refused:
+            await websockets.connect(f"ws://{srv.host}:{srv.port}/no-such-route",
+                                     open_timeout=5)
+        assert refused.value.status_code == 403  # Starlette closes unknown routes: 403
+
+    run(session())
+
+
+def test_fastapi_websocket_route(ws_server, worker_class):
+    """FastAPI's @app.websocket with a path and a query parameter: JSON both ways; a close
+    before accept (bad token) is answered 403."""
+    srv = ws_server("fastapi_app:app", app_dir=EXAMPLES_PY, worker_class=worker_class)
+
+    async def session():
+        url = f"ws://{srv.host}:{srv.port}/ws/lobby"
+        async with websockets.connect(url + "?token=secret", open_timeout=5,
+                                      close_timeout=5) as c:
+            for i in range(3):
+                await c.send(json.dumps({"n": i}))
+                got = json.loads(await asyncio.wait_for(c.recv(), 5))
+                assert got == {"room": "lobby", "got": {"n": i}}
+        with pytest.raises(websockets.InvalidStatusCode) as refused:
+            await websockets.connect(url + "?token=wrong", open_timeout=5)
+        assert refused.value.status_code == 403
+
+    run(session())
