@@ -1,7 +1,8 @@
 """Real WebSocket clients against asgid: python websockets (asyncio client), wsproto (sans-io,
 over a plain socket) and Node's `ws` (npm, installed into tests/integration/node by
 scripts/setup.sh). Each negotiates permessage-deflate, exchanges text and a 1 MiB binary
-message, pings, and closes with 4001 "bye", which the app must see.
+message, pings, and closes with 4001 "bye", which the app must see. uvicorn 0.17.6 passes
+all but the disconnect reason (spec 2.3); hypercorn 0.13 reports the disconnect as 1006.
 """
 import asyncio
 import json

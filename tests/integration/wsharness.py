@@ -126,6 +126,14 @@ class ReferenceServer:
             self.proc.wait(timeout=10)
 
 
+def seconds(duration):
+    """An asgid duration ("300ms", "3s", "2") in seconds."""
+    text = str(duration)
+    if text.endswith("ms"):
+        return float(text[:-2]) / 1000
+    return float(text.rstrip("s"))
+
+
 def _reference_argv(app, settings, workdir):
     """The reference's command line for `app` with asgid's settings translated."""
     def unsupported(name):
@@ -149,11 +157,14 @@ def _reference_argv(app, settings, workdir):
                 "--host", "127.0.0.1",
                 "--port", "{port}", "--ws", impl, "--lifespan", "on", "--log-level", "debug"]
         flags = {"ws_max_message_size": "--ws-max-size", "ws_ping_interval": "--ws-ping-interval",
+                 "ws_ping_timeout": "--ws-ping-timeout",
                  "ws_per_message_deflate": "--ws-per-message-deflate"}
         for name, value in settings.items():
             if name in flags:
                 if name == "ws_per_message_deflate":
                     value = "true" if value in (True, "on", "true", "1") else "false"
+                elif name in ("ws_ping_interval", "ws_ping_timeout"):
+                    value = seconds(value)
                 argv += [flags[name], str(value)]
             elif name not in ignored:
                 unsupported(name)
@@ -165,7 +176,7 @@ def _reference_argv(app, settings, workdir):
     for name, value in settings.items():
         if name in keys:
             if name != "ws_max_message_size":
-                value = float(str(value).rstrip("s"))
+                value = seconds(value)
             lines.append(f"{keys[name]} = {value}")
         elif name not in ignored:
             unsupported(name)

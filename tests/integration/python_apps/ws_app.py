@@ -30,6 +30,12 @@ route's name):
   /hold                accept, wait for the disconnect, append "disconnect <code>" to the
                        file $WS_APP_EVENTS; with ?ignore=1 ignore it and sleep (the server
                        must cancel the task)
+  /never-accept[?key]  receive websocket.connect, never answer; records the next message
+                       ("<code> <reason>" of the disconnect the server must deliver)
+  /slow-receive?delay_ms[&key]  accept, sleep delay_ms without receiving, then count the
+                       messages until the disconnect; records "<count> <total bytes>"
+  /produce?n&size[&key]  accept, send n binary messages of size bytes, recording the number
+                       sent so far after each send; then close 1000
   /browser             echo, recording every message's type and length, and the final
                        "RESULT ..." text message the page sends, under key "browser"
 HTTP routes:
@@ -274,6 +280,34 @@ async def ws_hold(scope, receive, send, q):
     event_log(f"disconnect {msg.get('code')}")
 
 
+async def ws_never_accept(scope, receive, send, q):
+    await receive()
+    RESULTS[q.get("key", "never-accept")] = disconnect_text(await receive())
+
+
+async def ws_slow_receive(scope, receive, send, q):
+    await accept(receive, send)
+    await asyncio.sleep(int(q.get("delay_ms", "1000")) / 1000)
+    count = total = 0
+    while True:
+        msg = await receive()
+        if msg["type"] == "websocket.disconnect":
+            break
+        count += 1
+        total += len(msg.get("bytes") or b"") + len((msg.get("text") or "").encode())
+    RESULTS[q.get("key", "slow-receive")] = f"{count} {total}"
+
+
+async def ws_produce(scope, receive, send, q):
+    await accept(receive, send)
+    key, size = q.get("key", "produce"), int(q.get("size", "1048576"))
+    chunk = b"p" * size
+    for i in range(int(q.get("n", "64"))):
+        await send({"type": "websocket.send", "bytes": chunk})
+        RESULTS[key] = str(i + 1)
+    await send({"type": "websocket.close", "code": 1000})
+
+
 async def ws_browser(scope, receive, send, q):
     seen = []
 
@@ -309,5 +343,8 @@ ROUTES = {
     "/send-after-disconnect": ws_send_after_disconnect,
     "/scope": ws_scope,
     "/hold": ws_hold,
+    "/never-accept": ws_never_accept,
+    "/slow-receive": ws_slow_receive,
+    "/produce": ws_produce,
     "/browser": ws_browser,
 }
