@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from python_apps.harness import result, wait_result
+from python_apps.harness import wait_result
 from wsframes import OP_BINARY, OP_TEXT, HandshakeRefused, build_frame
 from wsharness import (asgi_app_only, connect, pyserver,  # noqa: F401
                        requires_python, start_shared, stop_shared, ws_server)
@@ -231,9 +231,3 @@ def test_many_messages_both_ways_in_order(srv):
         for i in range(500):
             assert c.recv_message() == (OP_TEXT, f"n{i}".encode())
         c.close_handshake(1000)
-
-
-def test_result_route_sanity(srv):
-    """The /result route the other tests read answers "" for an unknown key (a test reading a
-    stale value would pass for the wrong reason)."""
-    assert result(srv, new_key("unknown")) == ""
