@@ -6,10 +6,10 @@ Decision where the spec is silent: an accept whose subprotocol the client did no
 refused by the server: the app's `send` raises, and if the app lets that propagate it is an
 exception before accept, answered 500, with an error log line naming the subprotocol rule.
 
-References (ASGID_WS_REFERENCE): uvicorn 0.17.6 (spec 2.3) passes 10 of the 26 cases:
+References (ASGID_WS_REFERENCE): uvicorn 0.17.6 (spec 2.3) passes 9 of the 25 cases:
 no disconnect reason, RuntimeError on a late send, no 1011 after an exception (TCP dropped),
 no denial extension, no subprotocol check, app close codes sent unchecked. hypercorn 0.13.2
-passes 8: disconnect codes are only 1006 (hypercorn#127), a late send is ignored or raises
+passes 7: disconnect codes are only 1006 (hypercorn#127), a late send is ignored or raises
 UnexpectedMessageError, 1000 after an exception, and a refused subprotocol hangs the
 handshake. The docstrings name the cases.
 """
