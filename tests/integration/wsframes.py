@@ -197,11 +197,10 @@ class Deflate:
         assert out.endswith(DEFLATE_TAIL)
         return out[:-4]
 
-    def decompress(self, data, max_size=None):
+    def decompress(self, data):
         if self.decompressor is None or self.server_reset:
             self.decompressor = zlib.decompressobj(-self.server_bits)
-        out = self.decompressor.decompress(data + DEFLATE_TAIL, max_size or 0)
-        return out
+        return self.decompressor.decompress(data + DEFLATE_TAIL)
 
 
 def _bits(params, name):
@@ -336,21 +335,20 @@ class WsClient:
             payload = apply_mask(payload, key)
         return Frame(bool(b0 & 0x80), (b0 >> 4) & 7, b0 & 0xF, payload, masked=key is not None)
 
-    def recv_message(self, timeout=None, answer_pings=True):
+    def recv_message(self, timeout=None):
         """The next message as (opcode, bytes), reassembled and inflated; a close frame is
-        returned as (OP_CLOSE, payload). Pings are answered (or returned, with
-        answer_pings=False); pongs are skipped."""
+        returned as (OP_CLOSE, payload). Pings are answered on the way; pongs are skipped."""
         deadline = time.monotonic() + (timeout or self.timeout)
         opcode, parts, compressed = None, [], False
         while True:
             f = self.recv_frame(max(0.001, deadline - time.monotonic()))
             assert not f.masked, f"the server masked a frame: {f!r}"
-            if f.opcode == OP_PING and answer_pings:
+            if f.opcode == OP_PING:
                 self.send_frame(OP_PONG, f.payload)
                 continue
             if f.opcode == OP_PONG:
                 continue
-            if f.opcode in (OP_CLOSE, OP_PING):
+            if f.opcode == OP_CLOSE:
                 return f.opcode, f.payload
             if opcode is None:
                 assert f.opcode in (OP_TEXT, OP_BINARY), f"unexpected frame {f!r}"
