@@ -12,7 +12,9 @@ Checked against references (ASGID_WS_REFERENCE, see wsharness.py); where one is 
 differ, the test's docstring says so:
 - python websockets 10.4 passes every case but three (the 64-bit length, fail-fast inside a
   frame, the version refusal);
-- uvicorn 0.17.6 --ws websockets fails those three, and two handshake cases of its own;
+- uvicorn 0.17.6 --ws websockets fails those three, and five handshake cases of its own
+  (frames sent with the request are lost; Upgrade requests that are not WebSocket
+  handshakes are refused instead of served as HTTP);
 - the wsproto-based servers (hypercorn 0.13.2, uvicorn --ws wsproto) fail about 80 cases:
   on every protocol error they close TCP without a close frame, and more (per test below).
 """
@@ -63,7 +65,7 @@ def echo(request, echo_server):
 @pytest.fixture
 def echo_python(echo):
     """The shared server, for cases that need ws_app.py's other routes."""
-    if echo.echo_app != "python":
+    if echo.echo_app != "python" or REFERENCE == "websockets":
         pytest.skip("needs the routes of python_apps/ws_app.py")
     return echo
 
@@ -715,3 +717,40 @@ def test_upgrade_on_a_post_with_a_body_is_plain_http(echo_python):
         second = conn.read_response()
     assert (first.status, first.body) == (200, b"http POST /plain 5")
     assert (second.status, second.body) == (200, b"http GET /after 0")
+
+
+@pytest.mark.parametrize("variant", ["http10", "other-protocol", "no-connection-token", "head"])
+def test_requests_that_do_not_ask_for_websocket_are_plain_http(echo_python, variant):
+    """Only a GET over HTTP/1.1 with `Upgrade: websocket` and an `upgrade` Connection token is a
+    WebSocket handshake (RFC 6455 §4.2.1); anything else carrying Upgrade is plain HTTP, and
+    the connection goes on. HTTP/1.0 is closed after its answer, as HTTP/1.0 is. uvicorn
+    0.17.6 refuses all but the missing token; hypercorn 0.13 refuses HTTP/1.0 (400)."""
+    version, method, headers = "HTTP/1.1", "GET", []
+    if variant == "http10":
+        version = "HTTP/1.0"
+    elif variant == "other-protocol":
+        headers = [("Upgrade", "example/1")]
+    elif variant == "no-connection-token":
+        headers = [("Connection", "keep-alive")]
+    else:
+        method = "HEAD"
+    data = upgrade_request("/plain", method=method, headers=headers)
+    if version != "HTTP/1.1":
+        data = data.replace(b" HTTP/1.1\r\n", f" {version}\r\n".encode(), 1)
+    with echo_python.raw() as conn:
+        conn.send(data)
+        first = conn.read_response(head=method == "HEAD")
+        assert first.status == 200, first
+        if method != "HEAD":
+            assert first.body == f"http {method} /plain 0".encode()
+        if version == "HTTP/1.1":
+            conn.send(request_bytes("GET", "/after"))
+            assert conn.read_response().body == b"http GET /after 0"
+
+
+def test_handshake_without_a_key_gets_400(echo):
+    """A GET asking for websocket without Sec-WebSocket-Key is a broken handshake => 400."""
+    status, _, _, sock = handshake(echo, upgrade_request("/echo", headers=[
+        ("Sec-WebSocket-Key", None)]))
+    sock.close()
+    assert status == 400
