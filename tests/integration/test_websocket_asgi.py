@@ -6,12 +6,12 @@ Decision where the spec is silent: an accept whose subprotocol the client did no
 refused by the server: the app's `send` raises, and if the app lets that propagate it is an
 exception before accept, answered 500, with an error log line naming the subprotocol rule.
 
-References (ASGID_WS_REFERENCE): uvicorn 0.17.6 (spec 2.3) passes 9 of the 25 cases:
+References (ASGID_WS_REFERENCE): uvicorn 0.17.6 (spec 2.3) passes 9 of the 27 cases:
 no disconnect reason, RuntimeError on a late send, no 1011 after an exception (TCP dropped),
 no denial extension, no subprotocol check, app close codes sent unchecked. hypercorn 0.13.2
 passes 7: disconnect codes are only 1006 (hypercorn#127), a late send is ignored or raises
 UnexpectedMessageError, 1000 after an exception, and a refused subprotocol hangs the
-handshake. The docstrings name the cases.
+handshake (as do refused accept headers). The docstrings name the cases.
 """
 import itertools
 import json
@@ -205,6 +205,21 @@ def test_subprotocol_not_offered_is_refused(srv):
     while "subprotocol" not in srv.log().lower() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert "subprotocol" in srv.log().lower()
+
+
+@pytest.mark.parametrize("kind", ["protocol", "crlf"])
+def test_accept_headers_the_server_must_refuse(srv, kind):
+    """Accept headers are checked like response headers, and sec-websocket-protocol is not
+    one of them (the subprotocol field is): the app's accept raises, the app re-raises, the
+    handshake is answered 500 and no such header reaches the client. uvicorn 0.17.6 completes
+    both handshakes; hypercorn 0.13 raises, then hangs (protocol) or sends a close frame
+    where the HTTP response should be (crlf)."""
+    key = new_key(f"bad-header-{kind}")
+    with pytest.raises(HandshakeRefused) as refused:
+        connect(srv, f"/accept-bad-header?kind={kind}&key={key}", subprotocols=["chat"])
+    assert refused.value.status == 500
+    assert "x-injected" not in dict(refused.value.headers)
+    assert recorded(srv, key) != "accepted"
 
 
 def test_scope(srv):

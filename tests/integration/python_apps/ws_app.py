@@ -22,6 +22,9 @@ route's name):
   /accept-first        accept BEFORE receiving websocket.connect, then receive it, then echo
   /accept-headers      accept with headers x-custom: Value-1 and set-cookie: a=b, then echo
   /subprotocol         accept with the LAST offered subprotocol; sends the offer as JSON
+  /accept-bad-header?kind[&key]  accept with a header the server must refuse: kind
+                       "protocol" (sec-websocket-protocol, which belongs to `subprotocol`) or
+                       "crlf" (a CR LF in a value); records the exception's type, re-raises
   /bad-subprotocol[?key]  accept with "not-offered"; records the exception's type, re-raises
   /send-after-close[?key]  accept, close 1000, then send; records "<is OSError> <type>"
   /send-after-disconnect[?key]  accept, wait for the disconnect, then send; records the same
@@ -230,6 +233,22 @@ async def ws_subprotocol(scope, receive, send, q):
     await echo_loop(receive, send)
 
 
+BAD_ACCEPT_HEADERS = {"protocol": (b"sec-websocket-protocol", b"chat"),
+                      "crlf": (b"x-evil", b"a\r\nx-injected: 1")}
+
+
+async def ws_accept_bad_header(scope, receive, send, q):
+    await receive()
+    key = q.get("key", "accept-bad-header")
+    try:
+        await send({"type": "websocket.accept", "headers": [BAD_ACCEPT_HEADERS[q["kind"]]]})
+    except Exception as exc:
+        RESULTS[key] = outcome(exc)
+        raise
+    RESULTS[key] = "accepted"
+    await echo_loop(receive, send)
+
+
 async def ws_bad_subprotocol(scope, receive, send, q):
     await receive()
     try:
@@ -339,6 +358,7 @@ ROUTES = {
     "/accept-headers": ws_accept_headers,
     "/subprotocol": ws_subprotocol,
     "/bad-subprotocol": ws_bad_subprotocol,
+    "/accept-bad-header": ws_accept_bad_header,
     "/send-after-close": ws_send_after_close,
     "/send-after-disconnect": ws_send_after_disconnect,
     "/scope": ws_scope,
