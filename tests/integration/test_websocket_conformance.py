@@ -447,6 +447,20 @@ def test_message_over_ws_max_message_size_fails(ws_server):
         c.fail(1009)
 
 
+@asgid_only
+def test_message_in_more_than_ws_max_fragments_fails(ws_server):
+    """A message in more frames than ws_max_fragments => 1009 (many tiny frames cost the
+    server per frame); exactly the limit is fine."""
+    srv = ws_server(ws_max_fragments=4)
+    with ws(srv) as c:
+        for i in range(4):
+            c.send_frame(OP_TEXT if i == 0 else OP_CONT, b"f", fin=i == 3)
+        assert c.recv_message() == (OP_TEXT, b"ffff")
+        for i in range(5):
+            c.send_frame(OP_TEXT if i == 0 else OP_CONT, b"f", fin=False)
+        c.fail(1009)
+
+
 # --- 12/13. permessage-deflate ---------------------------------------------------------------
 
 DEFLATE = "permessage-deflate"

@@ -142,7 +142,7 @@ def test_upgrade_to_a_native_app_without_websocket_is_plain_http(server):
 @pytest.mark.parametrize("ws_setting", ["ws_max_queue", "ws_handshake_timeout", "ws_close_timeout",
                                         "ws_ping_interval", "ws_ping_timeout",
                                         "ws_max_frame_size", "ws_max_message_size",
-                                        "ws_per_message_deflate"])
+                                        "ws_max_fragments", "ws_per_message_deflate"])
 @asgid_only
 def test_websocket_settings_exist(ws_setting):
     """The [websocket] settings the tests rely on are in asgid's table (a renamed setting
