@@ -55,10 +55,9 @@ asgi_app_only = pytest.mark.skipif(REFERENCE == "websockets",
 asgid_only = pytest.mark.skipif(REFERENCE is not None,
                                 reason=f"asgid's own behaviour; not comparable on {REFERENCE}")
 
-# A native app serving the echo of ws_app.py's /echo (text, bytes, the close code) is meant to
-# join the Python one here: add "native" (examples/native/ws_echo.c, loaded as ws_echo.so)
-# once it is built, and the tests parametrized by `echo_app` run on both.
-ECHO_APPS = ["python"]
+# The echo of ws_app.py's /echo (text, bytes, the close code) is served by the Python app and
+# by the native one (examples/native/ws_echo.c): tests parametrized by `echo_app` run on both.
+ECHO_APPS = ["python", "native"]
 
 
 class ReferenceServer:
