@@ -123,7 +123,7 @@
   /* [websocket] RFC 6455 limits, keepalive and permessage-deflate */                          \
   X(ws_max_frame_size, "websocket", SIZE, "16m", 0, 128, UINT64_C(1) << 32, NULL, RELOAD,      \
     "Largest WebSocket frame payload a client may send, checked on the frame header before "  \
-    "any of it is read: close 1009 (at most ws_max_message_size counts)")                      \
+    "any of it is read: close 1009 (a value above ws_max_message_size acts as that)")          \
   X(ws_max_message_size, "websocket", SIZE, "16m", 0, 128, UINT64_C(1) << 32, NULL, RELOAD,    \
     "Largest WebSocket message a client may send, across its fragments and after "            \
     "decompression: close 1009")                                                              \
