@@ -627,9 +627,9 @@ static void on_deadline(void *data, uint64_t now) {
   const ws_limits *limits = limits_of(ws);
   if (expired(ws->handshake_deadline, now)) {
     ws->handshake_deadline = 0;
-    log_info("closing connection from %s: the app did not accept the WebSocket within "
-             "ws_handshake_timeout", ws->transport->client_host);
-    transport_close(ws->transport);
+    log_info("503 from %s: the app did not accept the WebSocket within ws_handshake_timeout",
+             ws->transport->client_host);
+    refuse(ws, 503);
   } else if (expired(ws->close_deadline, now)) {
     ws->close_deadline = 0;
     log_info("closing WebSocket from %s: no close frame in answer within ws_close_timeout",
@@ -702,7 +702,7 @@ void ws_session_start(http_service *service, transport *t, http_head *head,
   ws->head = *head;
   memset(head, 0, sizeof *head);
   *ws->handshake = *hs;
-  ws->status = 101;
+  ws->status = 499; /* until the handshake is answered: nginx's "the client left first" */
   if (access_log_enabled()) {
     uv_timeval64_t tv;
     uv_gettimeofday(&tv);
