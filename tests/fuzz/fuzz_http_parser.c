@@ -1,14 +1,14 @@
 /*
  * fuzz_http_parser.c - the request parser glue (src/http/parser.c), driven the way
- * src/http/conn.c drives it: the bytes arrive in reads the fuzzer cuts (fuzz_reads.h); each
+ * src/http/h1_session.c drives it: the bytes arrive in reads the fuzzer cuts (fuzz_reads.h); each
  * feed gets all unread bytes, resuming after the previous pause (head, body span, message
  * complete); after a complete message the next pipelined request begins on the same parser;
  * the first error ends the connection. The limits are the settings' defaults, as a worker
  * started without a configuration has them.
  *
- * Every feed gets an exact-size copy of the unread bytes, as conn.c moves unread bytes
+ * Every feed gets an exact-size copy of the unread bytes, as the transport moves unread bytes
  * within its read buffer between reads: a pointer kept into them, or a read past them, is
- * caught by ASan. After each feed the target checks what conn.c relies on.
+ * caught by ASan. After each feed the target checks what h1_session.c relies on.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
   for (;;) {
     size_t unread = reads.arrived - start;
     if (!r.begun) {
-      /* conn.c starts an exchange only once a byte of it has arrived */
+      /* h1_session.c starts an exchange only once a byte of it has arrived */
       if (unread == 0) {
         if (fuzz_reads_next(&reads) == 0) break;
         continue;
@@ -141,10 +141,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
       FUZZ_CHECK(p.pause == HTTP_PAUSE_NONE);
       check_error(&p);
       free(fed);
-      break; /* conn.c answers the status and closes */
+      break; /* h1_session.c answers the status and closes */
     }
     stalled = p.pause != HTTP_PAUSE_NONE && consumed == 0 ? stalled + 1 : 0;
-    FUZZ_CHECK(stalled < 4); /* a parser that pauses without moving on would hang conn.c */
+    FUZZ_CHECK(stalled < 4); /* a parser that pauses without moving on would hang h1_session.c */
     int done = 0;
     switch (p.pause) {
       case HTTP_PAUSE_HEAD:
@@ -160,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
         FUZZ_CHECK(r.head_seen);
         if (head.has_content_length) FUZZ_CHECK(r.body == head.content_length);
         if (!head.chunked && !head.has_content_length) FUZZ_CHECK(r.body == 0);
-        done = !head.keep_alive; /* conn.c closes after this response */
+        done = !head.keep_alive; /* h1_session.c closes after this response */
         http_head_free(&head);
         r.begun = 0;
         break;

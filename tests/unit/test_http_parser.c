@@ -3,7 +3,7 @@
  * three pauses (head, body span, complete), every request rule of DESIGN §6 with the status
  * it answers, and the limits.
  *
- * The parser is driven the way conn.c drives it: feed the unread bytes, advance by what was
+ * The parser is driven the way h1_session.c drives it: feed the unread bytes, advance by what was
  * consumed, look at p.pause / p.error_status, feed again (possibly with nothing) to resume.
  */
 #include <setjmp.h>
