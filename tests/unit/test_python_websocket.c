@@ -7,8 +7,8 @@
  * websocket.connect / .receive / .disconnect when the app asks; the transport records what
  * the app's sends let through. Checked: the scope dict (ASGI 2.5), messages both ways with
  * their type (empty ones too), ClientDisconnected (an OSError) after the client left, the
- * refusals of invalid messages, the denial response, and how an app that raises ends: 500
- * before accept, close 1011 after.
+ * refusals of invalid messages, the denial response, how an app that raises ends (500 before
+ * accept, close 1011 after) and what reaches the error log.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,9 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "apps/python/python.h"
+#include "log/log.h"
 #include "asgi/request.h"
 #include "asgi/scope_websocket.h"
 #include "settings/settings.h"
@@ -83,6 +85,8 @@ static asgid_request request;
 static uv_timer_t deliver_timer, guard_timer;
 static size_t current;
 static int timed_out;
+static char error_log_path[] = "/tmp/asgid-test-python-websocket-XXXXXX";
+static char *error_log; /* what the run wrote to its error log */
 static const char *const offered[] = {"chat", "superchat"};
 static const asgid_header scope_headers[] = {{"origin", 6, "http://x", 8}};
 
@@ -203,10 +207,16 @@ static int run_scenarios(void **state) {
   }
   asgid_settings settings;
   if (asgid_settings_init_defaults(&settings) != 0) return -1;
+  int log_fd = mkstemp(error_log_path);
+  if (log_fd < 0) return -1;
+  close(log_fd);
   char ini[4096];
-  snprintf(ini, sizeof ini, "[app]\napp = websocket_adapter_app:app\napp_dir = %s/tests/unit/python\n",
-           source_dir);
+  snprintf(ini, sizeof ini,
+           "[app]\napp = websocket_adapter_app:app\napp_dir = %s/tests/unit/python\n"
+           "[log]\nerror_log = %s\n",
+           source_dir, error_log_path);
   if (asgid_settings_apply_ini(&settings, ini, "test", ASGID_SOURCE_FILE, stderr) != 0) return -1;
+  if (log_open(&settings) != 0) return -1;
   if (uv_loop_init(&loop) != 0) return -1;
   char err[1024] = "";
   /* ctest runs it twice: on asyncio, and with ASGID_TEST_UVLOOP=1 on uvloop */
@@ -232,7 +242,23 @@ static int run_scenarios(void **state) {
   uv_run(&loop, UV_RUN_DEFAULT);
   python_app_unload();
   uv_loop_close(&loop);
+  log_close();
   asgid_settings_free(&settings);
+  FILE *f = fopen(error_log_path, "r");
+  size_t size = 0;
+  FILE *text = open_memstream(&error_log, &size);
+  char chunk[4096];
+  size_t got;
+  while (f && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, text);
+  fclose(text);
+  if (f) fclose(f);
+  unlink(error_log_path);
+  return 0;
+}
+
+static int free_log(void **state) {
+  (void)state;
+  free(error_log);
   return 0;
 }
 
@@ -371,6 +397,16 @@ static void test_return_after_accept_leaves_it_open(void **state) {
   assert_int_equal(s->phase_at_release, ASGI_WEBSOCKET_OPEN);
 }
 
+/* Exceptions are logged with the scope they ended, but not ClientDisconnected escaping the
+ * app (ASGI 2.4: the server must not log it as an error). */
+static void test_error_log(void **state) {
+  (void)state;
+  assert_non_null(strstr(error_log, "Exception in ASGI application (WebSocket /raise-before-accept)"));
+  assert_non_null(strstr(error_log, "ValueError: after accept"));
+  assert_null(strstr(error_log, "ClientDisconnected"));
+  assert_null(strstr(error_log, "/disconnected-escapes"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scope_dict),
@@ -382,6 +418,7 @@ int main(void) {
       cmocka_unit_test(test_invalid_messages_raise),
       cmocka_unit_test(test_denial_response),
       cmocka_unit_test(test_return_after_accept_leaves_it_open),
+      cmocka_unit_test(test_error_log),
   };
-  return cmocka_run_group_tests(tests, run_scenarios, NULL);
+  return cmocka_run_group_tests(tests, run_scenarios, free_log);
 }
