@@ -46,12 +46,7 @@ http_exchange *http_exchange_new(http_service *service, transport *t, const http
   ex->parser = parser;
   ex->wake = wake_session;
   ex->orphan_work.run = run_orphan_work;
-  if (access_log_enabled()) {
-    uv_timeval64_t tv;
-    uv_gettimeofday(&tv);
-    ex->start_wall_usec = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-    ex->start_ns = uv_hrtime();
-  }
+  access_log_clock_start(&ex->started);
   return ex;
 }
 
@@ -265,8 +260,8 @@ static void write_access_log(const http_exchange *ex) {
       .http_version = scope->http_version,
       .status = ex->status,
       .body_bytes = ex->body_bytes_written,
-      .start_usec = ex->start_wall_usec,
-      .duration_usec = (uv_hrtime() - ex->start_ns) / 1000,
+      .start_usec = ex->started.wall_usec,
+      .duration_usec = access_log_clock_elapsed_usec(&ex->started),
       .request_headers = request_headers,
       .request_header_count = request_headers ? scope->header_count : 0,
       .response_headers = response_headers,
@@ -299,8 +294,8 @@ void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_by
       .http_version = parser->http_major == 1 && parser->http_minor == 0 ? "1.0" : "1.1",
       .status = status,
       .body_bytes = body_bytes,
-      .start_usec = ex->start_wall_usec,
-      .duration_usec = (uv_hrtime() - ex->start_ns) / 1000,
+      .start_usec = ex->started.wall_usec,
+      .duration_usec = access_log_clock_elapsed_usec(&ex->started),
   };
   access_log_write(&entry);
 }

@@ -20,6 +20,7 @@
 #include "http/parser.h"
 #include "http/response.h"
 #include "http/service.h"
+#include "log/log.h"
 #include "net/transport.h"
 
 typedef struct http_exchange {
@@ -32,8 +33,7 @@ typedef struct http_exchange {
   deferred_work orphan_work; /* once detached: tells an app that waits that the client left */
   http_head head;
   char *scope_storage;      /* scope strings and header array */
-  uint64_t start_wall_usec; /* for the access log: when the request began */
-  uint64_t start_ns;        /* uv_hrtime() then, for its duration */
+  access_log_clock started; /* for the access log: when the request began */
   unsigned head_complete : 1;
   unsigned wants_event : 1;        /* the app called receive and waits */
   unsigned body_complete : 1;      /* the whole request body was parsed */

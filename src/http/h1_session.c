@@ -124,8 +124,6 @@ static int body_too_slow(const h1_session *s, uint64_t now) {
                              st->min_data_rate_grace);
 }
 
-static uint64_t earliest(uint64_t a, uint64_t b) { return !a || (b && b < a) ? b : a; }
-
 /* When the request body the server waits for falls below min_data_rate unless more comes. */
 static uint64_t body_rate_deadline(const h1_session *s) {
   if (!rate_meter_running(&s->body_meter)) return 0;
@@ -136,13 +134,11 @@ static uint64_t body_rate_deadline(const h1_session *s) {
 
 static uint64_t next_deadline(void *data) {
   const h1_session *s = data;
-  uint64_t due = earliest(s->header_deadline, s->body_deadline);
-  due = earliest(due, s->drain_deadline);
-  due = earliest(due, s->idle_deadline);
-  return earliest(due, body_rate_deadline(s));
+  uint64_t due = deadline_earliest(s->header_deadline, s->body_deadline);
+  due = deadline_earliest(due, s->drain_deadline);
+  due = deadline_earliest(due, s->idle_deadline);
+  return deadline_earliest(due, body_rate_deadline(s));
 }
-
-static int expired(uint64_t deadline, uint64_t now) { return deadline && deadline <= now; }
 
 /* Discarding the unread body failed (too slow, too long): the connection ends once the
  * response is out. A response already out leaves nothing to protect: close now (the server
@@ -159,21 +155,21 @@ static void end_drain(h1_session *s, const char *why) {
 static void on_deadline(void *data, uint64_t now) {
   h1_session *s = data;
   int draining = s->ex && s->ex->draining;
-  if (expired(s->header_deadline, now)) {
+  if (deadline_passed(s->header_deadline, now)) {
     s->header_deadline = 0;
     if (s->ex) /* part of a head came */
       fail(s, 408, "request head not received within header_timeout");
     else
       transport_close(s->transport); /* no byte of a request came: nothing to answer */
-  } else if (expired(s->body_deadline, now)) {
+  } else if (deadline_passed(s->body_deadline, now)) {
     s->body_deadline = 0;
     if (draining)
       end_drain(s, "the unread request body stopped for body_timeout");
     else
       fail(s, 408, "request body not received within body_timeout");
-  } else if (expired(s->drain_deadline, now)) {
+  } else if (deadline_passed(s->drain_deadline, now)) {
     end_drain(s, "the unread request body was not all received within drain_timeout");
-  } else if (expired(body_rate_deadline(s), now)) {
+  } else if (deadline_passed(body_rate_deadline(s), now)) {
     if (body_too_slow(s, now)) {
       rate_meter_reset(&s->body_meter);
       if (draining)
@@ -181,7 +177,7 @@ static void on_deadline(void *data, uint64_t now) {
       else
         fail(s, 408, "request body arrived slower than min_data_rate");
     }
-  } else if (expired(s->idle_deadline, now)) {
+  } else if (deadline_passed(s->idle_deadline, now)) {
     s->idle_deadline = 0;
     transport_close(s->transport);
   }

@@ -59,7 +59,7 @@ typedef struct ws_session {
   uint64_t pong_deadline;      /* the client answers the last ping */
   uint64_t close_deadline;     /* the client answers our close frame */
   /* for the access log */
-  uint64_t start_wall_usec, start_ns;
+  access_log_clock started;
   uint64_t messages_in, messages_out, bytes_in, bytes_out;
   uint16_t disconnect_code;    /* what websocket.disconnect says; 0 until the end is known */
   uint8_t disconnect_reason_len;
@@ -153,8 +153,8 @@ static void write_access_log(ws_session *ws) {
       .http_version = "1.1",
       .status = ws->status,
       .body_bytes = ws->bytes_out,
-      .start_usec = ws->start_wall_usec,
-      .duration_usec = (uv_hrtime() - ws->start_ns) / 1000,
+      .start_usec = ws->started.wall_usec,
+      .duration_usec = access_log_clock_elapsed_usec(&ws->started),
       .websocket = 1,
       .messages_in = ws->messages_in,
       .bytes_in = ws->bytes_in,
@@ -611,34 +611,30 @@ static void on_sent(void *data) {
 
 static void before_flush(void *data) { (void)data; }
 
-static uint64_t earliest(uint64_t a, uint64_t b) { return !a || (b && b < a) ? b : a; }
-
 static uint64_t next_deadline(void *data) {
   const ws_session *ws = data;
-  uint64_t due = earliest(ws->handshake_deadline, ws->ping_due);
-  due = earliest(due, ws->pong_deadline);
-  return earliest(due, ws->close_deadline);
+  uint64_t due = deadline_earliest(ws->handshake_deadline, ws->ping_due);
+  due = deadline_earliest(due, ws->pong_deadline);
+  return deadline_earliest(due, ws->close_deadline);
 }
-
-static int expired(uint64_t deadline, uint64_t now) { return deadline && deadline <= now; }
 
 static void on_deadline(void *data, uint64_t now) {
   ws_session *ws = data;
   const ws_limits *limits = limits_of(ws);
-  if (expired(ws->handshake_deadline, now)) {
+  if (deadline_passed(ws->handshake_deadline, now)) {
     ws->handshake_deadline = 0;
     log_info("503 from %s: the app did not accept the WebSocket within ws_handshake_timeout",
              ws->transport->client_host);
     refuse(ws, 503);
-  } else if (expired(ws->close_deadline, now)) {
+  } else if (deadline_passed(ws->close_deadline, now)) {
     ws->close_deadline = 0;
     log_info("closing WebSocket from %s: no close frame in answer within ws_close_timeout",
              ws->transport->client_host);
     transport_close(ws->transport);
-  } else if (expired(ws->pong_deadline, now)) {
+  } else if (deadline_passed(ws->pong_deadline, now)) {
     ws->pong_deadline = 0;
     fail(ws, WS_CLOSE_INTERNAL_ERROR, "keepalive ping not answered within ws_ping_timeout");
-  } else if (expired(ws->ping_due, now)) {
+  } else if (deadline_passed(ws->ping_due, now)) {
     static const uint8_t payload[] = "asgid";
     uint8_t frame[WS_CONTROL_FRAME_MAX];
     write_bytes(ws, frame, ws_frame_control_write(frame, WS_OP_PING, payload, 5));
@@ -703,12 +699,7 @@ void ws_session_start(http_service *service, transport *t, http_head *head,
   memset(head, 0, sizeof *head);
   *ws->handshake = *hs;
   ws->status = 499; /* until the handshake is answered: nginx's "the client left first" */
-  if (access_log_enabled()) {
-    uv_timeval64_t tv;
-    uv_gettimeofday(&tv);
-    ws->start_wall_usec = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-    ws->start_ns = uv_hrtime();
-  }
+  access_log_clock_start(&ws->started);
   asgi_request_init(&ws->request, service->asgi, &ws_asgi_transport, ws);
   asgid_scope *scope = &ws->request.scope;
   ws->scope_storage = http_request_scope_build(scope, &ws->head, t, service->settings);

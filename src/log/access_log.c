@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "log/log.h"
 #include "log/log_internal.h"
@@ -40,6 +41,18 @@ void access_log_close(void) {
   log_file_close(&access_file);
   free(access_format);
   access_format = NULL;
+}
+
+void access_log_clock_start(access_log_clock *clock) {
+  if (!access_log_enabled()) return;
+  uv_timeval64_t tv;
+  uv_gettimeofday(&tv);
+  clock->wall_usec = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+  clock->mono_ns = uv_hrtime();
+}
+
+uint64_t access_log_clock_elapsed_usec(const access_log_clock *clock) {
+  return (uv_hrtime() - clock->mono_ns) / 1000;
 }
 
 int access_log_enabled(void) {

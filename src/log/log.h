@@ -139,6 +139,19 @@ typedef struct access_log_entry {
 /* 1 when an access log is configured (so callers can skip building entries), else 0. */
 int access_log_enabled(void);
 
+/* When a logged request or session began: the wall clock for `t`, a monotonic clock for its
+ * duration. */
+typedef struct access_log_clock {
+  uint64_t wall_usec;
+  uint64_t mono_ns;
+} access_log_clock;
+
+/* Reads both clocks, when an access log is configured (the clock stays 0 otherwise). */
+void access_log_clock_start(access_log_clock *clock);
+
+/* Microseconds since access_log_clock_start. */
+uint64_t access_log_clock_elapsed_usec(const access_log_clock *clock);
+
 /* Formats `entry` with `format` into out (at most out_size bytes, always NUL-terminated when
  * out_size > 0, ending with a newline when out_size > 1) and returns the length written (the
  * NUL not counted). A line that does not fit is cut between two atoms or two escaped bytes

@@ -179,8 +179,6 @@ void transport_arm_timer(transport *t) {
   uv_timer_start(&t->timer, on_timer, due > now ? due - now : 0, 0);
 }
 
-static int expired(uint64_t deadline, uint64_t now) { return deadline && deadline <= now; }
-
 /* write_timeout is the longest time without progress: a client that takes some bytes within
  * it, however few, gets another write_timeout (min_data_rate bounds how slow it may be). */
 static void on_write_deadline(transport *t, uint64_t now) {
@@ -200,18 +198,18 @@ static void on_timer(uv_timer_t *timer) {
   uint64_t now = now_ms(t);
   t->timer_due = 0;
   const asgid_settings *s = settings_of(t);
-  if (expired(t->write_deadline, now)) {
+  if (deadline_passed(t->write_deadline, now)) {
     on_write_deadline(t, now);
-  } else if (expired(t->linger_deadline, now)) {
+  } else if (deadline_passed(t->linger_deadline, now)) {
     transport_close(t);
-  } else if (expired(send_rate_deadline(t), now)) {
+  } else if (deadline_passed(send_rate_deadline(t), now)) {
     if (rate_meter_too_slow(&t->send_meter, now, write_progress(t), s->min_data_rate,
                             s->min_data_rate_grace)) {
       log_info("closing connection from %s: client took the response slower than "
                "min_data_rate", t->client_host);
       transport_close(t);
     }
-  } else if (expired(t->ops->next_deadline(t->session), now)) {
+  } else if (deadline_passed(t->ops->next_deadline(t->session), now)) {
     t->ops->on_deadline(t->session, now);
   }
   transport_arm_timer(t);

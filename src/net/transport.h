@@ -207,6 +207,15 @@ size_t transport_output_limit(const transport *t);
 /* Output is waiting: it is handed to the kernel at the end of this loop pass. */
 void transport_mark_dirty(transport *t);
 
+/* Deadlines are loop milliseconds, 0 meaning "not armed". The earlier of two (either may be
+ * unarmed), and whether one has passed. */
+static inline uint64_t deadline_earliest(uint64_t a, uint64_t b) {
+  return !a || (b && b < a) ? b : a;
+}
+static inline int deadline_passed(uint64_t deadline, uint64_t now) {
+  return deadline && deadline <= now;
+}
+
 /* Recomputes the timer after the session changed a deadline. */
 void transport_arm_timer(transport *t);
 
