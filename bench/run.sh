@@ -1079,15 +1079,16 @@ ws_wait_ready() {
 }
 
 # One measured ws_load run against the started server $1; appends to $tmp/ws.txt:
-#   name size connections round msg/s p99_ms cpu_us_per_msg server_cpu_% core_other_% client_us_per_msg client_cpu_%
+#   name size connections round msg/s p99_ms cpu_us_per_msg server_cpu_% core_other_% client_us_per_msg
+#   client_cpu_% client_core_other_%
 # ws_load reads the CPU time of the server's processes itself, at the edges of its measured
-# window (after the warm-up), and the server core's busy time for "CPU 0 other".
+# window (after the warm-up), and both cores' busy time for the "other" use of each.
 measure_ws() {
   local name=$1 size=$2 conns=$3 round=$4 pids out=$tmp/ws-$1-$2-$3-$4.txt
   pids=$(tree_pids "${server_pid[$name]}")
   if ! taskset -c "$CLIENT_CPU" "$WS_LOAD" --port "${server_port[$name]}" --connections "$conns" \
        --size "$size" --type "$ws_type" --warmup "$WS_WARMUP_S" --duration "$duration" \
-       --server-pids "${pids// /,}" --server-cpu "$SERVER_CPU" >"$out" 2>&1; then
+       --server-pids "${pids// /,}" --server-cpu "$SERVER_CPU" --client-cpu "$CLIENT_CPU" >"$out" 2>&1; then
     cat "$out" >&2
     echo "--- $name log (${server_log[$name]}):" >&2
     tail -n 20 "${server_log[$name]}" >&2 || true
@@ -1096,13 +1097,13 @@ measure_ws() {
   awk -v n="$name" -v s="$size" -v c="$conns" -v r="$round" '/^RESULT / {
       for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
       if (f["server_cpu_us_per_msg"] < 0 || f["messages"] <= 0) exit 1
-      printf "%s %s %s %d %s %s %s %s %s %s %s\n", n, s, c, r, f["msgs_per_s"], f["p99_ms"],
+      printf "%s %s %s %d %s %s %s %s %s %s %s %s\n", n, s, c, r, f["msgs_per_s"], f["p99_ms"],
              f["server_cpu_us_per_msg"], f["server_cpu_percent"], f["core_other_percent"], f["client_cpu_us_per_msg"],
-             f["client_cpu_percent"]
+             f["client_cpu_percent"], f["client_core_other_percent"]
       found = 1 }
     END { exit !found }' "$out" >>"$tmp/ws.txt" ||
     { cat "$out" >&2; die "$name: ws_load gave no result with the server's CPU time (its processes: $pids)"; }
-  tail -n 1 "$tmp/ws.txt" | awk -v cpu="$SERVER_CPU" '{ printf "  round %d %-13s %9.0f msg/s  p99 %8.3f ms  %7.2f us CPU/msg  server CPU %3s%%  CPU %s other %3s%%  client %5.2f us/msg, %3s%% CPU\n", $4, $1, $5, $6, $7, $8, cpu, $9, $10, $11 }'
+  tail -n 1 "$tmp/ws.txt" | awk -v cpu="$SERVER_CPU" -v ccpu="$CLIENT_CPU" '{ printf "  round %d %-13s %9.0f msg/s  p99 %8.3f ms  %7.2f us CPU/msg  server CPU %3s%%  CPU %s other %3s%%  client %5.2f us/msg, %3s%% CPU  CPU %s other %3s%%\n", $4, $1, $5, $6, $7, $8, cpu, $9, $10, $11, ccpu, $12 }'
 }
 
 # Median table of $tmp/ws.txt for size $1 and connections $2, servers in the order $3...;
@@ -1111,8 +1112,8 @@ measure_ws() {
 ws_table() {
   local size=$1 conns=$2
   shift 2
-  printf '  %-13s %9s %7s %9s %11s %7s %11s %12s %10s %11s %12s %14s\n' server "msg/s" spread "p99 (ms)" "CPU us/msg" spread \
-    "server CPU" "CPU $SERVER_CPU other" "client us" "client CPU" "msg/s ratio" "CPU/msg ratio"
+  printf '  %-13s %9s %7s %9s %11s %7s %11s %12s %10s %11s %12s %12s %14s\n' server "msg/s" spread "p99 (ms)" "CPU us/msg" spread \
+    "server CPU" "CPU $SERVER_CPU other" "client us" "client CPU" "CPU $CLIENT_CPU other" "msg/s ratio" "CPU/msg ratio"
   ORDER="$*" awk -v s="$size" -v c="$conns" -v medians="$tmp/ws-medians.txt" "$CG_AWK_LIB"'
     function spread(list,   a, m, i, lo, hi, med) {
       m = split(list, a, " "); if (m < 2) return "-"
@@ -1121,7 +1122,7 @@ ws_table() {
       med = median(list); return (med > 0) ? sprintf("%.0f%%", (hi - lo) / med * 100) : "-" }
     $2 == s && $3 == c { rps[$1] = rps[$1] " " $5; p99[$1] = p99[$1] " " $6; cpu[$1] = cpu[$1] " " $7
                          sc[$1] = sc[$1] " " $8; oth[$1] = oth[$1] " " $9; cl[$1] = cl[$1] " " $10
-                         clp[$1] = clp[$1] " " $11 }
+                         clp[$1] = clp[$1] " " $11; coth[$1] = coth[$1] " " $12 }
     END {
       n = split(ENVIRON["ORDER"], order, " ")
       ref = "uvicorn"; has_ref = (ref in rps)
@@ -1130,8 +1131,8 @@ ws_table() {
         k = order[i]; if (!(k in rps)) continue
         r = median(rps[k]); u = median(cpu[k]); rr = "-"; cr = "-"
         if (has_ref && ref_rps > 0 && ref_cpu > 0) { rr = sprintf("%.2f", r / ref_rps); cr = sprintf("%.2f", u / ref_cpu) }
-        printf "  %-13s %9.0f %7s %9.3f %11.2f %7s %10.0f%% %11.0f%% %10.2f %10.0f%% %12s %14s\n", k, r, spread(rps[k]),
-               median(p99[k]), u, spread(cpu[k]), median(sc[k]), median(oth[k]), median(cl[k]), median(clp[k]), rr, cr
+        printf "  %-13s %9.0f %7s %9.3f %11.2f %7s %10.0f%% %11.0f%% %10.2f %10.0f%% %11.0f%% %12s %14s\n", k, r, spread(rps[k]),
+               median(p99[k]), u, spread(cpu[k]), median(sc[k]), median(oth[k]), median(cl[k]), median(clp[k]), median(coth[k]), rr, cr
         printf "%s %s %s %.0f %.3f %.2f %s %s\n", k, s, c, r, median(p99[k]), u, rr, cr >> medians } }' "$tmp/ws.txt"
 }
 

@@ -27,7 +27,9 @@
  * their user+system time from /proc/PID/stat at the exact edges of the measured window and
  * reports the server's CPU time per message; with --server-cpu it also reads that core's busy
  * time from /proc/stat, and reports the share of it the server's processes did not account
- * for (other processes, loopback softirq work). Its own CPU time per message (getrusage)
+ * for (other processes, loopback softirq work); --client-cpu does the same for the core this
+ * client runs on, less its own time: a busy client core explains a run where neither the
+ * server nor the client used its core fully. Its own CPU time per message (getrusage)
  * shows how far it is from being the bottleneck: 1e6 / client_cpu_us_per_msg is the rate it
  * could drive on a core of its own.
  *
@@ -103,6 +105,7 @@ static struct {
   int server_pids[MAX_SERVER_PIDS];
   int server_pid_count;
   int server_cpu; /* -1: not given */
+  int client_cpu; /* -1: not given */
 } opt = {
     .host = "127.0.0.1",
     .path = "/",
@@ -114,6 +117,7 @@ static struct {
     .mode = MODE_DURATION,
     .open_window = 64,
     .server_cpu = -1,
+    .client_cpu = -1,
 };
 
 /* ------------------------------------------------------------------ latency histogram */
@@ -223,9 +227,15 @@ static int negotiated_deflate = -1; /* of the first connection: reported */
 static char negotiated_params[256];
 static uint64_t measured_messages, measured_bytes;
 static uint64_t t_measure_start, t_measure_end;
-static uint64_t client_cpu_us_start, client_cpu_us_end;
-static uint64_t server_ticks_start, server_ticks_end, core_ticks_start, core_ticks_end;
-static int server_ticks_ok;
+/* What the measured window's edges read. */
+typedef struct cpu_snapshot {
+  uint64_t client_us;    /* this process, getrusage */
+  uint64_t server_ticks; /* the --server-pids, /proc/PID/stat */
+  uint64_t server_core;  /* busy ticks of --server-cpu, /proc/stat */
+  uint64_t client_core;  /* busy ticks of --client-cpu */
+} cpu_snapshot;
+static cpu_snapshot at_start, at_end;
+static int cpu_read_ok;
 
 static void abort_run(void);
 
@@ -968,10 +978,10 @@ static int server_ticks(uint64_t *out) {
   return 0;
 }
 
-/* Busy ticks of core --server-cpu: user nice system irq softirq steal (as bench/run.sh). */
-static int core_ticks(uint64_t *out) {
+/* Busy ticks of a core: user nice system irq softirq steal (as bench/run.sh). */
+static int core_ticks(int cpu, uint64_t *out) {
   char want[16], line[512];
-  snprintf(want, sizeof want, "cpu%d ", opt.server_cpu);
+  snprintf(want, sizeof want, "cpu%d ", cpu);
   FILE *f = fopen("/proc/stat", "r");
   if (!f)
     return -1;
@@ -991,12 +1001,14 @@ static int core_ticks(uint64_t *out) {
   return found;
 }
 
-static void snapshot(uint64_t *client, uint64_t *server, uint64_t *core, int *ok) {
-  *client = own_cpu_us();
-  if (opt.server_pid_count && server_ticks(server) != 0)
-    *ok = 0;
-  if (opt.server_cpu >= 0 && core_ticks(core) != 0)
-    *ok = 0;
+static void snapshot(cpu_snapshot *snap) {
+  snap->client_us = own_cpu_us();
+  if (opt.server_pid_count && server_ticks(&snap->server_ticks) != 0)
+    cpu_read_ok = 0;
+  if (opt.server_cpu >= 0 && core_ticks(opt.server_cpu, &snap->server_core) != 0)
+    cpu_read_ok = 0;
+  if (opt.client_cpu >= 0 && core_ticks(opt.client_cpu, &snap->client_core) != 0)
+    cpu_read_ok = 0;
 }
 
 /* ------------------------------------------------------------------ phases */
@@ -1004,14 +1016,14 @@ static void end_measure(uv_timer_t *t) {
   (void)t;
   t_measure_end = uv_hrtime();
   measuring = 0;
-  snapshot(&client_cpu_us_end, &server_ticks_end, &core_ticks_end, &server_ticks_ok);
+  snapshot(&at_end);
   stopping = 1; /* each connection closes once its echo is in */
 }
 
 static void begin_measure(uv_timer_t *t) {
   (void)t;
-  server_ticks_ok = 1;
-  snapshot(&client_cpu_us_start, &server_ticks_start, &core_ticks_start, &server_ticks_ok);
+  cpu_read_ok = 1;
+  snapshot(&at_start);
   t_measure_start = uv_hrtime();
   measuring = 1;
   if (opt.mode == MODE_DURATION)
@@ -1086,7 +1098,7 @@ static void usage(void) {
   fputs("usage: ws_load --port PORT [--host 127.0.0.1] [--path /] [--connections N] [--size BYTES]\n"
         "               [--type binary|text] [--deflate] [--timeout S] [--open-window N]\n"
         "               [--warmup S] [--duration S] | [--messages N] | [--hold S]\n"
-        "               [--server-pids PID,...] [--server-cpu N] [--time-limit S]\n"
+        "               [--server-pids PID,...] [--server-cpu N] [--client-cpu N] [--time-limit S]\n"
         "See the comment at the top of bench/ws_load.c.\n",
         stderr);
   exit(EXIT_USAGE);
@@ -1116,14 +1128,14 @@ static long parse_int(const char *s, const char *name, long min, long max) {
 
 static void parse_args(int argc, char **argv) {
   enum { OPT_HOST = 256, OPT_PORT, OPT_PATH, OPT_CONN, OPT_SIZE, OPT_TYPE, OPT_DEFLATE, OPT_WARMUP, OPT_DURATION, OPT_MESSAGES,
-         OPT_HOLD, OPT_TIMEOUT, OPT_WINDOW, OPT_PIDS, OPT_CPU, OPT_LIMIT, OPT_HELP };
+         OPT_HOLD, OPT_TIMEOUT, OPT_WINDOW, OPT_PIDS, OPT_CPU, OPT_CLIENT_CPU, OPT_LIMIT, OPT_HELP };
   static const struct option longopts[] = {
       {"host", 1, 0, OPT_HOST},         {"port", 1, 0, OPT_PORT},         {"path", 1, 0, OPT_PATH},
       {"connections", 1, 0, OPT_CONN},  {"size", 1, 0, OPT_SIZE},         {"type", 1, 0, OPT_TYPE},
       {"deflate", 0, 0, OPT_DEFLATE},   {"warmup", 1, 0, OPT_WARMUP},     {"duration", 1, 0, OPT_DURATION},
       {"messages", 1, 0, OPT_MESSAGES}, {"hold", 1, 0, OPT_HOLD},         {"timeout", 1, 0, OPT_TIMEOUT},
       {"open-window", 1, 0, OPT_WINDOW}, {"server-pids", 1, 0, OPT_PIDS}, {"server-cpu", 1, 0, OPT_CPU},
-      {"time-limit", 1, 0, OPT_LIMIT},  {"help", 0, 0, OPT_HELP},         {0, 0, 0, 0}};
+      {"client-cpu", 1, 0, OPT_CLIENT_CPU}, {"time-limit", 1, 0, OPT_LIMIT},  {"help", 0, 0, OPT_HELP},         {0, 0, 0, 0}};
   int o, modes = 0;
   while ((o = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     switch (o) {
@@ -1161,6 +1173,7 @@ static void parse_args(int argc, char **argv) {
       break;
     case OPT_LIMIT: hard_limit_s = parse_seconds(optarg, "--time-limit", 1); break;
     case OPT_CPU: opt.server_cpu = (int)parse_int(optarg, "--server-cpu", 0, 4095); break;
+    case OPT_CLIENT_CPU: opt.client_cpu = (int)parse_int(optarg, "--client-cpu", 0, 4095); break;
     default: usage();
     }
   }
@@ -1181,19 +1194,25 @@ static void parse_args(int argc, char **argv) {
 static void report(void) {
   double seconds = (double)(t_measure_end - t_measure_start) / 1e9;
   double rate = seconds > 0 ? (double)measured_messages / seconds : 0;
-  double client_us = measured_messages ? (double)(client_cpu_us_end - client_cpu_us_start) / (double)measured_messages : 0;
-  double client_pct = seconds > 0 ? (double)(client_cpu_us_end - client_cpu_us_start) / 1e4 / seconds : 0;
+  double client_s = (double)(at_end.client_us - at_start.client_us) / 1e6;
+  double client_us = measured_messages ? client_s * 1e6 / (double)measured_messages : 0;
+  double client_pct = seconds > 0 ? client_s / seconds * 100 : 0;
   double hz = (double)sysconf(_SC_CLK_TCK);
-  double server_us = -1, server_pct = -1, other_pct = -1;
-  if (opt.server_pid_count && server_ticks_ok && measured_messages) {
-    double st = (double)(server_ticks_end - server_ticks_start);
-    server_us = st / hz * 1e6 / (double)measured_messages;
-    server_pct = st / hz / seconds * 100;
+  double server_us = -1, server_pct = -1, other_pct = -1, client_other_pct = -1;
+  if (opt.server_pid_count && cpu_read_ok && measured_messages && seconds > 0) {
+    double st = (double)(at_end.server_ticks - at_start.server_ticks) / hz;
+    server_us = st * 1e6 / (double)measured_messages;
+    server_pct = st / seconds * 100;
     if (opt.server_cpu >= 0) {
-      other_pct = ((double)(core_ticks_end - core_ticks_start) - st) / hz / seconds * 100;
+      other_pct = ((double)(at_end.server_core - at_start.server_core) / hz - st) / seconds * 100;
       if (other_pct < 0)
         other_pct = 0;
     }
+  }
+  if (opt.client_cpu >= 0 && cpu_read_ok && seconds > 0) {
+    client_other_pct = ((double)(at_end.client_core - at_start.client_core) / hz - client_s) / seconds * 100;
+    if (client_other_pct < 0)
+      client_other_pct = 0;
   }
   printf("ws_load: %d connection(s), %zu-byte %s messages, deflate %s%s\n", opt.connections, opt.size,
          opt.text ? "text" : "binary", negotiated_deflate > 0 ? "negotiated: " : opt.deflate ? "offered, refused" : "off",
@@ -1205,13 +1224,16 @@ static void report(void) {
   if (server_us >= 0)
     printf("  server CPU: %.2f us/msg (%.0f%% of a core)\n", server_us, server_pct);
   if (other_pct >= 0)
-    printf("  CPU %d other use: %.0f%%\n", opt.server_cpu, other_pct);
+    printf("  CPU %d (server) other use: %.0f%%\n", opt.server_cpu, other_pct);
+  if (client_other_pct >= 0)
+    printf("  CPU %d (client) other use: %.0f%%\n", opt.client_cpu, client_other_pct);
   printf("RESULT ok=1 connections=%d size=%zu type=%s deflate=%d messages=%" PRIu64 " seconds=%.3f "
          "msgs_per_s=%.0f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f client_cpu_us_per_msg=%.3f "
-         "client_cpu_percent=%.0f server_cpu_us_per_msg=%.3f server_cpu_percent=%.0f core_other_percent=%.0f\n",
+         "client_cpu_percent=%.0f server_cpu_us_per_msg=%.3f server_cpu_percent=%.0f core_other_percent=%.0f "
+         "client_core_other_percent=%.0f\n",
          opt.connections, opt.size, opt.text ? "text" : "binary", negotiated_deflate > 0, measured_messages, seconds,
          rate, hist_percentile_ms(0.50), hist_percentile_ms(0.99), hist_percentile_ms(0.999), (double)hist_max / 1e6,
-         client_us, client_pct, server_us, server_pct, other_pct);
+         client_us, client_pct, server_us, server_pct, other_pct, client_other_pct);
 }
 
 int main(int argc, char **argv) {
