@@ -14,7 +14,7 @@
 #                (instructions per request under valgrind --tool=callgrind: repeatable where
 #                timings are not; servers among asgid-asyncio asgid-uvloop uvicorn asgid-native)
 #   bench/run.sh websocket [--duration 5] [--rounds 5] [--sizes 64,4096] [--connections 1,64]
-#                [--type binary|text] [--idle-connections 1000] [--no-idle]
+#                [--type binary|text] [--deflate] [--idle-connections 1000] [--no-idle]
 #                [--only asgid-native,asgid-uvloop,uvicorn[,websockets]]
 #                (WebSocket echo driven by build/bench/ws_load: messages/s, CPU per message, p99,
 #                and memory per idle WebSocket with and without permessage-deflate)
@@ -104,6 +104,7 @@ WS_LOAD=${WS_LOAD:-$repo/build/bench/ws_load}
 ws_sizes="64 4096"
 ws_conns="1 64"
 ws_type=binary
+ws_deflate=()             # websocket: (--deflate) when the echoes are to be compressed
 declare -A ws_skip=()     # websocket: server -> why it is not measured
 ws_callgrind=""           # websocket --callgrind: instructions per message instead of timings
 idle_given="" ws_conns_given="" messages_given=""
@@ -160,6 +161,9 @@ while [ $# -gt 0 ]; do
       ws_sizes=${2:?}; ws_sizes=${ws_sizes//,/ }
       for n in $ws_sizes; do [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -le 16777216 ] || die "--sizes takes message sizes in bytes (at most 16 MiB), comma-separated"; done
       shift 2 ;;
+    --deflate)
+      [ "$mode" = websocket ] || die "--deflate belongs to the websocket mode"
+      ws_deflate=(--deflate); shift ;;
     --type)
       [ "$mode" = websocket ] || die "--type belongs to the websocket mode"
       case "${2:-}" in binary|text) ws_type=$2 ;; *) die "--type takes binary or text" ;; esac
@@ -1063,7 +1067,7 @@ ws_wait_ready() {
     fi
     rc=0
     "$WS_LOAD" --port "${server_port[$name]}" --messages 2 --size "$size" --type "$ws_type" \
-      --timeout 2 --time-limit 5 >"$tmp/$name.probe" 2>&1 || rc=$?
+      "${ws_deflate[@]}" --timeout 2 --time-limit 5 >"$tmp/$name.probe" 2>&1 || rc=$?
     [ "$rc" = 0 ] && return 0
     if [ "$rc" = 3 ]; then
       [ -n "$plain_http_ok" ] && grep -q "'HTTP/1.1 426 Upgrade Required'" "$tmp/$name.probe" && return 3
@@ -1087,12 +1091,16 @@ measure_ws() {
   local name=$1 size=$2 conns=$3 round=$4 pids out=$tmp/ws-$1-$2-$3-$4.txt
   pids=$(tree_pids "${server_pid[$name]}")
   if ! taskset -c "$CLIENT_CPU" "$WS_LOAD" --port "${server_port[$name]}" --connections "$conns" \
-       --size "$size" --type "$ws_type" --warmup "$WS_WARMUP_S" --duration "$duration" \
+       --size "$size" --type "$ws_type" "${ws_deflate[@]}" --warmup "$WS_WARMUP_S" --duration "$duration" \
        --server-pids "${pids// /,}" --server-cpu "$SERVER_CPU" --client-cpu "$CLIENT_CPU" >"$out" 2>&1; then
     cat "$out" >&2
     echo "--- $name log (${server_log[$name]}):" >&2
     tail -n 20 "${server_log[$name]}" >&2 || true
     die "$name: ws_load failed (see above)"
+  fi
+  if [ "${#ws_deflate[@]}" -gt 0 ] && ! grep -q '^RESULT .* deflate=1 ' "$out"; then
+    cat "$out" >&2
+    die "$name: permessage-deflate was offered and not negotiated (see above)"
   fi
   awk -v n="$name" -v s="$size" -v c="$conns" -v r="$round" '/^RESULT / {
       for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
@@ -1201,7 +1209,7 @@ ws_callgrind_run() {
   while :; do
     rc=0
     "$WS_LOAD" --port "${server_port[$kind]}" --messages 1 --size "$size" --type "$ws_type" \
-      --timeout "$CG_START_S" --time-limit $((2 * CG_START_S)) >"$dir/probe.txt" 2>&1 || rc=$?
+      "${ws_deflate[@]}" --timeout "$CG_START_S" --time-limit $((2 * CG_START_S)) >"$dir/probe.txt" 2>&1 || rc=$?
     [ "$rc" = 0 ] && break
     if ! grep -q 'connection refused' "$dir/probe.txt" || [ "$SECONDS" -ge "$deadline" ] ||
        [ -z "$(proc_state "$pid")" ] || [ "$(proc_state "$pid")" = Z ]; then
@@ -1212,7 +1220,7 @@ ws_callgrind_run() {
     sleep 0.2
   done
   if ! taskset -c "$CLIENT_CPU" "$WS_LOAD" --port "${server_port[$kind]}" --connections "$conns" \
-       --messages $((messages / conns)) --size "$size" --type "$ws_type" --timeout 60 \
+       --messages $((messages / conns)) --size "$size" --type "$ws_type" "${ws_deflate[@]}" --timeout 60 \
        --time-limit 3600 >"$dir/client.txt" 2>&1; then
     cat "$dir/client.txt" >&2
     echo "--- $name log (${server_log[$kind]}):" >&2
@@ -1228,7 +1236,7 @@ ws_callgrind_run() {
 ws_callgrind_mode() {
   local kind size conns round name messages n1=${cg_requests% *} n2=${cg_requests#* }
   echo "== websocket --callgrind: instructions per echoed message under valgrind --tool=callgrind: each"
-  echo "   server started afresh for $n1 and for $n2 $ws_type messages; (Ir($n2) - Ir($n1)) / $((n2 - n1)); $rounds round(s)"
+  echo "   server started afresh for $n1 and for $n2 $ws_type messages${ws_deflate:+ (deflated)}; (Ir($n2) - Ir($n1)) / $((n2 - n1)); $rounds round(s)"
   echo "   servers: $*"
   : >"$tmp/callgrind.txt"
   for size in $ws_sizes; do
@@ -1287,6 +1295,7 @@ websocket_mode() {
   fi
   echo
   echo "== websocket: echo round trips, $ws_type messages of ${ws_sizes// /, } bytes over ${ws_conns// /, } connection(s);"
+  if [ "${#ws_deflate[@]}" -gt 0 ]; then echo "   permessage-deflate offered, and required of every server;"; fi
   echo "   ws_load ${WS_WARMUP_S}s warm-up + ${duration}s measured, $rounds round(s), every server started afresh for each"
   echo "   servers: ${kinds[*]}"
   : >"$tmp/ws.txt"
