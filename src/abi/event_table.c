@@ -147,23 +147,6 @@ const asgi_event_info *asgi_event_named(const char *name, size_t len) {
 
 /* ---------------------------------------------------------------- deep copy */
 
-/* Members are read and written through memcpy: the table knows their offsets, not types. */
-static const void *get_pointer(const asgid_event *e, size_t offset) {
-  const void *p;
-  memcpy(&p, (const char *)e + offset, sizeof p);
-  return p;
-}
-
-static void set_pointer(asgid_event *e, size_t offset, const void *p) {
-  memcpy((char *)e + offset, &p, sizeof p);
-}
-
-static size_t get_size(const asgid_event *e, size_t offset) {
-  size_t n;
-  memcpy(&n, (const char *)e + offset, sizeof n);
-  return n;
-}
-
 static size_t align_up(size_t n) {
   const size_t a = _Alignof(asgid_header);
   return (n + a - 1) / a * a;
@@ -173,15 +156,15 @@ static size_t align_up(size_t n) {
 static size_t field_data_size(const asgid_event *e, const asgi_event_field *f) {
   const void *p = f->kind == ASGI_FIELD_INT || f->kind == ASGI_FIELD_BOOL
                       ? NULL
-                      : get_pointer(e, f->offset);
+                      : asgi_member_pointer(e, f->offset);
   if (!p) return 0;
   switch (f->kind) {
     case ASGI_FIELD_BYTES:
     case ASGI_FIELD_TEXT_OR_BYTES:
     case ASGI_FIELD_STRING:
-      return get_size(e, f->length_offset);
+      return asgi_member_size(e, f->length_offset);
     case ASGI_FIELD_HEADERS:
-      return asgi_headers_size(p, get_size(e, f->length_offset));
+      return asgi_headers_size(p, asgi_member_size(e, f->length_offset));
     case ASGI_FIELD_OPTIONAL_STRING:
       return strlen(p) + 1;
     case ASGI_FIELD_INT:
@@ -207,12 +190,12 @@ void asgi_event_copy(const asgid_event *event, asgid_event *copy, void *storage)
     const asgi_event_field *f = &info->fields[i];
     size_t size = field_data_size(event, f);
     if (!size) continue;
-    const void *from = get_pointer(event, f->offset);
+    const void *from = asgi_member_pointer(event, f->offset);
     if (f->kind == ASGI_FIELD_HEADERS)
-      asgi_headers_copy(from, get_size(event, f->length_offset), cursor);
+      asgi_headers_copy(from, asgi_member_size(event, f->length_offset), cursor);
     else
       memcpy(cursor, from, size);
-    set_pointer(copy, f->offset, cursor);
+    asgi_set_member_pointer(copy, f->offset, cursor);
     cursor += align_up(size);
   }
 }

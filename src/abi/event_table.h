@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "asgid/asgid.h"
 
@@ -75,6 +76,33 @@ typedef struct asgi_event_info {
 #define ASGI_STATUS_RULE                                                    \
   "a status of " ASGI_STRINGIFY(ASGI_STATUS_MIN) ".." ASGI_STRINGIFY(ASGI_STATUS_MAX) \
   " (a 1xx is not a final response, RFC 9110 §15.2)"
+
+/* An event's members by offset (the table knows the offsets of its fields, not their types):
+ * read and written through memcpy, which is what lets one loop handle every field. */
+static inline const void *asgi_member_pointer(const asgid_event *e, size_t offset) {
+  const void *p;
+  memcpy(&p, (const char *)e + offset, sizeof p);
+  return p;
+}
+static inline void asgi_set_member_pointer(asgid_event *e, size_t offset, const void *p) {
+  memcpy((char *)e + offset, &p, sizeof p);
+}
+static inline size_t asgi_member_size(const asgid_event *e, size_t offset) {
+  size_t n;
+  memcpy(&n, (const char *)e + offset, sizeof n);
+  return n;
+}
+static inline void asgi_set_member_size(asgid_event *e, size_t offset, size_t n) {
+  memcpy((char *)e + offset, &n, sizeof n);
+}
+static inline int asgi_member_int(const asgid_event *e, size_t offset) {
+  int n;
+  memcpy(&n, (const char *)e + offset, sizeof n);
+  return n;
+}
+static inline void asgi_set_member_int(asgid_event *e, size_t offset, int n) {
+  memcpy((char *)e + offset, &n, sizeof n);
+}
 
 /* The description of an event type, or NULL for a value that names none. */
 const asgi_event_info *asgi_event_of(asgid_event_type type);

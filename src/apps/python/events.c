@@ -32,37 +32,6 @@ int python_events_init(void) {
   return 0;
 }
 
-/* Members by offset (the table knows offsets, not types). */
-static const void *get_pointer(const asgid_event *e, size_t offset) {
-  const void *p;
-  memcpy(&p, (const char *)e + offset, sizeof p);
-  return p;
-}
-
-static void set_pointer(asgid_event *e, size_t offset, const void *p) {
-  memcpy((char *)e + offset, &p, sizeof p);
-}
-
-static size_t get_size(const asgid_event *e, size_t offset) {
-  size_t n;
-  memcpy(&n, (const char *)e + offset, sizeof n);
-  return n;
-}
-
-static void set_size(asgid_event *e, size_t offset, size_t n) {
-  memcpy((char *)e + offset, &n, sizeof n);
-}
-
-static int get_int(const asgid_event *e, size_t offset) {
-  int n;
-  memcpy(&n, (const char *)e + offset, sizeof n);
-  return n;
-}
-
-static void set_int(asgid_event *e, size_t offset, int n) {
-  memcpy((char *)e + offset, &n, sizeof n);
-}
-
 /* ---------------------------------------------------------------- event -> dict */
 
 static PyObject *bytes_value(const void *p, size_t len) {
@@ -74,25 +43,25 @@ static PyObject *field_value(const asgid_event *e, const asgi_event_field *f, Py
                              PyObject *text_key) {
   const void *p = f->kind == ASGI_FIELD_INT || f->kind == ASGI_FIELD_BOOL
                       ? NULL
-                      : get_pointer(e, f->offset);
+                      : asgi_member_pointer(e, f->offset);
   switch (f->kind) {
     case ASGI_FIELD_BYTES:
-      return bytes_value(p, get_size(e, f->length_offset));
+      return bytes_value(p, asgi_member_size(e, f->length_offset));
     case ASGI_FIELD_TEXT_OR_BYTES: {
-      size_t len = get_size(e, f->length_offset);
-      if (!get_int(e, f->flag_offset)) return bytes_value(p, len);
+      size_t len = asgi_member_size(e, f->length_offset);
+      if (!asgi_member_int(e, f->flag_offset)) return bytes_value(p, len);
       *key = text_key;
       /* the protocol layer validated the text: a failure here is a server bug, not data */
       return PyUnicode_DecodeUTF8(len ? p : "", (Py_ssize_t)len, "strict");
     }
     case ASGI_FIELD_INT:
-      return PyLong_FromLong(get_int(e, f->offset));
+      return PyLong_FromLong(asgi_member_int(e, f->offset));
     case ASGI_FIELD_BOOL:
-      return Py_NewRef(get_int(e, f->offset) ? Py_True : Py_False);
+      return Py_NewRef(asgi_member_int(e, f->offset) ? Py_True : Py_False);
     case ASGI_FIELD_HEADERS:
-      return python_header_list(p, get_size(e, f->length_offset));
+      return python_header_list(p, asgi_member_size(e, f->length_offset));
     case ASGI_FIELD_STRING: {
-      size_t len = get_size(e, f->length_offset);
+      size_t len = asgi_member_size(e, f->length_offset);
       return PyUnicode_DecodeUTF8(len ? p : "", (Py_ssize_t)len, "replace");
     }
     case ASGI_FIELD_OPTIONAL_STRING:
@@ -176,8 +145,8 @@ static int set_text(asgid_event *e, size_t offset, size_t length_offset, PyObjec
   Py_ssize_t len;
   const char *utf8 = PyUnicode_AsUTF8AndSize(text, &len);
   if (!utf8) return -1;
-  set_pointer(e, offset, utf8);
-  if (length_offset) set_size(e, length_offset, (size_t)len);
+  asgi_set_member_pointer(e, offset, utf8);
+  if (length_offset) asgi_set_member_size(e, length_offset, (size_t)len);
   return 0;
 }
 
@@ -198,12 +167,12 @@ static int read_message(PyObject *message, const asgi_event_info *info, size_t i
       PyErr_Format(PyExc_TypeError, "'%s' of '%s' must be a str", f->text_key, info->name);
       return -1;
     }
-    set_int(e, f->flag_offset, 1);
+    asgi_set_member_int(e, f->flag_offset, 1);
     return set_text(e, f->offset, f->length_offset, text);
   }
   if (!PyBytes_Check(data)) return wrong_type(info, f);
-  set_pointer(e, f->offset, PyBytes_AS_STRING(data));
-  set_size(e, f->length_offset, (size_t)PyBytes_GET_SIZE(data));
+  asgi_set_member_pointer(e, f->offset, PyBytes_AS_STRING(data));
+  asgi_set_member_size(e, f->length_offset, (size_t)PyBytes_GET_SIZE(data));
   return 0;
 }
 
@@ -216,14 +185,14 @@ static int read_field(PyObject *message, const asgi_event_info *info, size_t ind
     if (PyErr_Occurred()) return -1;
     if (f->required) return wrong_type(info, f);
     if (f->kind == ASGI_FIELD_INT || f->kind == ASGI_FIELD_BOOL)
-      set_int(e, f->offset, f->default_value);
+      asgi_set_member_int(e, f->offset, f->default_value);
     return 0; /* pointers and lengths stay 0 */
   }
   switch (f->kind) {
     case ASGI_FIELD_BYTES:
       if (!PyBytes_Check(value)) return wrong_type(info, f);
-      set_pointer(e, f->offset, PyBytes_AS_STRING(value));
-      set_size(e, f->length_offset, (size_t)PyBytes_GET_SIZE(value));
+      asgi_set_member_pointer(e, f->offset, PyBytes_AS_STRING(value));
+      asgi_set_member_size(e, f->length_offset, (size_t)PyBytes_GET_SIZE(value));
       return 0;
     case ASGI_FIELD_INT: {
       if (!PyLong_Check(value)) return wrong_type(info, f);
@@ -231,20 +200,20 @@ static int read_field(PyObject *message, const asgi_event_info *info, size_t ind
       long n = PyLong_AsLongAndOverflow(value, &overflow);
       if (n == -1 && PyErr_Occurred()) return -1;
       /* Out of int range would wrap into a valid-looking value: -1 is refused by the server. */
-      set_int(e, f->offset, overflow || n < 0 || n > INT_MAX ? -1 : (int)n);
+      asgi_set_member_int(e, f->offset, overflow || n < 0 || n > INT_MAX ? -1 : (int)n);
       return 0;
     }
     case ASGI_FIELD_BOOL: {
       int truth = PyObject_IsTrue(value);
       if (truth < 0) return -1;
-      set_int(e, f->offset, truth);
+      asgi_set_member_int(e, f->offset, truth);
       return 0;
     }
     case ASGI_FIELD_HEADERS: {
       Py_ssize_t n = read_headers(value, st);
       if (n < 0) return -1;
-      set_pointer(e, f->offset, st->headers);
-      set_size(e, f->length_offset, (size_t)n);
+      asgi_set_member_pointer(e, f->offset, st->headers);
+      asgi_set_member_size(e, f->length_offset, (size_t)n);
       return 0;
     }
     case ASGI_FIELD_STRING:
