@@ -56,6 +56,8 @@ static void run_job(asgi_context *ctx, asgi_job *job) {
 static void finish_job(asgi_job *job) {
   asgid_request *req = job->request;
   req->in_callback = 0;
+  if (job->kind == ASGI_JOB_CALL && req->transport->scope_taken)
+    req->transport->scope_taken(req->transport_data);
   if (job->kind == ASGI_JOB_CALL && job->call_result != 0) {
     /* The app refused the scope: it will not call done, so the request ends here. */
     req->call_refused = 1;

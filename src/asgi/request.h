@@ -37,6 +37,9 @@ typedef struct asgi_transport {
   /* The app asks whether it may go on sending: 0 if yes; 1 if the transport will call
    * asgi_request_writable later (the client drained, or left). */
   int (*wait_writable)(void *transport_data);
+  /* The app's call has returned: the app has the scope (a native app may read it only during
+   * call; the Python adapter copied it), so memory only the scope used may go. May be NULL. */
+  void (*scope_taken)(void *transport_data);
 } asgi_transport;
 
 typedef enum asgi_job_kind { ASGI_JOB_CALL, ASGI_JOB_EVENT, ASGI_JOB_WRITABLE } asgi_job_kind;

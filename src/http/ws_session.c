@@ -11,6 +11,7 @@
 #include "http/date.h"
 #include "http/request_scope.h"
 #include "http/response.h"
+#include "http/target.h"
 #include "log/log.h"
 #include "websocket/close_code.h"
 #include "websocket/frame.h"
@@ -37,8 +38,11 @@ typedef struct ws_session {
   transport_group *group;
   transport *transport;    /* NULL once the connection is over for the session */
   deferred_work work;      /* deliver events, read frames the app made room for */
-  http_head head;          /* the handshake request: the scope's strings live in it */
+  http_head head;          /* the handshake request: the scope's strings live in it, until
+                              the app has taken the scope */
   char *scope_storage;
+  char *target;            /* the request target, for the access log, once the head is gone */
+  size_t target_len;
   char **subprotocols;
   ws_handshake *handshake; /* until the 101 is written */
   ws_state state;
@@ -109,6 +113,7 @@ static void free_session(ws_session *ws) {
   free(ws->denial_headers);
   free(ws->subprotocols);
   free(ws->scope_storage);
+  free(ws->target);
   http_head_free(&ws->head);
   free(ws);
 }
@@ -138,18 +143,21 @@ static void set_disconnect(ws_session *ws, unsigned code, const uint8_t *reason,
 static void write_access_log(ws_session *ws) {
   if (ws->logged || !access_log_enabled() || !ws->transport) return;
   ws->logged = 1;
-  const asgid_scope *scope = &ws->request.scope;
-  const http_head *head = &ws->head;
+  const char *target = ws->target ? ws->target : ws->head.arena + ws->head.target_offset;
+  size_t target_len = ws->target ? ws->target_len : ws->head.target_len;
+  const char *path, *query;
+  size_t path_len, query_len;
+  http_target_split(target, target_len, &path, &path_len, &query, &query_len);
   access_log_entry entry = {
       .remote_addr = ws->transport->client_host,
-      .method = head->arena + head->method_offset,
-      .method_len = head->method_len,
-      .target = head->arena + head->target_offset,
-      .target_len = head->target_len,
-      .path = scope->raw_path,
-      .path_len = scope->raw_path_len,
-      .query = scope->query_string,
-      .query_len = scope->query_string_len,
+      .method = "GET", /* a WebSocket handshake is one (websocket/handshake.c) */
+      .method_len = 3,
+      .target = target,
+      .target_len = target_len,
+      .path = path,
+      .path_len = path_len,
+      .query = query,
+      .query_len = query_len,
       .http_version = "1.1",
       .status = ws->status,
       .body_bytes = ws->bytes_out,
@@ -430,11 +438,32 @@ static int transport_wait_writable(void *data) {
   return 1;
 }
 
+/* The app has the scope: what only the scope needed goes, so that an idle WebSocket keeps no
+ * copy of its handshake (the offered subprotocols stay: an accept is checked against them). */
+static void transport_scope_taken(void *data) {
+  ws_session *ws = data;
+  if (access_log_enabled() && ws->head.arena) {
+    ws->target = malloc(ws->head.target_len ? ws->head.target_len : 1);
+    if (!ws->target) return; /* keep the head: the log line needs it */
+    memcpy(ws->target, ws->head.arena + ws->head.target_offset, ws->head.target_len);
+    ws->target_len = ws->head.target_len;
+  }
+  asgid_scope *scope = &ws->request.scope;
+  scope->path = scope->raw_path = scope->query_string = scope->root_path = "";
+  scope->path_len = scope->raw_path_len = scope->query_string_len = scope->root_path_len = 0;
+  scope->headers = NULL;
+  scope->header_count = 0;
+  free(ws->scope_storage);
+  ws->scope_storage = NULL;
+  http_head_free(&ws->head);
+}
+
 static const asgi_transport ws_asgi_transport = {
     .want_event = transport_want_event,
     .send = transport_send,
     .release = transport_release,
     .wait_writable = transport_wait_writable,
+    .scope_taken = transport_scope_taken,
 };
 
 /* ---------------------------------------------------------------- events for the app */

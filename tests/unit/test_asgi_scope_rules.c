@@ -46,8 +46,10 @@ static int wait_writable(void *data) {
   return 0;
 }
 
-static const asgi_transport recording_transport = {want_event, transport_send, release,
-                                                   wait_writable};
+static const asgi_transport recording_transport = {.want_event = want_event,
+                                                   .send = transport_send,
+                                                   .release = release,
+                                                   .wait_writable = wait_writable};
 
 /* The app: accepts every scope, and counts the events delivered to it. */
 static int delivered;

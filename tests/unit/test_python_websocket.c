@@ -168,7 +168,10 @@ static int wait_writable(void *data) {
   return 0;
 }
 
-static const asgi_transport scripted = {want_event, transport_send, release, wait_writable};
+static const asgi_transport scripted = {.want_event = want_event,
+                                        .send = transport_send,
+                                        .release = release,
+                                        .wait_writable = wait_writable};
 
 static void start_scenario(void) {
   scenario *s = &scenarios[current];
