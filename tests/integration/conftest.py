@@ -140,6 +140,14 @@ def needed_libraries(binary=None):
     return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
 
 
+@functools.lru_cache(maxsize=None)
+def address_sanitized(binary=None):
+    """True for an AddressSanitizer build of the binary under test. Its allocator keeps freed
+    memory in quarantine (256 MiB by default) and realloc always moves, so a bound on a
+    worker's RSS measures the sanitizer there as much as asgid."""
+    return any(lib.startswith("libasan") for lib in needed_libraries(binary))
+
+
 def write_ini(path, settings):
     """Writes settings ({name: value or [values]}) as an INI file, each under its section."""
     by_section = {}

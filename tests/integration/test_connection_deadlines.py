@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from conftest import address_sanitized
 from python_apps.harness import pyserver, requires_python  # noqa: F401 (fixture)
 from rawhttp import request_bytes
 
@@ -251,6 +252,9 @@ def test_an_echo_that_ignores_wait_writable_is_paced_by_its_client(server):
     (pid,) = srv.worker_pids()
     baseline = rss_bytes(pid)
     total = 300 * 1024 * 1024
+    # Both bounds are far below the 300 MiB the worker queued before the fix. Under ASan the
+    # output buffers' reallocations sit in quarantine too: 73 MiB was seen there once.
+    rss_bound = (160 if address_sanitized() else 64) * 1024 * 1024
     block = b"z" * (1024 * 1024)
     sent = [0]
     conn = srv.raw(timeout=30)
@@ -275,7 +279,7 @@ def test_an_echo_that_ignores_wait_writable_is_paced_by_its_client(server):
             last_sent, stalled_since = sent[0], time.monotonic()
         time.sleep(0.05)
     assert sent[0] < total, "the whole upload went in while nothing was read"
-    assert peak - baseline < 64 * 1024 * 1024, (peak - baseline) / 2**20
+    assert peak - baseline < rss_bound, (peak - baseline) / 2**20
     # The client reads now: the echo resumes, and all of it comes back intact.
     received = 0
     conn.sock.settimeout(30)
@@ -298,7 +302,7 @@ def test_an_echo_that_ignores_wait_writable_is_paced_by_its_client(server):
     conn.close()
     assert sent[0] == total
     assert received > total  # the body and its chunk framing
-    assert peak - baseline < 64 * 1024 * 1024, (peak - baseline) / 2**20
+    assert peak - baseline < rss_bound, (peak - baseline) / 2**20
     print(f"worker RSS: {baseline / 2**20:.1f} MiB, peak {(peak - baseline) / 2**20:.1f} MiB above")
 
 
