@@ -75,7 +75,7 @@ static const asgi_event_field websocket_accept_fields[] = {
                     "one of the scope's `subprotocols`, or none"),
     HEADERS("headers", u.websocket_accept.headers, u.websocket_accept.header_count,
             "extra headers of the 101 response, checked as response headers; no "
-            "`sec-websocket-*`"),
+            "`sec-websocket-*`, `upgrade` or `connection` (the server's own)"),
 };
 
 static const asgi_event_field websocket_close_fields[] = {

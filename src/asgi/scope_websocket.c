@@ -42,9 +42,10 @@ static int offered(const asgid_scope *scope, const char *subprotocol) {
   return 0;
 }
 
-/* The 101's own headers are the server's: Sec-WebSocket-Accept, -Protocol (the subprotocol
- * key), -Extensions (what the server negotiated), -Version. An app's copy would contradict
- * them, so every sec-websocket-* name is refused. */
+/* The 101's own headers are the server's: Upgrade, Connection, Sec-WebSocket-Accept,
+ * -Protocol (the subprotocol key), -Extensions (what the server negotiated), -Version. An
+ * app's copy would contradict or repeat them (Chromium fails a handshake whose response has
+ * two Upgrade fields), so those names are refused. */
 static int check_accept(const asgid_request *req, const asgid_event *event, const char **rule) {
   const char *subprotocol = event->u.websocket_accept.subprotocol;
   if (subprotocol && !offered(&req->scope, subprotocol)) {
@@ -65,6 +66,11 @@ static int check_accept(const asgid_request *req, const asgid_event *event, cons
     if (h->name_len >= sizeof prefix - 1 &&
         asgi_field_equals_n(h->name, sizeof prefix - 1, prefix, sizeof prefix - 1)) {
       *rule = "a sec-websocket-* header (the server sets those; the subprotocol has its key)";
+      return ASGID_E_INVALID;
+    }
+    if (asgi_field_equals(h->name, h->name_len, "upgrade") ||
+        asgi_field_equals(h->name, h->name_len, "connection")) {
+      *rule = "an Upgrade or Connection header (the server sets those on the 101)";
       return ASGID_E_INVALID;
     }
   }

@@ -242,16 +242,21 @@ static void test_websocket_accept_subprotocol_and_headers(void **state) {
   assert_int_equal(send_event(f, accept_event("Superchat", NULL, 0)), ASGID_E_INVALID);
   asgid_header protocol[] = {HEADER("Sec-WebSocket-Protocol", "chat.v2")};
   asgid_header extensions[] = {HEADER("sec-websocket-extensions", "permessage-deflate")};
+  asgid_header upgrade[] = {HEADER("Upgrade", "websocket")};
+  asgid_header connection[] = {HEADER("connection", "upgrade")};
   asgid_header bad_value[] = {HEADER("x-a", "1\r\nx-b: 2")};
   asgid_header bad_name[] = {HEADER("x a", "1")};
   assert_int_equal(send_event(f, accept_event("superchat", protocol, 1)), ASGID_E_INVALID);
   assert_int_equal(send_event(f, accept_event(NULL, extensions, 1)), ASGID_E_INVALID);
+  assert_int_equal(send_event(f, accept_event(NULL, upgrade, 1)), ASGID_E_INVALID);
+  assert_int_equal(send_event(f, accept_event(NULL, connection, 1)), ASGID_E_INVALID);
   assert_int_equal(send_event(f, accept_event(NULL, bad_value, 1)), ASGID_E_INVALID);
   assert_int_equal(send_event(f, accept_event(NULL, bad_name, 1)), ASGID_E_INVALID);
   assert_int_equal(send_event(f, accept_event(NULL, NULL, 1)), ASGID_E_INVALID);
   assert_int_equal(f->rec.sent_count, 0);
-  asgid_header fine[] = {HEADER("set-cookie", "a=1"), HEADER("x-sec-websocket", "ok")};
-  assert_int_equal(send_event(f, accept_event("superchat", fine, 2)), ASGID_OK);
+  asgid_header fine[] = {HEADER("set-cookie", "a=1"), HEADER("x-sec-websocket", "ok"),
+                         HEADER("upgrade-insecure-requests", "1")};
+  assert_int_equal(send_event(f, accept_event("superchat", fine, 3)), ASGID_OK);
   assert_int_equal(f->rec.sent_count, 1);
   f->api->done(&f->req);
 }
