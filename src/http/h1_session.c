@@ -441,7 +441,8 @@ static void step(h1_session *s) {
 }
 
 /* Runs the cycle; the session may end inside it (then it is freed here, once nothing of it
- * is in use any more). */
+ * is in use any more). The transport settles (reading, buffer, timer) after the callback
+ * that led here: once, not per session step. */
 static void advance(h1_session *s) {
   if (s->work.busy) return;
   transport *t = s->transport;
@@ -451,13 +452,15 @@ static void advance(h1_session *s) {
   if (s->ended) {
     transport_group_cancel(t->group, &s->work);
     free(s);
-    return;
   }
-  transport_settle(t);
 }
 
+/* From the deferred-work queue, outside the transport's callbacks: settle here. */
 static void run_work(deferred_work *work) {
-  advance((h1_session *)((char *)work - offsetof(h1_session, work)));
+  h1_session *s = (h1_session *)((char *)work - offsetof(h1_session, work));
+  transport *t = s->transport;
+  advance(s);
+  transport_settle(t);
 }
 
 static void on_input(void *data, size_t received) {

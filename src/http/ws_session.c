@@ -602,19 +602,24 @@ static void read_frames(ws_session *ws) {
 }
 
 /* Everything the session can do now: read frames the app has room for, and answer the app's
- * receive. Calls from the app only set state and wake it. */
+ * receive. Calls from the app only set state and wake it. The transport settles after the
+ * callback that led here. */
 static void step(ws_session *ws) {
   if (ws->work.busy) return;
-  transport *t = ws->transport;
   ws->work.busy = 1;
   do
     read_frames(ws); /* a message the app took may have made room */
   while (deliver_next(ws));
   ws->work.busy = 0;
-  if (t && ws->transport) transport_settle(t);
 }
 
-static void run_work(deferred_work *work) { step(from_work(work)); }
+/* From the deferred-work queue, outside the transport's callbacks: settle here. */
+static void run_work(deferred_work *work) {
+  ws_session *ws = from_work(work);
+  transport *t = ws->transport;
+  step(ws);
+  if (t) transport_settle(t);
+}
 
 /* ---------------------------------------------------------------- the transport's calls */
 
