@@ -28,6 +28,7 @@ test_packages=(
   curl wrk nginx procps systemd
   clang
   locales  # localedef and its sources: the Date header test runs under a German locale
+  strace  # test_master_channel: proof that the master never signals its workers
 )
 case "${1:-}" in
   "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;

@@ -40,7 +40,7 @@ static int serve(asgid_settings *settings, int argc, char **argv) {
 int main(int argc, char **argv) {
   platform_process_init();
   if (argc == 2 && strcmp(argv[1], "--spawned-worker") == 0) {
-    platform_block_worker_signals(1); /* until the worker handles them (worker.c) */
+    platform_operator_events_defer(1); /* until the worker listens (worker.c) */
     return worker_spawned_main();
   }
   if (argc == 2 && strcmp(argv[1], "--abi-events-doc") == 0) {

@@ -1,8 +1,8 @@
 /* last_words.c - the line a hung worker leaves when it is aborted. See log.h.
  *
- * The line is kept ready in a fixed buffer: "[TIME] [PID] [ERROR] [ROLE] aborted by the
- * master; the last request it started: METHOD TARGET". Each request start copies its request
- * line in; at SIGABRT the time is filled in with async-signal-safe code (no localtime, no
+ * The line is kept ready in a fixed buffer: "[TIME] [PID] [ERROR] [ROLE] aborted, stuck for
+ * longer than timeout; the last request it started: METHOD TARGET". Each request start copies
+ * its request line in; at SIGABRT the time is filled in with async-signal-safe code (no localtime, no
  * stdio) and the buffer is written with one write(). */
 #include <stdio.h>
 #include <string.h>
@@ -66,8 +66,8 @@ void log_install_last_words(const char *role) {
   localtime_r(&now, &local);
   utc_offset_seconds = local.tm_gmtoff;
   int n = snprintf(message, sizeof message,
-                   TIME_FIELD "[%ld] [ERROR] [%s] aborted by the master; the last request it "
-                   "started: ", (long)getpid(), role);
+                   TIME_FIELD "[%ld] [ERROR] [%s] aborted, stuck for longer than timeout; the "
+                   "last request it started: ", (long)getpid(), role);
   prefix_len = n > 0 && (size_t)n < sizeof message - 64 ? (size_t)n : 0;
   message_len = prefix_len;
   if (prefix_len) log_note_request("(none)", 6, "", 0);

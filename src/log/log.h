@@ -93,7 +93,7 @@ int log_enabled(log_level level);
  * as Python's faulthandler). Stable across log_reopen. */
 int log_error_fd(void);
 
-/* Last words: when a worker is aborted (the master's SIGABRT to a hung worker), the error
+/* Last words: when a stuck worker aborts itself (worker/stall_watch.h), the error
  * log gets one line naming the request the worker started last. log_note_request records it
  * (a copy into a fixed buffer: cheap enough for every request); log_install_last_words sets
  * the handler, after log_open. */

@@ -2,7 +2,6 @@
  * See master.h. */
 #include "master/master.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,7 @@ extern char **environ;
 #define EARLY_DEATH_MS 5000
 /* Longest wait between respawns of a crashing worker. */
 #define MAX_BACKOFF_MS 10000
-/* Extra time a stopping worker gets beyond graceful_timeout before SIGKILL. */
+/* Extra time a stopping worker gets beyond graceful_timeout before it is terminated. */
 #define STOP_MARGIN_MS 2000
 /* How often the service manager's STATUS= line may change. */
 #define STATUS_INTERVAL_MS 2000
@@ -88,7 +87,11 @@ static void close_handle(uv_handle_t *handle, void *arg) {
 
 /* Every worker is gone: close the master's handles so the loop ends. A new master started by
  * USR2 keeps running: closing its handle only stops watching it. */
-static void finish(master *m) { uv_walk(&m->loop, close_handle, NULL); }
+static void finish(master *m) {
+  platform_operator_events_close(m->operator_events);
+  m->operator_events = NULL;
+  uv_walk(&m->loop, close_handle, NULL);
+}
 
 static void begin_stop(master *m, int graceful) {
   if (m->stopping && graceful) return;
@@ -100,7 +103,7 @@ static void begin_stop(master *m, int graceful) {
   m->stopping = 1;
   uint64_t allowed = graceful ? m->settings->graceful_timeout + STOP_MARGIN_MS : STOP_MARGIN_MS;
   m->stop_deadline = now_ms(m) + allowed;
-  workers_signal(m, -1, graceful ? SIGTERM : SIGINT);
+  workers_stop_all(m, -1, graceful);
   if (!m->workers) finish(m);
 }
 
@@ -154,7 +157,7 @@ static void maintain(master *m) {
   while (live > m->target) {
     worker_proc *w = youngest(m, m->generation);
     log_info("stopping worker %d (pid %d): %ld wanted", w->id, w->pid, m->target);
-    workers_stop(w, SIGTERM);
+    workers_stop(w, 1);
     live--;
   }
   /* A reload is complete when the new generation is all ready: only then do the old
@@ -163,7 +166,7 @@ static void maintain(master *m) {
     for (worker_proc *w = m->workers; w; w = w->next)
       if (w->generation != m->generation && w->state != WORKER_STOPPING) {
         log_info("stopping worker %d (pid %d) of the previous configuration", w->id, w->pid);
-        workers_stop(w, SIGTERM);
+        workers_stop(w, 1);
       }
   }
   /* A worker being replaced (max_worker_memory, max_worker_lifetime) stops once its
@@ -172,7 +175,7 @@ static void maintain(master *m) {
     for (worker_proc *w = m->workers; w; w = w->next)
       if (w->retiring && w->state != WORKER_STOPPING) {
         log_info("stopping worker %d (pid %d): its replacement is ready", w->id, w->pid);
-        workers_stop(w, SIGTERM);
+        workers_stop(w, 1);
       }
   }
 }
@@ -187,8 +190,8 @@ static void on_tick(uv_timer_t *timer) {
     m->status_due_ms = now + STATUS_INTERVAL_MS;
   }
   if (m->stopping && m->workers && now > m->stop_deadline) {
-    log_warning("workers still running past the stop deadline: sending SIGKILL");
-    workers_signal(m, -1, SIGKILL);
+    log_warning("workers still running past the stop deadline: terminating them");
+    workers_terminate_all(m);
     m->stop_deadline = now + STOP_MARGIN_MS;
   }
   maintain(m);
@@ -240,7 +243,7 @@ static void release_previous_settings(master *m) {
 static void abandon_reload(master *m, const char *reason) {
   log_error("reload failed: %s; keeping the previous configuration", reason);
   for (worker_proc *w = m->workers; w; w = w->next)
-    if (w->generation == m->generation) workers_stop(w, SIGTERM);
+    if (w->generation == m->generation) workers_stop(w, 1);
   char why[512];
   if (master_apply_own_settings(m, m->settings, m->previous, why, sizeof why) != 0)
     log_error("reload failed: %s", why);
@@ -275,13 +278,10 @@ static void back_off_respawn(master *m, worker_proc *w) {
 void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_signal) {
   m->requests_before += w->requests;
   int expected = w->state == WORKER_STOPPING;
-  if (term_signal)
-    log_write(expected ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR,
-              "worker %d (pid %d) was killed by signal %d (SIG%s)", w->id, w->pid, term_signal,
-              platform_signal_name(term_signal));
-  else
-    log_write(exit_status || !expected ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO,
-              "worker %d (pid %d) exited with status %d", w->id, w->pid, exit_status);
+  char how[64];
+  int failed = term_signal ? !expected : exit_status || !expected;
+  log_write(failed ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "worker %d (pid %d) %s", w->id, w->pid,
+            platform_describe_exit(exit_status, term_signal, how, sizeof how));
 
   int boot_failure = w->state == WORKER_BOOTING && !term_signal &&
                      (exit_status == WORKER_EXIT_BOOT_ERROR ||
@@ -382,7 +382,7 @@ static void reload(master *m) {
   if (m->previous) {
     /* A reload during a reload: the workers still starting are given up, the ones serving
      * (the previous configuration) serve on until the newest generation is ready. */
-    workers_signal(m, m->generation, SIGTERM);
+    workers_stop_all(m, m->generation, 1);
     asgid_settings_free(m->settings);
     free(m->settings);
   } else {
@@ -404,67 +404,47 @@ static void reload(master *m) {
   maintain(m);
 }
 
-/* ---------------------------------------------------------------- signals */
+/* ---------------------------------------------------------------- operator events */
 
-static void on_signal(uv_signal_t *handle, int signum) {
-  master *m = handle->data;
-  switch (signum) {
-    case SIGTERM:
-      begin_stop(m, 1);
+void master_act(master *m, operator_event e) {
+  switch (e) {
+    case OPERATOR_STOP_GRACEFUL:
+    case OPERATOR_STOP_FAST:
+      begin_stop(m, e == OPERATOR_STOP_GRACEFUL);
       break;
-    case SIGINT:
-    case SIGQUIT:
-      begin_stop(m, 0);
-      break;
-    case SIGHUP:
+    case OPERATOR_RELOAD:
       if (!m->stopping) reload(m);
       break;
-    case SIGTTIN:
+    case OPERATOR_WORKERS_MORE:
       m->target++;
       log_info("TTIN: %ld worker(s) wanted", m->target);
       maintain(m);
       break;
-    case SIGTTOU:
+    case OPERATOR_WORKERS_FEWER:
       if (m->target > 1) m->target--;
       log_info("TTOU: %ld worker(s) wanted", m->target);
       maintain(m);
       break;
-    case SIGUSR1:
+    case OPERATOR_REOPEN_LOGS:
       log_info("USR1: reopening log files");
       log_reopen();
-      workers_signal(m, -1, SIGUSR1);
+      workers_reopen_logs(m);
       break;
-    case SIGUSR2:
+    case OPERATOR_UPGRADE:
       if (!m->stopping) master_upgrade(m);
       break;
-    case SIGWINCH:
-      if (platform_in_foreground_terminal()) {
-        log_debug("WINCH ignored: asgid runs in a terminal, which sends it on every resize");
-        break;
-      }
+    case OPERATOR_PAUSE_WORKERS:
       log_info("WINCH: stopping the workers; the master stays (HUP starts them again)");
       m->paused = 1;
-      workers_signal(m, -1, SIGTERM);
+      workers_stop_all(m, -1, 1);
       break;
-    case SIGCHLD:
+    case OPERATOR_CHILDREN_EXITED:
       workers_reap(m);
-      break;
-    default:
       break;
   }
 }
 
-static int init_signals(master *m) {
-  static const int signums[] = {SIGTERM, SIGINT,  SIGQUIT, SIGHUP,   SIGTTIN,
-                                SIGTTOU, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
-  for (size_t i = 0; i < sizeof signums / sizeof signums[0]; i++) {
-    uv_signal_init(&m->loop, &m->signals[i]);
-    m->signals[i].data = m;
-    int rc = uv_signal_start(&m->signals[i], on_signal, signums[i]);
-    if (rc != 0) return rc;
-  }
-  return 0;
-}
+static void on_operator_event(void *data, operator_event e) { master_act(data, e); }
 
 /* ---------------------------------------------------------------- preload_app */
 
@@ -546,8 +526,10 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
     }
     m.pidfile = strdup(settings->pidfile);
   }
-  if (init_signals(&m) != 0) {
-    log_error("cannot install the signal handlers");
+  m.operator_events =
+      platform_operator_events_start(&m.loop, OPERATOR_ROLE_MASTER, on_operator_event, &m);
+  if (!m.operator_events) {
+    log_error("cannot install the handlers of operator events (signals)");
     return 1;
   }
   for (size_t i = 0; i < m.listeners.count; i++) {

@@ -1,12 +1,8 @@
 /*
  * master.h - the master process: owns the configuration and the listeners, keeps `workers`
- * workers running and acts on operators' signals with gunicorn's meanings.
- *
- * Signal handlers only record (libuv delivers them to the loop); the loop acts:
- *   TERM graceful stop        INT, QUIT fast stop        HUP reload configuration
- *   TTIN one worker more      TTOU one worker less       USR1 reopen log files
- *   USR2 start a new master binary on the same listeners  WINCH stop workers, keep master
- *   CHLD reap (forked workers)
+ * workers running and acts on operator events (platform.h: POSIX signals with gunicorn's
+ * meanings, console events on Windows; the control pipe gives the same commands). It
+ * commands its workers over their channels (worker/channel_codec.h), never by signals.
  */
 #ifndef ASGID_MASTER_H
 #define ASGID_MASTER_H
@@ -16,7 +12,8 @@
 
 #include "master/listeners.h"
 #include "settings/settings.h"
-#include "worker/worker_message.h"
+#include "platform/platform.h"
+#include "worker/channel_codec.h"
 
 typedef struct master master;
 
@@ -38,8 +35,10 @@ typedef struct worker_proc {
   uv_process_t process;      /* spawned workers */
   uv_pipe_t channel;
   int open_handles;
-  worker_message_reader messages; /* what it sends on the channel */
-  uint64_t started_ms, last_seen_ms, abort_sent_ms;
+  channel_reader messages;   /* what it sends on the channel */
+  int channel_dropped;       /* it sent what it must not: the channel is closed */
+  uint64_t started_ms, last_seen_ms;
+  uint64_t stuck_since_ms;   /* found silent past `timeout`: terminated after a grace */
   uint64_t ready_ms;         /* when it became ready (its lifetime counts from there) */
   uint64_t lifetime_ms;      /* max_worker_lifetime plus its jitter (recycle.c), 0 until drawn */
   uint64_t requests, connections;
@@ -69,7 +68,7 @@ struct master {
   uint64_t stop_deadline;
   uint64_t respawn_not_before;   /* crash backoff */
   unsigned crash_streak;
-  uv_signal_t signals[10];
+  operator_events *operator_events;
   uv_timer_t tick;
   uv_process_t upgrade;          /* the new master started by USR2 */
   int upgrade_running;
@@ -96,13 +95,21 @@ int master_run(asgid_settings *settings, int argc, char **argv);
 /* workers.c: starts one worker of the current generation. Returns 0 or -1 (logged). */
 int workers_start_one(master *m);
 
-/* workers.c: sends signum to every worker (of generation, or all when generation < 0). */
-void workers_signal(master *m, int generation, int signum);
+/* workers.c: tells a worker to stop, gracefully (in-flight requests finish) or fast, over its
+ * channel. */
+void workers_stop(worker_proc *w, int graceful);
 
-/* workers.c: asks a worker to stop gracefully. */
-void workers_stop(worker_proc *w, int signum);
+/* workers.c: the same for every worker of generation (all when generation < 0). */
+void workers_stop_all(master *m, int generation, int graceful);
 
-/* workers.c: kills workers silent for longer than `timeout` (SIGABRT, then SIGKILL). */
+/* workers.c: tells every worker to reopen its log files. */
+void workers_reopen_logs(master *m);
+
+/* workers.c: terminates every worker at once (past the stop deadline). */
+void workers_terminate_all(master *m);
+
+/* workers.c: deals with workers silent for longer than `timeout`: asked for their last words
+ * (they abort themselves too), terminated if still there a grace period later. */
 void workers_check_timeouts(master *m, uint64_t now);
 
 /* workers.c: reaps forked workers that have exited (SIGCHLD). */
@@ -142,6 +149,9 @@ int master_apply_own_settings(master *m, const asgid_settings *from, const asgid
 void master_upgrade(master *m);
 /* "PIDFILE.oldbin", malloc'd (NULL when out of memory). */
 char *master_oldbin_path(const char *pidfile);
+
+/* master.c: acts on an operator's event (a signal, a console event, a control command). */
+void master_act(master *m, operator_event e);
 
 /* master.c: events from workers. */
 void master_worker_ready(master *m, worker_proc *w);

@@ -1,6 +1,5 @@
 /* workers.c - the master's side of worker processes: starting them by fork or spawn, their
  * channels, reaping and the heartbeat watchdog. See master.h. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +11,10 @@
 #include "worker/bootstrap_format.h"
 #include "worker/worker.h"
 #include "worker/worker_class.h"
-#include "worker/worker_message.h"
+#include "worker/channel_codec.h"
 
-/* After SIGABRT (which makes a hung worker log its last request), SIGKILL follows this much
- * later if the worker is still there. */
+/* A stuck worker aborts itself with its last words (worker/stall_watch.h); one still there
+ * this much later is terminated. */
 #define ABORT_GRACE_MS 5000
 
 static uint64_t now_ms(master *m) { return uv_now(&m->loop); }
@@ -43,7 +42,8 @@ static void forget(worker_proc *w, int exit_status, int term_signal) {
       break;
     }
   }
-  uv_close((uv_handle_t *)&w->channel, on_worker_handle_closed);
+  if (!uv_is_closing((uv_handle_t *)&w->channel))
+    uv_close((uv_handle_t *)&w->channel, on_worker_handle_closed);
   if (w->spawned) uv_close((uv_handle_t *)&w->process, on_worker_handle_closed);
   master_worker_exited(m, w, exit_status, term_signal);
 }
@@ -62,15 +62,43 @@ void workers_reap(master *m) {
 
 /* ---------------------------------------------------------------- the channel */
 
-static void on_message(void *data, const worker_message *m) {
+/* A worker whose channel carries what it must not is not trusted any more: the channel
+ * closes, which the worker takes for its master gone (it stops gracefully); the master
+ * expects its exit and replaces it. */
+static void drop_channel(worker_proc *w, const char *why) {
+  if (w->channel_dropped) return;
+  w->channel_dropped = 1;
+  log_error("worker %d (pid %d): %s on its channel: dropping it", w->id, w->pid, why);
+  w->state = WORKER_STOPPING;
+  uv_read_stop((uv_stream_t *)&w->channel);
+  uv_close((uv_handle_t *)&w->channel, on_worker_handle_closed);
+}
+
+static void on_command_written(uv_write_t *req, int status) {
+  (void)status; /* a worker that went away is noticed by its exit */
+  free(req);
+}
+
+/* Sends a command to a worker; one whose channel was dropped hears nothing more. */
+static void send_command(worker_proc *w, const channel_message *command) {
+  if (w->channel_dropped || uv_is_closing((uv_handle_t *)&w->channel)) return;
+  uv_write_t *req = malloc(sizeof *req + CHANNEL_FRAME_MAX);
+  if (!req) return;
+  uint8_t *frame = (uint8_t *)(req + 1);
+  uv_buf_t buf = uv_buf_init((char *)frame, (unsigned)channel_encode(command, frame));
+  if (uv_write(req, (uv_stream_t *)&w->channel, &buf, 1, on_command_written) != 0) free(req);
+}
+
+static void on_message(void *data, const channel_message *m) {
   worker_proc *w = data;
+  if (w->channel_dropped) return;
   w->last_seen_ms = now_ms(w->owner);
   switch (m->kind) {
-    case WORKER_MESSAGE_READY:
+    case CHANNEL_READY:
       w->rss = w->rss_fresh = m->rss;
       master_worker_ready(w->owner, w);
       break;
-    case WORKER_MESSAGE_RETIRE: {
+    case CHANNEL_RETIRE: {
       w->requests = m->requests;
       w->state = WORKER_STOPPING; /* it has stopped accepting and drains on its own */
       char why[64];
@@ -78,12 +106,14 @@ static void on_message(void *data, const worker_message *m) {
       master_worker_retiring(w->owner, w, why);
       break;
     }
-    case WORKER_MESSAGE_HEARTBEAT:
+    case CHANNEL_HEARTBEAT:
       w->requests = m->requests;
       w->connections = m->connections;
       w->rss = m->rss;
       break;
-    case WORKER_MESSAGE_UNKNOWN:
+    default:
+      /* Commands flow only to workers. */
+      drop_channel(w, "it sent a command");
       break;
   }
 }
@@ -92,8 +122,8 @@ static void on_channel_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *bu
   (void)suggested;
   worker_proc *w = handle->data;
   size_t size;
-  char *space = worker_message_reader_space(&w->messages, &size);
-  *buf = uv_buf_init(space, (unsigned)size);
+  uint8_t *space = channel_reader_space(&w->messages, &size);
+  *buf = uv_buf_init((char *)space, (unsigned)size);
 }
 
 static void on_channel_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
@@ -103,7 +133,12 @@ static void on_channel_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *
     uv_read_stop(stream); /* the exit itself is seen by the process handle or SIGCHLD */
     return;
   }
-  worker_message_reader_take(&w->messages, (size_t)nread, on_message, w);
+  channel_error e = channel_reader_take(&w->messages, (size_t)nread, on_message, w);
+  if (e != CHANNEL_OK) {
+    char why[96];
+    snprintf(why, sizeof why, "a bad frame (%s)", channel_error_text(e));
+    drop_channel(w, why);
+  }
 }
 
 static int open_channel(worker_proc *w) {
@@ -147,9 +182,9 @@ static int start_forked(master *m, worker_proc *w) {
   int rc = uv_socketpair(SOCK_STREAM, 0, pair, 0, 0);
   if (rc != 0) return rc;
   if (m->preloaded) m->preloaded->fork_prepare();
-  platform_block_worker_signals(1); /* the child unblocks them once it handles them */
+  platform_operator_events_defer(1); /* the child listens for them once it can act on them */
   int pid = platform_fork();
-  if (pid != 0) platform_block_worker_signals(0);
+  if (pid != 0) platform_operator_events_defer(0);
   if (pid == 0 && m->preloaded) m->preloaded->fork_child();
   if (pid != 0 && m->preloaded) m->preloaded->fork_parent();
   if (pid < 0) {
@@ -237,7 +272,8 @@ static int send_bootstrap(master *m, worker_proc *w) {
     free(settings);
     return UV_ENOMEM;
   }
-  int n = snprintf(text, size, BOOTSTRAP_HEADER_FORMAT, w->id, m->listeners.count, settings_len);
+  int n = snprintf(text, size, BOOTSTRAP_HEADER_FORMAT, CHANNEL_VERSION, w->id,
+                   m->listeners.count, settings_len);
   memcpy(text + n, settings, settings_len);
   int rc = write_bootstrap(w, text, (size_t)n + settings_len, NULL);
   free(text);
@@ -316,38 +352,48 @@ int workers_start_one(master *m) {
   return 0;
 }
 
-void workers_stop(worker_proc *w, int signum) {
-  if (w->state == WORKER_STOPPING && signum == SIGTERM) return;
+void workers_stop(worker_proc *w, int graceful) {
+  if (w->state == WORKER_STOPPING && graceful) return;
   w->state = WORKER_STOPPING;
-  platform_kill(w->pid, signum);
+  channel_message stop = {.kind = CHANNEL_STOP, .graceful = graceful != 0};
+  send_command(w, &stop);
 }
 
-void workers_signal(master *m, int generation, int signum) {
-  for (worker_proc *w = m->workers; w; w = w->next) {
-    if (generation >= 0 && w->generation != generation) continue;
-    if (signum == SIGTERM || signum == SIGINT || signum == SIGQUIT)
-      workers_stop(w, signum);
-    else
-      platform_kill(w->pid, signum);
-  }
+void workers_stop_all(master *m, int generation, int graceful) {
+  for (worker_proc *w = m->workers; w; w = w->next)
+    if (generation < 0 || w->generation == generation) workers_stop(w, graceful);
+}
+
+void workers_reopen_logs(master *m) {
+  channel_message reopen = {.kind = CHANNEL_REOPEN_LOGS};
+  for (worker_proc *w = m->workers; w; w = w->next) send_command(w, &reopen);
+}
+
+void workers_terminate_all(master *m) {
+  for (worker_proc *w = m->workers; w; w = w->next) platform_terminate(w->pid);
 }
 
 void workers_check_timeouts(master *m, uint64_t now) {
   uint64_t timeout = m->settings->timeout;
+  /* Heartbeats come every interval: past timeout plus one, the worker has surely been stuck
+   * for a whole `timeout`, and its own stall watch aborts it about now. */
+  uint64_t silence_allowed = timeout + channel_heartbeat_interval_ms(timeout);
   for (worker_proc *w = m->workers; w; w = w->next) {
-    if (w->abort_sent_ms) {
-      if (now - w->abort_sent_ms > ABORT_GRACE_MS) {
-        log_error("worker %d (pid %d) still alive %d ms after SIGABRT: sending SIGKILL", w->id,
-                  w->pid, ABORT_GRACE_MS);
-        platform_kill(w->pid, SIGKILL);
-        w->abort_sent_ms = now; /* once more later if even that is not reaped */
+    if (w->stuck_since_ms) {
+      if (now - w->stuck_since_ms > ABORT_GRACE_MS) {
+        log_error("worker %d (pid %d) still alive %d ms after it was found stuck: terminating it",
+                  w->id, w->pid, ABORT_GRACE_MS);
+        platform_terminate(w->pid);
+        w->stuck_since_ms = now; /* once more later if even that is not reaped */
       }
-    } else if (now - w->last_seen_ms > timeout) {
-      log_error("worker %d (pid %d) silent for %llu ms (timeout %llu ms): sending SIGABRT",
+    } else if (now - w->last_seen_ms > silence_allowed) {
+      log_error("worker %d (pid %d) silent for %llu ms (timeout %llu ms): stuck; it aborts "
+                "itself with its last words, and is terminated in %d ms if still there",
                 w->id, w->pid, (unsigned long long)(now - w->last_seen_ms),
-                (unsigned long long)timeout);
-      w->abort_sent_ms = now;
-      platform_kill(w->pid, SIGABRT);
+                (unsigned long long)timeout, ABORT_GRACE_MS);
+      w->stuck_since_ms = now;
+      channel_message diagnose = {.kind = CHANNEL_DIAGNOSE};
+      send_command(w, &diagnose);
     }
   }
 }

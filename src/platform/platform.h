@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 /* Process-wide setup done once at start: ignore SIGPIPE (a peer that closed must become a
  * write error, not a dead process) and raise the open-file soft limit to the hard limit, so
@@ -34,9 +35,10 @@ int platform_unlink_stale_socket(const char *path);
 /* Sets the file mode of a bound Unix socket. Returns 0 or a negative errno. */
 int platform_chmod_socket(const char *path, unsigned mode);
 
-/* A listening socket as the operating system names it (a file descriptor on POSIX). */
-typedef int platform_socket;
-#define PLATFORM_INVALID_SOCKET (-1)
+/* A socket as the operating system names it: a file descriptor on POSIX, a SOCKET (64 bits)
+ * on Windows. */
+typedef uv_os_sock_t platform_socket;
+#define PLATFORM_INVALID_SOCKET ((platform_socket)-1)
 
 /* Opens a non-blocking, close-on-exec TCP socket bound to addr (IPv6 sockets are v6-only so
  * that [::]:port and 0.0.0.0:port can coexist) and listening with backlog; reuse_port sets
@@ -71,23 +73,61 @@ char *platform_executable_path(char *err, size_t err_size);
 long platform_available_cpus(void);
 
 /* Forks the process (fork start of workers). Returns the child's pid in the parent, 0 in the
- * child, or a negative errno. */
+ * child, or a negative errno (UV_ENOSYS where processes cannot fork). */
 int platform_fork(void);
 
-/* Sends signal signum to process pid. Returns 0 or a negative errno. */
-int platform_kill(int pid, int signum);
+/* Ends process pid at once, without letting it clean up (SIGKILL, TerminateProcess): the
+ * master's last resort for a worker past its stop deadline or its hang grace. Returns 0 or a
+ * negative errno. */
+int platform_terminate(int pid);
 
-/* Reaps child pid if it has exited, without waiting. Returns 1 and fills *exit_status and
- * *term_signal when it has, 0 when it still runs, or a negative errno. */
+/* Reaps forked child pid if it has exited, without waiting. Returns 1 and fills *exit_status
+ * and *term_signal when it has, 0 when it still runs, or a negative errno. (Spawned workers
+ * are reaped by their uv_process_t.) */
 int platform_reap(int pid, int *exit_status, int *term_signal);
 
-/* Blocks (1) or unblocks (0) the signals that stop or steer a worker (TERM, INT, QUIT, USR1).
- * A new worker holds them blocked until its handlers are installed, so that a stop sent
- * while it boots is acted on (lifespan shutdown included) instead of killing it. */
-void platform_block_worker_signals(int block);
+/* How a process ended, for a log line: "exited with status 3", "was killed by signal 9
+ * (SIGKILL)", or where there are no signals "was terminated (exit code 1)". Writes into buf
+ * and returns it. */
+const char *platform_describe_exit(int exit_status, int term_signal, char *buf, size_t size);
 
-/* The short name of a signal ("KILL", "SEGV"), or "?" when unknown. */
-const char *platform_signal_name(int signum);
+/* Operator events (operator_events.c): the one place where what an operator does to a process
+ * (POSIX signals; console events on Windows) becomes an action. The master and the
+ * workers never signal each other: the master commands its workers over their channel. */
+typedef enum operator_event {
+  OPERATOR_STOP_GRACEFUL,  /* finish in-flight requests, then stop (TERM; Ctrl+Break) */
+  OPERATOR_STOP_FAST,      /* close connections now (INT, QUIT; Ctrl+C) */
+  OPERATOR_RELOAD,         /* reread the configuration, replace the workers (HUP) */
+  OPERATOR_REOPEN_LOGS,    /* reopen log files after rotation (USR1) */
+  OPERATOR_WORKERS_MORE,   /* one worker more (TTIN) */
+  OPERATOR_WORKERS_FEWER,  /* one worker less (TTOU) */
+  OPERATOR_UPGRADE,        /* start a new master binary on the same listeners (USR2) */
+  OPERATOR_PAUSE_WORKERS,  /* stop the workers, keep the master (WINCH) */
+  OPERATOR_CHILDREN_EXITED /* a forked worker has exited: reap it (CHLD) */
+} operator_event;
+
+/* Which process listens: a worker hears only the stop and reopen events an operator (or a
+ * service manager stopping a whole process group) sends it directly. */
+typedef enum operator_role { OPERATOR_ROLE_MASTER, OPERATOR_ROLE_WORKER } operator_role;
+
+typedef struct operator_events operator_events;
+
+/* Starts delivering operator events to on_event on loop. Returns NULL (and logs nothing) when
+ * the handlers cannot be installed. */
+operator_events *platform_operator_events_start(uv_loop_t *loop, operator_role role,
+                                                void (*on_event)(void *data, operator_event e),
+                                                void *data);
+
+/* Stops delivering and frees the events' handles (closed on loop). */
+void platform_operator_events_close(operator_events *events);
+
+/* Holds operator events sent to this process until platform_operator_events_start (defer 1),
+ * or releases them (0). A new worker holds them from its first instruction, so that a stop
+ * sent while it boots is acted on (lifespan shutdown included) instead of killing it. */
+void platform_operator_events_defer(int defer);
+
+/* A short name of an event for logs ("stop (graceful)", "reload"). */
+const char *operator_event_name(operator_event e);
 
 /* Installs a last-words handler for SIGABRT: it calls prepare (which must be
  * async-signal-safe), writes message(*len) to fd with one write(), then lets the abort
@@ -98,10 +138,6 @@ void platform_on_abort_write(int fd, const char *message, const size_t *len,
 /* Duplicates a socket (a received one is copied out of the libuv handle that carried it).
  * Returns the new socket or PLATFORM_INVALID_SOCKET. */
 platform_socket platform_dup_socket(platform_socket s);
-
-/* 1 when the process runs in the foreground process group of a terminal (where SIGWINCH
- * means "the window was resized", not an operator's command). */
-int platform_in_foreground_terminal(void);
 
 /* Describes a listening socket: its family is TCP (v4/v6) or Unix; fills the numeric host (or
  * the Unix path) and the port (-1 for Unix). Returns 0, or a negative errno when it is not a

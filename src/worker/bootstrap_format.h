@@ -5,9 +5,11 @@
 #ifndef ASGID_WORKER_BOOTSTRAP_FORMAT_H
 #define ASGID_WORKER_BOOTSTRAP_FORMAT_H
 
-/* id, listener count, settings length */
-#define BOOTSTRAP_HEADER_FORMAT "asgid-bootstrap %d %zu %zu\n"
-#define BOOTSTRAP_HEADER_SCAN "asgid-bootstrap %d %zu %zu"
+/* the channel's protocol version (CHANNEL_VERSION), id, listener count, settings length. A
+ * master of a release before the typed channel wrote no version (three numbers). */
+#define BOOTSTRAP_HEADER_FORMAT "asgid-bootstrap %d %d %zu %zu\n"
+#define BOOTSTRAP_HEADER_SCAN "asgid-bootstrap %d %d %zu %zu"
+#define BOOTSTRAP_UNVERSIONED_HEADER_SCAN "asgid-bootstrap %*d %*u %*u"
 
 /* kind ("tcp" or "unix"), port, name length, host length; then name and host bytes */
 #define BOOTSTRAP_LISTENER_FORMAT "listener %s %d %zu %zu\n"

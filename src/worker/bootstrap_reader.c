@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "worker/bootstrap_format.h"
+#include "worker/channel_codec.h"
 
 /* The line at the front of `available` bytes, NUL-terminated in `line` without its newline.
  * Returns its length with the newline; 0 when its end has not arrived; -1 when it is longer
@@ -25,12 +26,28 @@ static long take_line(const char *start, size_t available, char line[BOOTSTRAP_L
   return (long)len + 1;
 }
 
-static int decode_header(bootstrap_reader *r, const char *line) {
-  int end = -1;
-  if (sscanf(line, BOOTSTRAP_HEADER_SCAN "%n", &r->id, &r->listener_count, &r->settings_len,
-             &end) != 3 ||
+/* A binary replaced on disk (a package upgrade) while its master runs is spawned by a master
+ * that speaks another channel protocol: say so, rather than fail as on garbage. */
+static int check_version(int version, FILE *err) {
+  if (version == CHANNEL_VERSION) return 0;
+  fprintf(err, "asgid --spawned-worker: the master speaks channel protocol version %d, this "
+          "binary version %d: the asgid binary was replaced since the master started; restart "
+          "the service (or send USR2 to start the new binary's master)\n", version,
+          CHANNEL_VERSION);
+  return -1;
+}
+
+static int decode_header(bootstrap_reader *r, const char *line, FILE *err) {
+  int end = -1, version = 0;
+  if (sscanf(line, BOOTSTRAP_UNVERSIONED_HEADER_SCAN "%n", &end) == 0 && end >= 0 &&
+      line[end] == '\0')
+    return check_version(0, err);
+  end = -1;
+  if (sscanf(line, BOOTSTRAP_HEADER_SCAN "%n", &version, &r->id, &r->listener_count,
+             &r->settings_len, &end) != 4 ||
       end < 0 || line[end] != '\0' || r->listener_count > BOOTSTRAP_LISTENERS_MAX)
     return -1;
+  if (check_version(version, err) != 0) return -1;
   r->listeners.items = calloc(r->listener_count ? r->listener_count : 1,
                               sizeof *r->listeners.items);
   if (!r->listeners.items) return -1;
@@ -92,7 +109,7 @@ int bootstrap_reader_decode(bootstrap_reader *r, const char *stream, size_t len,
     long line_len = take_line(start, available, line);
     if (line_len <= 0) return (int)line_len;
     if (!r->header_done) {
-      if (decode_header(r, line) != 0) return -1;
+      if (decode_header(r, line, err) != 0) return -1;
       r->parsed += (size_t)line_len;
       continue;
     }

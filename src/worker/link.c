@@ -1,6 +1,7 @@
 /* link.c - the worker side of the master channel. See link.h. */
 #include "worker/link.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static void on_written(uv_write_t *req, int status) {
@@ -8,14 +9,12 @@ static void on_written(uv_write_t *req, int status) {
   free(req);
 }
 
-void worker_link_send(worker_link *link, const worker_message *m) {
+void worker_link_send(worker_link *link, const channel_message *m) {
   if (!link->open) return;
-  uv_write_t *req = malloc(sizeof *req + WORKER_MESSAGE_LINE_MAX);
+  uv_write_t *req = malloc(sizeof *req + CHANNEL_FRAME_MAX);
   if (!req) return;
-  char *line = (char *)(req + 1);
-  size_t len = worker_message_encode(m, line);
-  line[len] = '\n';
-  uv_buf_t buf = uv_buf_init(line, (unsigned)len + 1);
+  uint8_t *frame = (uint8_t *)(req + 1);
+  uv_buf_t buf = uv_buf_init((char *)frame, (unsigned)channel_encode(m, frame));
   if (uv_write(req, (uv_stream_t *)&link->pipe, &buf, 1, on_written) != 0) free(req);
 }
 
@@ -26,32 +25,60 @@ static uint64_t resident_memory(void) {
 }
 
 void worker_link_ready(worker_link *link) {
-  worker_message m = {.kind = WORKER_MESSAGE_READY, .rss = resident_memory()};
+  channel_message m = {.kind = CHANNEL_READY, .rss = resident_memory()};
   worker_link_send(link, &m);
 }
 
 static void on_heartbeat(uv_timer_t *timer) {
   worker_link *link = timer->data;
-  worker_message m = {.kind = WORKER_MESSAGE_HEARTBEAT,
-                      .requests = link->requests(link->data),
-                      .connections = link->connections(link->data),
-                      .rss = resident_memory()};
+  if (link->watch) stall_watch_alive(link->watch);
+  channel_message m = {.kind = CHANNEL_HEARTBEAT,
+                       .requests = link->requests(link->data),
+                       .connections = link->connections(link->data),
+                       .rss = resident_memory()};
   worker_link_send(link, &m);
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
-  (void)handle;
   (void)suggested;
-  static char discard[256]; /* the master sends nothing after the bootstrap */
-  *buf = uv_buf_init(discard, sizeof discard);
+  worker_link *link = handle->data;
+  size_t size;
+  uint8_t *space = channel_reader_space(&link->commands, &size);
+  *buf = uv_buf_init((char *)space, (unsigned)size);
+}
+
+/* Commands flow only from the master: a frame of a worker's kind is as wrong as garbage. */
+static int is_command(const channel_message *m) {
+  return m->kind == CHANNEL_STOP || m->kind == CHANNEL_REOPEN_LOGS ||
+         m->kind == CHANNEL_DIAGNOSE;
+}
+
+static void check_command(void *data, const channel_message *m) {
+  worker_link *link = data;
+  if (!link->open) return;
+  if (is_command(m)) {
+    link->on_command(link->data, m);
+  } else {
+    worker_link_close(link);
+    link->on_master_gone(link->data, "the master sent a message that is not a command");
+  }
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   (void)buf;
   worker_link *link = stream->data;
-  if (nread < 0 && link->open) {
+  if (nread == 0 || !link->open) return;
+  if (nread < 0) {
     worker_link_close(link);
-    link->on_master_gone(link->data);
+    link->on_master_gone(link->data, "the master has gone");
+    return;
+  }
+  channel_error e = channel_reader_take(&link->commands, (size_t)nread, check_command, link);
+  if (e != CHANNEL_OK && link->open) {
+    worker_link_close(link);
+    char why[96];
+    snprintf(why, sizeof why, "a bad frame from the master (%s)", channel_error_text(e));
+    link->on_master_gone(link->data, why);
   }
 }
 

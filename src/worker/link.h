@@ -1,11 +1,11 @@
 /*
- * link.h - a worker's channel to its master.
+ * link.h - a worker's channel to its master (the messages of channel_codec.h).
  *
- * The worker sends the messages of worker_message.h: "ready RSS" once it accepts, a heartbeat
- * every heartbeat interval (a worker silent past `timeout` is killed by the master), and
- * "retire" when max_requests is reached (the master starts a replacement first). RSS is the
- * worker's resident memory in bytes, for max_worker_memory: in "ready", the size of a fresh
- * worker. When the channel closes, the master is gone and the worker stops gracefully.
+ * The worker sends READY once it accepts, a HEARTBEAT every heartbeat interval (a worker
+ * silent past `timeout` is stuck: see stall_watch.h), and RETIRE when max_requests is reached
+ * (the master starts a replacement first). The master commands it: STOP (graceful or fast),
+ * REOPEN_LOGS, DIAGNOSE. When the channel closes, or carries a frame that is not a valid
+ * command, the master is gone (or cannot be trusted) and the worker stops gracefully.
  */
 #ifndef ASGID_WORKER_LINK_H
 #define ASGID_WORKER_LINK_H
@@ -13,14 +13,18 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "worker/worker_message.h"
+#include "worker/channel_codec.h"
+#include "worker/stall_watch.h"
 
 typedef struct worker_link {
   uv_pipe_t pipe;
   uv_timer_t heartbeat;
+  channel_reader commands;
+  stall_watch *watch;  /* told of each heartbeat: the loop is alive (NULL: none) */
   uint64_t (*requests)(void *data);
   uint64_t (*connections)(void *data);
-  void (*on_master_gone)(void *data);
+  void (*on_command)(void *data, const channel_message *command);
+  void (*on_master_gone)(void *data, const char *why);
   void *data;
   int open;
 } worker_link;
@@ -30,9 +34,9 @@ typedef struct worker_link {
 int worker_link_open(worker_link *link, uv_loop_t *loop, int fd, int ipc, uint64_t interval_ms);
 
 /* Sends one message. */
-void worker_link_send(worker_link *link, const worker_message *m);
+void worker_link_send(worker_link *link, const channel_message *m);
 
-/* Sends "ready RSS": the worker accepts. */
+/* Sends READY with the worker's resident memory: the worker accepts. */
 void worker_link_ready(worker_link *link);
 
 /* Stops heartbeats and closes the channel. */

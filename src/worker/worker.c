@@ -1,8 +1,8 @@
 /* worker.c - the worker entry and its life cycle. See worker.h. */
 #include "worker/worker.h"
 
-#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
@@ -13,6 +13,7 @@
 #include "platform/platform.h"
 #include "worker/descriptors.h"
 #include "worker/link.h"
+#include "worker/stall_watch.h"
 #include "worker/worker_class.h"
 
 typedef struct worker {
@@ -24,8 +25,9 @@ typedef struct worker {
   asgi_context asgi;
   http_server http;
   asgi_lifespan lifespan;
-  uv_signal_t sigterm, sigint, sigquit, sigusr1;
+  operator_events *operator_events; /* stop and reopen from someone else than the master */
   worker_link link;
+  stall_watch watch;
   int id;
   uv_timer_t graceful_timer;
   worker_descriptors descriptors;
@@ -37,10 +39,10 @@ typedef struct worker {
 static void close_all(worker *w) {
   /* App threads must be done before the handle they post to (asgi's) closes. */
   w->wclass->stop();
-  uv_signal_t *signals[] = {&w->sigterm, &w->sigint, &w->sigquit, &w->sigusr1};
-  for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-    uv_close((uv_handle_t *)signals[i], NULL);
+  platform_operator_events_close(w->operator_events);
+  w->operator_events = NULL;
   worker_link_close(&w->link);
+  stall_watch_stop(&w->watch);
   uv_close((uv_handle_t *)&w->graceful_timer, NULL);
   worker_descriptors_close(&w->descriptors);
   http_server_close(&w->http);
@@ -80,17 +82,34 @@ static void begin_stop(worker *w, int graceful) {
   http_server_stop(&w->http, on_drained);
 }
 
-static void on_signal(uv_signal_t *handle, int signum) {
-  if (signum == SIGUSR1) {
+static void on_operator_event(void *data, operator_event e) {
+  if (e == OPERATOR_REOPEN_LOGS)
     log_reopen();
-    return;
-  }
-  begin_stop(handle->data, signum == SIGTERM);
+  else if (e == OPERATOR_STOP_GRACEFUL || e == OPERATOR_STOP_FAST)
+    begin_stop(data, e == OPERATOR_STOP_GRACEFUL);
 }
 
-static void on_master_gone(void *data) {
+static void on_master_command(void *data, const channel_message *command) {
   worker *w = data;
-  log_warning("the master has gone: stopping");
+  switch (command->kind) {
+    case CHANNEL_STOP:
+      begin_stop(w, command->graceful != 0);
+      break;
+    case CHANNEL_REOPEN_LOGS:
+      log_reopen();
+      break;
+    case CHANNEL_DIAGNOSE:
+      /* The master heard no heartbeat for `timeout`: whatever held the loop has let go, but
+       * the worker dies as a stuck one would, with its last words (stall_watch.h). */
+      abort();
+    default:
+      break;
+  }
+}
+
+static void on_master_gone(void *data, const char *why) {
+  worker *w = data;
+  log_warning("%s: stopping", why);
   begin_stop(w, 1);
 }
 
@@ -105,7 +124,7 @@ static uint64_t count_connections(void *data) {
 static void on_max_requests(http_service *service) {
   worker *w = (worker *)((char *)service - offsetof(worker, http.service));
   log_info("served max_requests (%llu): retiring", (unsigned long long)service->max_requests);
-  worker_message retire = {.kind = WORKER_MESSAGE_RETIRE, .requests = service->requests_served};
+  channel_message retire = {.kind = CHANNEL_RETIRE, .requests = service->requests_served};
   worker_link_send(&w->link, &retire);
   begin_stop(w, 1);
 }
@@ -129,21 +148,6 @@ static void on_startup(asgi_lifespan *lifespan, asgi_startup_result result,
   }
   log_info("booted (pid %ld, worker class %s)", (long)uv_os_getpid(), w->wclass->name);
   worker_link_ready(&w->link);
-}
-
-static int init_signals(worker *w) {
-  uv_signal_t *handles[] = {&w->sigterm, &w->sigint, &w->sigquit, &w->sigusr1};
-  int signums[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1};
-  for (size_t i = 0; i < 4; i++) {
-    uv_signal_init(&w->loop, handles[i]);
-    handles[i]->data = w;
-    int rc = uv_signal_start(handles[i], on_signal, signums[i]);
-    if (rc != 0) return rc;
-  }
-  /* Blocked since the process started (main.c, workers.c): a signal sent meanwhile is
-   * delivered now, to these handlers. */
-  platform_block_worker_signals(0);
-  return 0;
 }
 
 int worker_check_app(const asgid_settings *settings, char *err, size_t err_size) {
@@ -171,63 +175,80 @@ static uint64_t retirement_point(const asgid_settings *settings) {
   return (uint64_t)settings->max_requests + jitter;
 }
 
+static int run(worker *w, const worker_bootstrap *bootstrap);
+
 int worker_run(const worker_bootstrap *bootstrap) {
-  static worker w; /* one per process; static so that signal and close callbacks outlive us */
+  static worker w; /* one per process; static so that event and close callbacks outlive us */
+  memset(&w, 0, sizeof w);
+  /* From the first moment: an app that blocks while it loads is as stuck as one that blocks
+   * while serving (the master counts a worker's silence from its start too). */
+  uint64_t timeout = bootstrap->settings->timeout;
+  stall_watch_start(&w.watch, timeout + channel_heartbeat_interval_ms(timeout));
+  int status = run(&w, bootstrap);
+  stall_watch_stop(&w.watch);
+  return status;
+}
+
+static int run(worker *w, const worker_bootstrap *bootstrap) {
   const asgid_settings *settings = bootstrap->settings;
   char err[1024];
-  memset(&w, 0, sizeof w);
-  w.settings = settings;
-  w.listeners = bootstrap->listeners;
-  w.id = bootstrap->id;
+  w->settings = settings;
+  w->listeners = bootstrap->listeners;
+  w->id = bootstrap->id;
   char role[32];
-  snprintf(role, sizeof role, "worker %d", w.id);
+  snprintf(role, sizeof role, "worker %d", w->id);
   log_set_role(role);
   log_install_last_words(role);
   if (!settings->app[0]) {
     log_error("no app given: set app in [app], pass --app, or ASGID_APP");
     return WORKER_EXIT_APP_LOAD_ERROR;
   }
-  w.wclass = worker_class_resolve(settings->worker_class, settings->app, err, sizeof err);
-  if (!w.wclass) {
+  w->wclass = worker_class_resolve(settings->worker_class, settings->app, err, sizeof err);
+  if (!w->wclass) {
     log_error("%s", err);
     return WORKER_EXIT_BOOT_ERROR;
   }
-  if (uv_loop_init(&w.loop) != 0) return WORKER_EXIT_BOOT_ERROR;
-  w.app = w.wclass->load_app(settings, asgi_server_api(), err, sizeof err);
-  if (!w.app) {
+  if (uv_loop_init(&w->loop) != 0) return WORKER_EXIT_BOOT_ERROR;
+  w->app = w->wclass->load_app(settings, asgi_server_api(), err, sizeof err);
+  if (!w->app) {
     log_error("%s", err);
-    uv_loop_close(&w.loop);
+    uv_loop_close(&w->loop);
     return WORKER_EXIT_APP_LOAD_ERROR;
   }
-  /* Heartbeats come often enough that a few late ones never reach `timeout`. */
-  uint64_t heartbeat_ms = settings->timeout / 4 < 1000 ? settings->timeout / 4 : 1000;
-  int rc = w.wclass->start(settings);
-  if (rc == 0) rc = asgi_context_init(&w.asgi, &w.loop, w.app, w.wclass->dispatch,
-                                      w.wclass->threaded);
-  if (rc == 0) rc = http_server_init(&w.http, &w.loop, settings, &w.asgi);
-  if (rc == 0) rc = init_signals(&w);
-  w.link.requests = count_requests;
-  w.link.connections = count_connections;
-  w.link.on_master_gone = on_master_gone;
-  w.link.data = &w;
-  if (rc == 0) rc = worker_link_open(&w.link, &w.loop, bootstrap->channel_fd,
+  uint64_t heartbeat_ms = channel_heartbeat_interval_ms(settings->timeout);
+  int rc = w->wclass->start(settings);
+  if (rc == 0) rc = asgi_context_init(&w->asgi, &w->loop, w->app, w->wclass->dispatch,
+                                      w->wclass->threaded);
+  if (rc == 0) rc = http_server_init(&w->http, &w->loop, settings, &w->asgi);
+  if (rc == 0) {
+    w->operator_events =
+        platform_operator_events_start(&w->loop, OPERATOR_ROLE_WORKER, on_operator_event, w);
+    if (!w->operator_events) rc = UV_ENOMEM;
+  }
+  w->link.watch = &w->watch;
+  w->link.requests = count_requests;
+  w->link.connections = count_connections;
+  w->link.on_command = on_master_command;
+  w->link.on_master_gone = on_master_gone;
+  w->link.data = w;
+  if (rc == 0) rc = worker_link_open(&w->link, &w->loop, bootstrap->channel_fd,
                                      bootstrap->channel_ipc, heartbeat_ms);
   if (rc != 0) {
     log_error("worker start: %s", uv_strerror(rc));
     return WORKER_EXIT_BOOT_ERROR;
   }
-  w.http.service.max_requests = retirement_point(settings);
-  w.http.service.on_max_requests = on_max_requests;
-  uv_timer_init(&w.loop, &w.graceful_timer);
-  w.graceful_timer.data = &w;
-  asgi_lifespan_start(&w.lifespan, &w.asgi, settings->lifespan, on_startup, &w);
+  w->http.service.max_requests = retirement_point(settings);
+  w->http.service.on_max_requests = on_max_requests;
+  uv_timer_init(&w->loop, &w->graceful_timer);
+  w->graceful_timer.data = w;
+  asgi_lifespan_start(&w->lifespan, &w->asgi, settings->lifespan, on_startup, w);
 
-  w.wclass->run(&w.loop, http_server_run_deferred, http_server_flush_if_overdue, &w.http);
+  w->wclass->run(&w->loop, http_server_run_deferred, http_server_flush_if_overdue, &w->http);
 
-  w.wclass->unload_app();
-  uv_run(&w.loop, UV_RUN_NOWAIT); /* close callbacks */
-  if (uv_loop_close(&w.loop) != 0) log_debug("event loop closed with handles open");
-  if (w.exit_status == WORKER_EXIT_OK) log_info("stopped after %llu request(s)",
-                                                (unsigned long long)w.http.service.requests_served);
-  return w.exit_status;
+  w->wclass->unload_app();
+  uv_run(&w->loop, UV_RUN_NOWAIT); /* close callbacks */
+  if (uv_loop_close(&w->loop) != 0) log_debug("event loop closed with handles open");
+  if (w->exit_status == WORKER_EXIT_OK) log_info("stopped after %llu request(s)",
+                                                (unsigned long long)w->http.service.requests_served);
+  return w->exit_status;
 }

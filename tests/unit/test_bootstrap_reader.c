@@ -25,7 +25,7 @@ static const char settings[] = "workers 1\n3";
  * the records. */
 static size_t make_bootstrap(char *out, size_t size, const char *records, size_t records_len,
                              size_t count) {
-  int n = snprintf(out, size, "asgid-bootstrap 7 %zu %zu\n%s", count, strlen(settings),
+  int n = snprintf(out, size, "asgid-bootstrap 1 7 %zu %zu\n%s", count, strlen(settings),
                    settings);
   assert_true(n > 0 && (size_t)n + records_len <= size);
   memcpy(out + n, records, records_len);
@@ -74,9 +74,10 @@ static void test_bootstrap_decodes(void **state) {
  * them, here taking the "9" beyond the received header as its settings length. */
 static void test_reads_only_what_arrived(void **state) {
   (void)state;
-  const char text[] = "asgid-bootstrap 1 0\n9";
+  const char text[] = "asgid-bootstrap 1 1 0\n9";
   bootstrap_reader r = {0};
-  assert_int_equal(bootstrap_reader_decode(&r, text, strlen("asgid-bootstrap 1 0\n"), stderr), -1);
+  assert_int_equal(bootstrap_reader_decode(&r, text, strlen("asgid-bootstrap 1 1 0\n"), stderr),
+                   -1);
   bootstrap_reader_free(&r);
 }
 
@@ -88,8 +89,29 @@ static void check_malformed(const char *text) {
 
 static void test_listener_count_is_bounded(void **state) {
   (void)state;
-  check_malformed("asgid-bootstrap 1 -1 0\n");
-  check_malformed("asgid-bootstrap 1 100000000 0\n");
+  check_malformed("asgid-bootstrap 1 1 -1 0\n");
+  check_malformed("asgid-bootstrap 1 1 100000000 0\n");
+}
+
+/* A master of another channel protocol version (one before the typed channel wrote three
+ * numbers) is refused with a line that says what to do. */
+static void test_another_channel_version_is_refused(void **state) {
+  (void)state;
+  const char *headers[] = {"asgid-bootstrap 1 0 0\n", "asgid-bootstrap 2 1 0 0\n"};
+  for (size_t i = 0; i < 2; i++) {
+    FILE *err = tmpfile();
+    assert_non_null(err);
+    bootstrap_reader r = {0};
+    assert_int_equal(bootstrap_reader_decode(&r, headers[i], strlen(headers[i]), err), -1);
+    char said[512] = "";
+    rewind(err);
+    assert_true(fread(said, 1, sizeof said - 1, err) > 0);
+    fclose(err);
+    assert_non_null(strstr(said, "restart the service"));
+    assert_non_null(strstr(said, i == 0 ? "version 0, this binary version 1"
+                                        : "version 2, this binary version 1"));
+    bootstrap_reader_free(&r);
+  }
 }
 
 static void test_malformed_records(void **state) {
@@ -130,6 +152,7 @@ int main(void) {
       cmocka_unit_test(test_bootstrap_decodes),
       cmocka_unit_test(test_reads_only_what_arrived),
       cmocka_unit_test(test_listener_count_is_bounded),
+      cmocka_unit_test(test_another_channel_version_is_refused),
       cmocka_unit_test(test_malformed_records),
       cmocka_unit_test(test_overlong_line_without_newline),
   };

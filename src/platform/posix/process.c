@@ -1,4 +1,5 @@
-/* process.c - POSIX processes: own executable, CPUs, fork, signals, reaping. See platform.h. */
+/* process.c - POSIX processes: own executable, CPUs, fork, termination, reaping. See
+ * platform.h. */
 #include "platform/platform.h"
 
 #include <errno.h>
@@ -74,7 +75,7 @@ int platform_fork(void) {
   return pid < 0 ? -errno : (int)pid;
 }
 
-int platform_kill(int pid, int signum) { return kill((pid_t)pid, signum) == 0 ? 0 : -errno; }
+int platform_terminate(int pid) { return kill((pid_t)pid, SIGKILL) == 0 ? 0 : -errno; }
 
 int platform_reap(int pid, int *exit_status, int *term_signal) {
   int status;
@@ -86,9 +87,14 @@ int platform_reap(int pid, int *exit_status, int *term_signal) {
   return 1;
 }
 
-const char *platform_signal_name(int signum) {
-  const char *name = sigabbrev_np(signum);
-  return name ? name : "?";
+const char *platform_describe_exit(int exit_status, int term_signal, char *buf, size_t size) {
+  if (term_signal) {
+    const char *name = sigabbrev_np(term_signal);
+    snprintf(buf, size, "was killed by signal %d (SIG%s)", term_signal, name ? name : "?");
+  } else {
+    snprintf(buf, size, "exited with status %d", exit_status);
+  }
+  return buf;
 }
 
 static int abort_fd = -1;
@@ -117,18 +123,4 @@ void platform_on_abort_write(int fd, const char *message, const size_t *len,
   sa.sa_handler = on_abort;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGABRT, &sa, NULL);
-}
-
-int platform_in_foreground_terminal(void) {
-  return isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
-}
-
-void platform_block_worker_signals(int block) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGQUIT);
-  sigaddset(&set, SIGUSR1);
-  sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
