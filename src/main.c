@@ -3,7 +3,7 @@
  *
  * Roles: a spawned worker (asgid --spawned-worker, started by a master only); the actions
  * (--help, --version, --print-config, --check-config and the generated documents), which
- * print and exit; otherwise the master, which opens the listeners and runs the workers.
+ * print and exit; the control client (--control COMMAND), which commands a running master; otherwise the master, which opens the listeners and runs the workers.
  * --abi-events-doc (the event section of docs/abi.md) is for maintainers, so not in --help.
  */
 #include <stdio.h>
@@ -13,6 +13,7 @@
 
 #include "abi/event_table.h"
 #include "log/log.h"
+#include "master/control_client.h"
 #include "master/master.h"
 #include "platform/platform.h"
 #include "settings/settings.h"
@@ -68,6 +69,9 @@ int main(int argc, char **argv) {
       break;
     case ASGID_ACTION_CHECK_CONFIG:
       status = check_config(&settings);
+      break;
+    case ASGID_ACTION_CONTROL:
+      status = control_client_run(&settings);
       break;
     case ASGID_ACTION_ERROR:
       status = 1;

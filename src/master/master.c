@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log/log.h"
+#include "master/control_server.h"
 #include "master/pidfile.h"
 #include "platform/platform.h"
 #include "worker/worker.h"
@@ -90,6 +91,8 @@ static void close_handle(uv_handle_t *handle, void *arg) {
 static void finish(master *m) {
   platform_operator_events_close(m->operator_events);
   m->operator_events = NULL;
+  control_server_close(m->control); /* its endpoint goes with it */
+  m->control = NULL;
   uv_walk(&m->loop, close_handle, NULL);
 }
 
@@ -525,6 +528,11 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
       return 1;
     }
     m.pidfile = strdup(settings->pidfile);
+    /* Once the pidfile names this master: the client finds the endpoint through it. Without
+     * an endpoint the master serves on (signals still reach it), and says why. */
+    m.control = m.pidfile ? control_server_start(&m, m.pidfile, err, sizeof err) : NULL;
+    if (m.pidfile && !m.control)
+      log_error("%s: asgid --control cannot reach this master", err);
   }
   m.operator_events =
       platform_operator_events_start(&m.loop, OPERATOR_ROLE_MASTER, on_operator_event, &m);
@@ -540,6 +548,7 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
   }
   master_check_descriptor_limit(settings);
   if (settings->preload_app && preload(&m) != 0) {
+    control_server_close(m.control);
     listener_set_close(&m.listeners, 0);
     return WORKER_EXIT_APP_LOAD_ERROR;
   }

@@ -73,6 +73,7 @@ struct master {
   uv_process_t upgrade;          /* the new master started by USR2 */
   int upgrade_running;
   char *pidfile;                 /* as written (NULL for none) */
+  struct control_server *control; /* asgid --control's endpoint, while there is a pidfile */
   const struct worker_class *preloaded; /* the class whose app the master preloaded, or NULL */
   asgid_settings *preloaded_settings; /* the configuration it preloaded that app with */
   /* The service manager (systemd's notify protocol), see master.c. */

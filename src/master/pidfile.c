@@ -27,6 +27,27 @@ int pidfile_write(const char *path, long pid, char *err, size_t err_size) {
   return 0;
 }
 
+int pidfile_read(const char *path, long *pid) {
+  uv_fs_t req;
+  uv_file fd = uv_fs_open(NULL, &req, path, UV_FS_O_RDONLY, 0, NULL);
+  uv_fs_req_cleanup(&req);
+  if (fd < 0) return fd;
+  char text[32];
+  uv_buf_t buf = uv_buf_init(text, sizeof text - 1);
+  int n = uv_fs_read(NULL, &req, fd, &buf, 1, 0, NULL);
+  uv_fs_req_cleanup(&req);
+  uv_fs_close(NULL, &req, fd, NULL);
+  uv_fs_req_cleanup(&req);
+  if (n < 0) return n;
+  text[n] = '\0';
+  char *end;
+  long value = strtol(text, &end, 10);
+  while (*end == '\n' || *end == '\r') end++;
+  if (end == text || *end != '\0' || value <= 0) return UV_EINVAL;
+  *pid = value;
+  return 0;
+}
+
 void pidfile_remove(const char *path, long pid) {
   FILE *f = fopen(path, "r");
   if (!f) return;

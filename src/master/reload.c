@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log/log.h"
+#include "master/control_server.h"
 #include "master/master.h"
 #include "master/pidfile.h"
 #include "platform/platform.h"
@@ -131,5 +132,11 @@ int master_apply_own_settings(master *m, const asgid_settings *from, const asgid
   if (m->pidfile) pidfile_remove(m->pidfile, pid);
   free(m->pidfile);
   m->pidfile = path;
+  /* The control endpoint lives beside the pidfile: it moves with it (a failure leaves the
+   * master without one, said in the log, as at start). */
+  control_server_close(m->control);
+  m->control = path ? control_server_start(m, path, why, why_size) : NULL;
+  if (path && !m->control)
+    log_error("reload: %s: asgid --control cannot reach this master", why);
   return 0;
 }

@@ -170,4 +170,37 @@ int platform_notify_reloading(void);
  * this module, into vars and returns how many. */
 size_t platform_notify_environment(const char *vars[2]);
 
+/* The control endpoint (control_pipe.c): where a master listens for `asgid --control`, and
+ * who may use it: only this master's user, or root / the administrators.
+ *   POSIX: a Unix socket "asgid-control-PID.sock" in the pidfile's directory, mode 0600,
+ *          and each peer's credentials checked on accept (so a shared directory, or a mode
+ *          someone loosened, lets no other user in).
+ *   Windows: the named pipe \\.\pipe\asgid-control-PID, with a DACL for the user and the
+ *          administrators only, remote clients refused.
+ * Named by pid, not only by pidfile: after a binary upgrade (USR2) the old and the new master
+ * both listen, the old one found through PIDFILE.oldbin. */
+
+/* Writes the endpoint of master pid, whose pidfile is pidfile, into name. Returns 0, or -1
+ * with why (a Unix socket path longer than the system allows). */
+int platform_control_endpoint(const char *pidfile, long pid, char *name, size_t name_size,
+                              char *why, size_t why_size);
+
+/* Opens the endpoint name on server (uv_pipe_init'd, not ipc), protected as above, ready for
+ * uv_listen; a stale endpoint (a crashed master of the same pid) is replaced, anything else
+ * at its path is an error. Returns 0 or a libuv error. */
+int platform_control_listen(uv_pipe_t *server, const char *name);
+
+/* Removes the endpoint's trace once its server is closed (the socket file; nothing where the
+ * endpoint vanishes with its handle). Only if it is still a socket. */
+void platform_control_remove(const char *name);
+
+/* On accept: whether the connected client may command this master (same user, or root).
+ * Returns 0, or -1 with why ("uid 1000 is neither the master's user (uid 0) nor root"). */
+int platform_control_check_client(uv_pipe_t *connection, char *why, size_t why_size);
+
+/* In the client, once connected: whether the server is master pid, or at least runs as this
+ * user or root, or we are root (what the platform can tell). Returns 0, or -1 with why. */
+int platform_control_check_server(uv_pipe_t *connection, long pid, char *why,
+                                  size_t why_size);
+
 #endif /* ASGID_PLATFORM_H */

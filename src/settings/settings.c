@@ -227,5 +227,6 @@ void asgid_settings_free(asgid_settings *s) {
     free(*origin_member(d, s));
   }
   free(s->config_path);
+  free(s->control_command);
   memset(s, 0, sizeof *s);
 }

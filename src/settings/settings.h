@@ -89,6 +89,7 @@ typedef struct asgid_settings {
     ASGID_SETTINGS_TABLE(ASGID_SETTING_ORIGIN_MEMBER)
   } origin;
   char *config_path; /* the configuration file read by asgid_settings_load_args, or NULL */
+  char *control_command; /* --control's COMMAND (ASGID_ACTION_CONTROL), or NULL */
 } asgid_settings;
 
 /* What main() should do after asgid_settings_load_args. */
@@ -100,6 +101,7 @@ typedef enum asgid_settings_action {
   ASGID_ACTION_CHECK_CONFIG,
   ASGID_ACTION_SETTINGS_DOC,  /* --settings-doc: print docs/settings.md */
   ASGID_ACTION_EXAMPLE_CONF,  /* --example-config: print conf/asgid.ini */
+  ASGID_ACTION_CONTROL,       /* --control COMMAND: send COMMAND to the running master */
   ASGID_ACTION_ERROR          /* errors were already written to the error stream */
 } asgid_settings_action;
 

@@ -10,16 +10,21 @@
 #include <string.h>
 
 const settings_action_option settings_action_options[] = {
-    {"help", 'h', ASGID_ACTION_HELP, "show this help and exit"},
-    {"version", 'v', ASGID_ACTION_VERSION, "print the version and exit"},
+    {"help", 'h', ASGID_ACTION_HELP, "show this help and exit", NULL},
+    {"version", 'v', ASGID_ACTION_VERSION, "print the version and exit", NULL},
     {"check-config", 0, ASGID_ACTION_CHECK_CONFIG,
-     "load the configuration; report every error, or \"configuration OK\""},
+     "load the configuration; report every error, or \"configuration OK\"", NULL},
     {"print-config", 0, ASGID_ACTION_PRINT_CONFIG,
-     "print every setting's value and where it came from"},
+     "print every setting's value and where it came from", NULL},
     {"settings-doc", 0, ASGID_ACTION_SETTINGS_DOC,
-     "print the settings reference (docs/settings.md)"},
+     "print the settings reference (docs/settings.md)", NULL},
     {"example-config", 0, ASGID_ACTION_EXAMPLE_CONF,
-     "print a commented configuration file (conf/asgid.ini)"},
+     "print a commented configuration file (conf/asgid.ini)", NULL},
+    /* The commands are master/control_commands.c's table; a unit test checks this list. */
+    {"control", 0, ASGID_ACTION_CONTROL,
+     "send COMMAND to the master named by --pidfile: stop, quit, reload, reopen, incr, decr, "
+     "upgrade (docs/operations.md)",
+     "COMMAND"},
 };
 const size_t settings_action_option_count =
     sizeof settings_action_options / sizeof settings_action_options[0];
@@ -75,16 +80,22 @@ static const settings_action_option *find_action(const char *long_name, size_t l
 }
 
 static int choose_action(settings_cli *cli, const settings_action_option *a,
-                         const cli_option *option, FILE *err) {
-  if (option->attached_value) {
+                         const cli_option *option, int argc, char **argv, int *index, FILE *err) {
+  if (option->attached_value && !a->value_name) {
     report(err, option, "takes no value");
     return 1;
   }
-  if (cli->action != ASGID_ACTION_RUN && cli->action != a->action) {
+  const char *value = a->value_name ? take_value(option, argc, argv, index) : NULL;
+  if (a->value_name && !value) {
+    report(err, option, "needs a value (%s)", a->value_name);
+    return 1;
+  }
+  if (cli->action != ASGID_ACTION_RUN && (cli->action != a->action || value)) {
     report(err, option, "only one action at a time");
     return 1;
   }
   cli->action = a->action;
+  cli->action_value = value;
   return 0;
 }
 
@@ -118,7 +129,7 @@ static int parse_option(settings_cli *cli, int argc, char **argv, int *index, FI
 
   const settings_action_option *action = find_action(name, name_length, arg[1]);
   if (action)
-    return choose_action(cli, action, &option, err);
+    return choose_action(cli, action, &option, argc, argv, index, err);
 
   bool is_config = is_long ? name_length == 6 && memcmp(name, "config", 6) == 0 : arg[1] == 'c';
   const settings_descriptor *d =

@@ -12,6 +12,7 @@ static void print_actions(FILE *out) {
     const settings_action_option *a = &settings_action_options[i];
     int width = a->short_flag ? fprintf(out, "  -%c, --%s", a->short_flag, a->long_name)
                               : fprintf(out, "      --%s", a->long_name);
+    if (a->value_name) width += fprintf(out, " %s", a->value_name);
     fprintf(out, "%*s%s\n", width < HELP_COLUMN ? HELP_COLUMN - width : 2, "", a->help);
   }
 }

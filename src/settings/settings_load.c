@@ -94,12 +94,18 @@ asgid_settings_action asgid_settings_load_args(asgid_settings *s, int argc, char
   settings_cli cli;
   errors += settings_cli_parse(&cli, argc, argv, err);
   asgid_settings_action action = cli.action;
+  /* --control reads them too: the pidfile (and control_timeout) may come from any layer, so
+   * that `asgid -c FILE --control reload` finds the master FILE configures. */
   bool needs_settings = action == ASGID_ACTION_RUN || action == ASGID_ACTION_PRINT_CONFIG ||
-                        action == ASGID_ACTION_CHECK_CONFIG;
+                        action == ASGID_ACTION_CHECK_CONFIG || action == ASGID_ACTION_CONTROL;
   if (needs_settings) {
     errors += apply_config_file(s, &cli, envp, err);
     errors += apply_environment(s, envp, err);
     errors += settings_cli_apply(s, &cli, err);
+  }
+  if (cli.action_value && !(s->control_command = strdup(cli.action_value))) {
+    fputs("command line: out of memory\n", err);
+    errors++;
   }
   settings_cli_free(&cli);
   return errors ? ASGID_ACTION_ERROR : action;

@@ -23,6 +23,7 @@ typedef struct settings_action_option {
   char short_flag;       /* or 0 */
   asgid_settings_action action;
   const char *help;
+  const char *value_name; /* the value it takes ("COMMAND"), or NULL for none */
 } settings_action_option;
 
 extern const settings_action_option settings_action_options[];
@@ -43,6 +44,7 @@ typedef struct settings_cli {
   const char *config_path;      /* -c/--config, or NULL */
   const char *config_flag;      /* how config_path was given, for messages */
   asgid_settings_action action; /* ASGID_ACTION_RUN unless an action option was given */
+  const char *action_value;     /* the value of an action that takes one, or NULL */
 } settings_cli;
 
 /* Parses argv (argv[0] is the program) into `cli`, writing each error to `err` as one line

@@ -164,7 +164,11 @@
     "W: a WebSocket session's messages/bytes in and out")                                      \
   /* [process] */                                                                              \
   X(pidfile, "process", STR, "", 'p', 0, 0, NULL, RELOAD,                                       \
-    "Write the master's pid to this file; empty for none")                                     \
+    "Write the master's pid to this file; empty for none. The master then also listens for "  \
+    "asgid --control in the same directory (docs/operations.md)")                              \
+  X(control_timeout, "process", DURATION, "5s", 0, 100, 60000, NULL, RELOAD,                    \
+    "asgid --control: how long the master waits for the command, and the client for the "     \
+    "connection and the answer")                                                               \
   X(user, "process", STR, "", 'u', 0, 0, NULL, START,                                           \
     "Switch to this user (name or uid) after binding; empty keeps the current one")           \
   X(group, "process", STR, "", 'g', 0, 0, NULL, START,                                          \

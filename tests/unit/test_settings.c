@@ -622,8 +622,8 @@ static void test_file_errors_name_file_and_line(void **state) {
 
   apply(&s, "workers = 2\n[process]\nnothing = 1\n",
         "conf.ini:1: workers must be under [workers]\n"
-        "conf.ini:3: unknown key \"nothing\" in section [process] (its keys: pidfile, user, "
-        "group, umask)\n");
+        "conf.ini:3: unknown key \"nothing\" in section [process] (its keys: pidfile, "
+        "control_timeout, user, group, umask)\n");
   asgid_settings_free(&s);
 }
 
