@@ -14,6 +14,9 @@
  * runaway script rather than an attacker; beyond it a client is answered "busy". */
 #define MAX_CONNECTIONS 8
 
+#define REFUSED "refused: "
+#define REFUSED_LEN (sizeof REFUSED - 1)
+
 typedef struct control_connection {
   control_server *server;
   uv_pipe_t pipe;
@@ -185,10 +188,10 @@ static void on_connection(uv_stream_t *stream, int status) {
   if (uv_accept(stream, (uv_stream_t *)&c->pipe) != 0 ||
       uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0) {
     close_connection(c);
-  } else if (platform_control_check_client(&c->pipe, why, sizeof why) != 0) {
-    char refused[sizeof why];
-    snprintf(refused, sizeof refused, "refused: %s", why);
-    refuse(c, refused);
+  } else if (platform_control_check_client(&c->pipe, why + REFUSED_LEN,
+                                           sizeof why - REFUSED_LEN) != 0) {
+    memcpy(why, REFUSED, REFUSED_LEN); /* "refused: uid 1000 (pid 77) is neither ..." */
+    refuse(c, why);
   } else if (server->connections > MAX_CONNECTIONS) {
     snprintf(why, sizeof why, "busy: %d control connections are open already", MAX_CONNECTIONS);
     refuse(c, why);
