@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
+
+#include "platform/posix/linux.h"
 
 char *platform_executable_path(char *err, size_t err_size) {
   char path[PATH_MAX];
@@ -41,31 +42,11 @@ char *platform_executable_path(char *err, size_t err_size) {
   return copy;
 }
 
-/* cgroup v2 "cpu.max" ("max 100000" or "200000 100000"), then v1's quota files. */
-static long cgroup_cpu_limit(void) {
-  long quota = -1, period = -1;
-  FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
-  if (f) {
-    char q[32];
-    if (fscanf(f, "%31s %ld", q, &period) == 2 && strcmp(q, "max") != 0) quota = atol(q);
-    fclose(f);
-  } else if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "r"))) {
-    if (fscanf(f, "%ld", &quota) != 1) quota = -1;
-    fclose(f);
-    if ((f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "r"))) {
-      if (fscanf(f, "%ld", &period) != 1) period = -1;
-      fclose(f);
-    }
-  }
-  if (quota <= 0 || period <= 0) return -1;
-  return (quota + period - 1) / period;
-}
-
 long platform_available_cpus(void) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
-  long limit = cgroup_cpu_limit();
+  long allowed = linux_affinity_cpu_count();
+  if (allowed > 0) cpus = allowed;
+  long limit = linux_cgroup_cpu_limit();
   if (limit > 0 && limit < cpus) cpus = limit;
   return cpus > 0 ? cpus : 1;
 }
