@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void on_written(uv_write_t *req, int status) {
   (void)status; /* a master that went away is noticed by the read side */
@@ -82,16 +83,35 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   }
 }
 
-int worker_link_open(worker_link *link, uv_loop_t *loop, int fd, int ipc, uint64_t interval_ms) {
+/* From the loop, once it runs: the bytes read before the channel opened come first, then
+ * reading starts, so commands keep their order. */
+static void begin_reading(uv_timer_t *timer) {
+  worker_link *link = timer->data;
+  size_t received = link->commands.len;
+  link->commands.len = 0;
+  if (received) on_read((uv_stream_t *)&link->pipe, (ssize_t)received, NULL);
+  if (link->open) uv_read_start((uv_stream_t *)&link->pipe, on_alloc, on_read);
+}
+
+int worker_link_open(worker_link *link, uv_loop_t *loop, int fd, int ipc, uint64_t interval_ms,
+                     const uint8_t *received, size_t received_len) {
+  size_t room;
+  uint8_t *space = channel_reader_space(&link->commands, &room);
+  if (received_len > room) return UV_E2BIG; /* more than a frame: nothing a master sends */
   int rc = uv_pipe_init(loop, &link->pipe, ipc);
   if (rc == 0) rc = uv_pipe_open(&link->pipe, fd);
   if (rc != 0) return rc;
   link->pipe.data = link;
   link->open = 1;
+  if (received_len) memcpy(space, received, received_len);
+  link->commands.len = received_len;
+  uv_timer_init(loop, &link->begin);
+  link->begin.data = link;
+  uv_timer_start(&link->begin, begin_reading, 0, 0);
   uv_timer_init(loop, &link->heartbeat);
   link->heartbeat.data = link;
   uv_timer_start(&link->heartbeat, on_heartbeat, interval_ms, interval_ms);
-  return uv_read_start((uv_stream_t *)&link->pipe, on_alloc, on_read);
+  return 0;
 }
 
 void worker_link_close(worker_link *link) {
@@ -99,5 +119,6 @@ void worker_link_close(worker_link *link) {
   link->open = 0;
   uv_timer_stop(&link->heartbeat);
   uv_close((uv_handle_t *)&link->heartbeat, NULL);
+  uv_close((uv_handle_t *)&link->begin, NULL);
   uv_close((uv_handle_t *)&link->pipe, NULL);
 }

@@ -19,6 +19,7 @@
 typedef struct worker_link {
   uv_pipe_t pipe;
   uv_timer_t heartbeat;
+  uv_timer_t begin;     /* starts reading once the loop runs */
   channel_reader commands;
   stall_watch *watch;  /* told of each heartbeat: the loop is alive (NULL: none) */
   uint64_t (*requests)(void *data);
@@ -30,8 +31,11 @@ typedef struct worker_link {
 } worker_link;
 
 /* Opens the channel on fd (ipc: it was created as a libuv IPC pipe) and starts heartbeats
- * every interval_ms. Returns 0 or a negative libuv error. */
-int worker_link_open(worker_link *link, uv_loop_t *loop, int fd, int ipc, uint64_t interval_ms);
+ * every interval_ms. received[0..received_len) are bytes of the channel read before (see
+ * worker_bootstrap): their commands come first, from the loop once it runs. Returns 0 or a
+ * negative libuv error. */
+int worker_link_open(worker_link *link, uv_loop_t *loop, int fd, int ipc, uint64_t interval_ms,
+                     const uint8_t *received, size_t received_len);
 
 /* Sends one message. */
 void worker_link_send(worker_link *link, const channel_message *m);

@@ -103,7 +103,6 @@ int worker_spawned_main(void) {
   uv_read_start((uv_stream_t *)&r.pipe, on_alloc, on_read);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
-  free(r.buf);
   if (r.failed || !bootstrap_reader_complete(&r.bootstrap) ||
       r.sockets != r.bootstrap.listener_count) {
     fprintf(stderr, "asgid --spawned-worker: incomplete bootstrap from the master\n");
@@ -116,8 +115,11 @@ int worker_spawned_main(void) {
       .id = r.bootstrap.id,
       .channel_fd = WORKER_SPAWN_CHANNEL_FD,
       .channel_ipc = 1,
+      .channel_received = (const uint8_t *)r.buf + r.bootstrap.parsed,
+      .channel_received_len = r.len - r.bootstrap.parsed,
   };
   int status = worker_run(&bootstrap);
+  free(r.buf);
   bootstrap_reader_free(&r.bootstrap);
   log_close();
   return status;

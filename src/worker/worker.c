@@ -232,7 +232,9 @@ static int run(worker *w, const worker_bootstrap *bootstrap) {
   w->link.on_master_gone = on_master_gone;
   w->link.data = w;
   if (rc == 0) rc = worker_link_open(&w->link, &w->loop, bootstrap->channel_fd,
-                                     bootstrap->channel_ipc, heartbeat_ms);
+                                     bootstrap->channel_ipc, heartbeat_ms,
+                                     bootstrap->channel_received,
+                                     bootstrap->channel_received_len);
   if (rc != 0) {
     log_error("worker start: %s", uv_strerror(rc));
     return WORKER_EXIT_BOOT_ERROR;

@@ -9,6 +9,7 @@
 #define ASGID_WORKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "net/listener.h"
 #include "settings/settings.h"
@@ -32,6 +33,10 @@ typedef struct worker_bootstrap {
   int id;          /* 1, 2, ...: names the worker in logs */
   int channel_fd;  /* the channel to the master (see link.h) */
   int channel_ipc; /* the channel is a libuv IPC pipe (spawned workers) */
+  /* Bytes of the channel read already: a spawned worker's bootstrap can read past its end,
+   * into the master's first commands (a stop sent while the worker boots). */
+  const uint8_t *channel_received;
+  size_t channel_received_len;
 } worker_bootstrap;
 
 /* Runs a worker until it stops. Returns one of the WORKER_EXIT_* statuses. */
