@@ -199,3 +199,19 @@ class LoadClient:
     def summary(self):
         return (f"{self.ok} ok, {self.retries} retried, {len(self.failures)} failed; "
                 f"first failures: {self.failures[:5]}")
+
+
+def start_slow_request(srv, path, result):
+    """Sends GET path on a fresh connection in a thread; the response (or error) lands in
+    result, and result["done"] is when (time.monotonic()). Returns the thread."""
+    def run():
+        try:
+            with srv.raw(timeout=15) as conn:
+                conn.send(request_bytes("GET", path))
+                result["resp"] = conn.read_response()
+        except Exception as exc:  # reported by the test's assertions
+            result["error"] = exc
+        result["done"] = time.monotonic()
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t

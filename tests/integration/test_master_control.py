@@ -8,13 +8,13 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
 from conftest import ASGID_BIN, pid_alive, run_asgid
-from master_util import get_pid, log_lines, read_pidfile, wait_for, wait_gone
+from master_util import (get_pid, log_lines, read_pidfile, start_slow_request, wait_for,
+                         wait_gone)
 from rawhttp import request_bytes
 
 
@@ -52,20 +52,6 @@ def exchange(path, data, timeout=10):
             if not chunk:
                 return answer.decode(errors="replace")
             answer += chunk
-
-
-def start_slow_request(srv, path, result):
-    def run():
-        try:
-            with srv.raw(timeout=15) as conn:
-                conn.send(request_bytes("GET", path))
-                result["resp"] = conn.read_response()
-        except Exception as exc:  # reported by the test's assertions
-            result["error"] = exc
-        result["done"] = time.monotonic()
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
 
 
 def test_the_endpoint_is_a_private_socket_removed_at_stop(server, short_tmp):

@@ -4,31 +4,14 @@ USR1 reopens the log files; the pidfile is written and removed."""
 
 import os
 import signal
-import threading
 import time
 
 import pytest
 
 from conftest import pid_alive
-from master_util import (get_pid, log_lines, read_pidfile, wait_for, wait_for_pid_answer,
-                         wait_gone)
+from master_util import (get_pid, log_lines, read_pidfile, start_slow_request, wait_for,
+                         wait_for_pid_answer, wait_gone)
 from rawhttp import RawConnection, request_bytes
-
-
-def start_slow_request(srv, path, result):
-    """Sends GET path on a fresh connection in a thread; the response (or error) lands in
-    result, and result["done"] is when (time.monotonic()). Returns the thread."""
-    def run():
-        try:
-            with srv.raw(timeout=15) as conn:
-                conn.send(request_bytes("GET", path))
-                result["resp"] = conn.read_response()
-        except Exception as exc:  # reported by the test's assertions
-            result["error"] = exc
-        result["done"] = time.monotonic()
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
 
 
 def test_master_starts_the_configured_number_of_workers(server):
