@@ -286,7 +286,10 @@ void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_s
   log_write(failed ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "worker %d (pid %d) %s", w->id, w->pid,
             platform_describe_exit(exit_status, term_signal, how, sizeof how));
 
-  int boot_failure = w->state == WORKER_BOOTING && !term_signal &&
+  /* A worker stuck while it boots aborts itself (worker/stall_watch.h); where an abort is an
+   * exit status rather than a signal (3 on Windows), it must not read as a boot error. */
+  int stuck = now_ms(m) - w->last_seen_ms > m->settings->timeout;
+  int boot_failure = w->state == WORKER_BOOTING && !term_signal && !stuck &&
                      (exit_status == WORKER_EXIT_BOOT_ERROR ||
                       exit_status == WORKER_EXIT_APP_LOAD_ERROR ||
                       exit_status == WORKER_EXIT_STARTUP_FAILED);
