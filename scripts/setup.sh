@@ -29,6 +29,8 @@ test_packages=(
   clang
   locales  # localedef and its sources: the Date header test runs under a German locale
   strace  # test_master_channel: proof that the master never signals its workers
+  # scripts/test-windows.sh: the mingw-w64 cross compiler, Windows zlib, Wine to run the result
+  gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine wine64
 )
 case "${1:-}" in
   "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;

@@ -40,6 +40,7 @@ static int serve(asgid_settings *settings, int argc, char **argv) {
 
 int main(int argc, char **argv) {
   platform_process_init();
+  argv = platform_arguments(&argc, argv);
   if (argc == 2 && strcmp(argv[1], "--spawned-worker") == 0) {
     platform_operator_events_defer(1); /* until the worker listens (worker.c) */
     return worker_spawned_main();

@@ -65,6 +65,18 @@ extern "C" {
 #define ASGID_EXPORT __attribute__((visibility("default")))
 #endif
 
+/* printf-style format checking (the log function): the server formats with C99's conversions
+ * (%zu, %lld) on every platform, also where MinGW's GCC would check the Microsoft runtime's. */
+#if defined(__MINGW32__)
+#define ASGID_PRINTF_FORMAT(format_index, first_arg) \
+  __attribute__((format(gnu_printf, format_index, first_arg)))
+#elif defined(__GNUC__)
+#define ASGID_PRINTF_FORMAT(format_index, first_arg) \
+  __attribute__((format(printf, format_index, first_arg)))
+#else
+#define ASGID_PRINTF_FORMAT(format_index, first_arg)
+#endif
+
 /* Error codes returned by server functions (negative, libuv style). */
 enum {
   ASGID_OK = 0,
@@ -251,11 +263,7 @@ typedef struct asgid_server_api {
   int (*set_state)(asgid_request *req, void *state);
 
   /* Writes a line to the error log, tagged with the app. printf-style. Any thread. */
-  void (*log)(asgid_log_level level, const char *fmt, ...)
-#if defined(__GNUC__)
-      __attribute__((format(printf, 2, 3)))
-#endif
-      ;
+  void (*log)(asgid_log_level level, const char *fmt, ...) ASGID_PRINTF_FORMAT(2, 3);
 
   /* Response flow control, for apps that stream: returns 0 when the bytes req has queued for
    * the client are below the write_buffer_size setting (go on sending), or 1 when they are

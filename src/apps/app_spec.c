@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "asgid/asgid.h"
+#include "platform/platform.h"
 
 static int is_identifier(const char *s) {
   if (!*s || (*s >= '0' && *s <= '9')) return 0;
@@ -41,7 +42,7 @@ app_kind app_spec_kind(const char *spec) {
 int app_spec_split_native(const char *spec, char **path, char **symbol) {
   const char *colon = strrchr(spec, ':');
   if (colon && is_identifier(colon + 1)) {
-    *path = strndup(spec, (size_t)(colon - spec));
+    *path = platform_strndup(spec, (size_t)(colon - spec));
     *symbol = strdup(colon + 1);
   } else {
     *path = strdup(spec);

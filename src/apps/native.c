@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "apps/app_spec.h"
+#include "platform/platform.h"
 
 int native_app_load(native_app *out, const char *spec, const asgid_server_api *api, char *err,
                     size_t err_size) {
@@ -16,19 +17,9 @@ int native_app_load(native_app *out, const char *spec, const asgid_server_api *a
     return -1;
   }
   int rc = -1;
-  if (!strchr(path, '/')) {
-    /* dlopen searches the library path for a bare name: the app is a file, say so. */
-    char *relative = malloc(strlen(path) + 3);
-    if (!relative) goto done;
-    strcpy(relative, "./");
-    strcat(relative, path);
-    free(path);
-    path = relative;
-  }
-  if (uv_dlopen(path, &out->library) != 0) {
-    snprintf(err, err_size, "app %s: cannot load the library: %s", spec,
-             uv_dlerror(&out->library));
-    uv_dlclose(&out->library);
+  char why[512];
+  if (platform_library_open(path, &out->library, why, sizeof why) != 0) {
+    snprintf(err, err_size, "app %s: cannot load the library: %s", spec, why);
     goto done;
   }
   asgid_app_entry_fn entry;

@@ -8,6 +8,7 @@
 #include "asgi/lifespan.h"
 #include "asgi/scope_rules.h"
 #include "log/log.h"
+#include "platform/platform.h"
 
 /* Work posted by an app thread for the loop thread. */
 typedef enum op_kind { OP_RECEIVE, OP_SEND, OP_DONE, OP_JOB_FINISHED, OP_WAIT_WRITABLE } op_kind;
@@ -353,7 +354,7 @@ static void api_set_request_data(asgid_request *req, void *data) { req->app_requ
 static void *api_request_data(asgid_request *req) { return req->app_request_data; }
 
 static void api_log(asgid_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    PLATFORM_PRINTF(2, 3);
 static void api_log(asgid_log_level level, const char *fmt, ...) {
   static const log_level levels[] = {LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARNING,
                                      LOG_LEVEL_ERROR};

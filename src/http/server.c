@@ -89,6 +89,9 @@ static int listen_on(http_listener *l) {
   l->io.handle.data = l;
   l->state = HTTP_LISTENING;
   rc = tcp ? uv_tcp_open(&l->io.tcp, l->socket) : uv_pipe_open(&l->io.pipe, l->socket);
+  /* Windows queues 32 accepts per listener by default: the first worker to listen would take
+   * most connections from the others. One at a time spreads them (a no-op elsewhere). */
+  if (rc == 0 && tcp) rc = uv_tcp_simultaneous_accepts(&l->io.tcp, 0);
   if (rc == 0) rc = uv_listen(&l->io.stream, (int)server->settings->backlog, on_connection);
   return rc;
 }

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "platform/platform.h"
 #include "settings/settings.h"
 
 typedef enum asgid_log_level_t {
@@ -74,12 +75,12 @@ void log_set_role(const char *role);
 
 /* Writes one error log line if `level` is enabled. The message is formatted with printf rules,
  * control bytes in it escaped; a trailing newline in fmt is not needed (and would be escaped). */
-void log_write(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_write(log_level level, const char *fmt, ...) PLATFORM_PRINTF(2, 3);
 
 /* Like log_write with an already-started va_list (left unspecified after the call, as with
  * vprintf). */
 void log_vwrite(log_level level, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
+    PLATFORM_PRINTF(2, 0);
 
 /* 1 when lines of this level are written (to skip building costly messages), else 0. */
 int log_enabled(log_level level);

@@ -37,7 +37,7 @@ static int parse_unix(const char *rest, char **path, unsigned *mode, char *err,
     }
     *mode = (unsigned)value;
   }
-  *path = strndup(rest, path_len);
+  *path = platform_strndup(rest, path_len);
   return *path ? 0 : -1;
 }
 
@@ -76,7 +76,7 @@ int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int 
     snprintf(err, err_size, "missing host before the port (use 0.0.0.0 for every address)");
     return -1;
   }
-  *host = strndup(host_start, (size_t)(host_end - host_start));
+  *host = platform_strndup(host_start, (size_t)(host_end - host_start));
   return *host ? 0 : -1;
 }
 
@@ -157,7 +157,7 @@ static void parse_names(const char *text, inherited *in, const char *fallback) {
   for (size_t i = 0; i < in->count; i++) {
     size_t len = text ? strcspn(text, ":") : 0;
     const char *name = len ? text : fallback;
-    in->names[i] = name ? strndup(name, len ? len : strlen(name)) : NULL;
+    in->names[i] = name ? platform_strndup(name, len ? len : strlen(name)) : NULL;
     in->from_systemd |= in->names[i] != NULL;
     if (text) text = text[len] == ':' ? text + len + 1 : NULL;
   }

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "platform/platform.h"
+
 typedef struct byte_buffer {
   char *data;
   size_t len, cap;
@@ -18,7 +20,7 @@ int byte_buffer_append(byte_buffer *b, const void *data, size_t len);
 int byte_buffer_append_str(byte_buffer *b, const char *s);
 
 /* Appends printf-formatted text. */
-int byte_buffer_appendf(byte_buffer *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int byte_buffer_appendf(byte_buffer *b, const char *fmt, ...) PLATFORM_PRINTF(2, 3);
 
 /* Frees the storage. */
 void byte_buffer_free(byte_buffer *b);

@@ -11,6 +11,22 @@
 #include <stdint.h>
 #include <uv.h>
 
+/* printf-style format checking of asgid's own formatting functions. asgid formats with C99's
+ * conversions everywhere (%zu, %lld: MinGW builds use MinGW's C99 printf), but MinGW's GCC
+ * reads the "printf" archetype as the Microsoft runtime's. */
+#if defined(__MINGW32__)
+#define PLATFORM_PRINTF(format_index, first_arg) \
+  __attribute__((format(gnu_printf, format_index, first_arg)))
+#else
+#define PLATFORM_PRINTF(format_index, first_arg) \
+  __attribute__((format(printf, format_index, first_arg)))
+#endif
+
+/* A malloc'd, NUL-terminated copy of the first len bytes of s (fewer when s ends sooner), or
+ * NULL when out of memory: POSIX strndup, which Windows lacks (portable.c, one implementation
+ * for every platform). */
+char *platform_strndup(const char *s, size_t len);
+
 /* Process-wide setup done once at start: ignore SIGPIPE (a peer that closed must become a
  * write error, not a dead process) and raise the open-file soft limit to the hard limit, so
  * max_connections is not silently capped by the default 1024. Returns the resulting limit
@@ -202,5 +218,29 @@ int platform_control_check_client(uv_pipe_t *connection, char *why, size_t why_s
  * user or root, or we are root (what the platform can tell). Returns 0, or -1 with why. */
 int platform_control_check_server(uv_pipe_t *connection, long pid, char *why,
                                   size_t why_size);
+
+/* Digests (digest.c): the SHA-1 of the WebSocket handshake (RFC 6455 §4.2.2), from the
+ * platform's own crypto provider (OpenSSL's libcrypto on POSIX, CNG on Windows). */
+
+/* Writes the SHA-1 digest of data into digest. Returns 0, or -1 when the provider failed. */
+int platform_sha1(const void *data, size_t len, unsigned char digest[20]);
+
+/* Native app libraries (library.c). */
+
+/* Loads the shared library at path, a file: on POSIX a name without '/' is taken in the
+ * working directory, never searched for on the library path; on Windows the path is made
+ * absolute and the DLLs the library imports are looked for only in its own folder and in
+ * System32 (never the working directory or PATH). Returns 0, or -1 with the reason in err. */
+int platform_library_open(const char *path, uv_lib_t *lib, char *err, size_t err_size);
+
+/* Duplicates descriptor fd (the spawned worker's channel: a pipe, which on Windows is not a
+ * socket), not inherited by the processes asgid starts. Returns the new descriptor or a
+ * negative error. */
+int platform_dup_fd(int fd);
+
+/* The command line's arguments in UTF-8: argv itself on POSIX; on Windows the wide command
+ * line split as Windows programs split it (the C runtime's narrow argv is in the ANSI code
+ * page and loses characters). Updates *argc. They live as long as the process. */
+char **platform_arguments(int *argc, char **argv);
 
 #endif /* ASGID_PLATFORM_H */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/platform.h"
+
 const settings_action_option settings_action_options[] = {
     {"help", 'h', ASGID_ACTION_HELP, "show this help and exit", NULL},
     {"version", 'v', ASGID_ACTION_VERSION, "print the version and exit", NULL},
@@ -48,7 +50,7 @@ static const char *shown(const char *arg, int length, char buf[SHOWN_SIZE]) {
 }
 
 static void report(FILE *err, const cli_option *option, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+    PLATFORM_PRINTF(3, 4);
 static void report(FILE *err, const cli_option *option, const char *format, ...) {
   char flag[SHOWN_SIZE];
   fprintf(err, "command line %s: ", shown(option->flag, option->flag_length, flag));

@@ -16,6 +16,8 @@
 
 #include <ini.h>
 
+#include "platform/platform.h"
+
 /* The state shared by the line reader and the key handler during one parse. */
 typedef struct ini_parse_state {
   asgid_settings *settings;
@@ -34,7 +36,7 @@ static void begin_error(ini_parse_state *state, unsigned line) {
 }
 
 static void report(ini_parse_state *state, unsigned line, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+    PLATFORM_PRINTF(3, 4);
 static void report(ini_parse_state *state, unsigned line, const char *format, ...) {
   begin_error(state, line);
   va_list args;

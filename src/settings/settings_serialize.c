@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/platform.h"
+
 /* A growing string; `text` becomes NULL for good when memory runs out. */
 typedef struct text_buffer {
   char *text;
@@ -85,7 +87,7 @@ int asgid_settings_deserialize(asgid_settings *s, const char *data, size_t lengt
               (size_t)(p - data));
       return errors + 1;
     }
-    char *value = strndup(newline + 1, (size_t)value_length);
+    char *value = platform_strndup(newline + 1, (size_t)value_length);
     char message[512];
     if (!value)
       snprintf(message, sizeof message, "out of memory");

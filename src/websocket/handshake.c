@@ -1,10 +1,10 @@
 /* handshake.c - see handshake.h. */
 #include "websocket/handshake.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/platform.h"
 #include "websocket/header_list.h"
 
 /* RFC 6455 §1.3: appended to the key before hashing. */
@@ -17,25 +17,39 @@ static ws_upgrade refuse(ws_handshake *hs, int status, const char *rule) {
   return hs->upgrade;
 }
 
-/* Base64 of 16 bytes: 24 characters ending in "==", and nothing EVP_DecodeBlock refuses. */
+static const char BASE64_ALPHABET[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Base64 of 16 bytes: 22 characters of the base64 alphabet, then "==" (RFC 6455 §4.1). */
 static int key_valid(const char *key, size_t len) {
   if (len != 24 || key[22] != '=' || key[23] != '=') return 0;
-  unsigned char decoded[18];
-  /* It decodes whole groups of four, padding included: 24 characters give 18 bytes, the
-   * last two of them the padding's. */
-  return EVP_DecodeBlock(decoded, (const unsigned char *)key, 24) == 18;
+  for (size_t i = 0; i < 22; i++)
+    if (key[i] == '\0' || !strchr(BASE64_ALPHABET, key[i])) return 0;
+  return 1;
+}
+
+/* Base64 of the 20-byte SHA-1 digest: 27 characters and one "=". */
+static void base64_digest(const unsigned char digest[20], char out[WS_ACCEPT_LEN + 1]) {
+  size_t o = 0;
+  for (size_t i = 0; i < 20; i += 3) {
+    unsigned v = (unsigned)digest[i] << 16 | (i + 1 < 20 ? (unsigned)digest[i + 1] << 8 : 0) |
+                 (i + 2 < 20 ? digest[i + 2] : 0);
+    out[o++] = BASE64_ALPHABET[v >> 18 & 63];
+    out[o++] = BASE64_ALPHABET[v >> 12 & 63];
+    out[o++] = i + 1 < 20 ? BASE64_ALPHABET[v >> 6 & 63] : '=';
+    out[o++] = i + 2 < 20 ? BASE64_ALPHABET[v & 63] : '=';
+  }
+  out[o] = '\0';
 }
 
 static int compute_accept(const char *key, size_t len, char accept[WS_ACCEPT_LEN + 1]) {
   unsigned char input[24 + sizeof ACCEPT_GUID - 1];
   memcpy(input, key, len);
   memcpy(input + len, ACCEPT_GUID, sizeof ACCEPT_GUID - 1);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  if (EVP_Digest(input, len + sizeof ACCEPT_GUID - 1, digest, &digest_len, EVP_sha1(), NULL) != 1 ||
-      digest_len != 20)
-    return -1;
-  return EVP_EncodeBlock((unsigned char *)accept, digest, 20) == WS_ACCEPT_LEN ? 0 : -1;
+  unsigned char digest[20];
+  if (platform_sha1(input, len + sizeof ACCEPT_GUID - 1, digest) != 0) return -1;
+  base64_digest(digest, accept);
+  return 0;
 }
 
 static ws_upgrade check(const ws_handshake_request *req, const ws_deflate_config *deflate,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/platform.h"
 #include "worker/bootstrap_format.h"
 #include "worker/channel_codec.h"
 
@@ -88,8 +89,8 @@ static long decode_record(bootstrap_reader *r, const char *line, size_t line_len
   listener *l = &r->listeners.items[r->records++];
   l->kind = is_unix ? LISTENER_UNIX : LISTENER_TCP;
   l->port = port;
-  l->name = strndup(name, name_len);
-  l->host = strndup(host, host_len);
+  l->name = platform_strndup(name, name_len);
+  l->host = platform_strndup(host, host_len);
   if (!l->name || !l->host) return -1;
   return (long)record_len;
 }

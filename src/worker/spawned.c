@@ -11,6 +11,7 @@
  * descriptor as its master channel.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -60,7 +61,10 @@ static int take_sockets(receiver *r) {
     uv_os_fd_t fd;
     int rc = uv_accept((uv_stream_t *)&r->pipe, stream);
     if (rc == 0) rc = uv_fileno((uv_handle_t *)stream, &fd);
-    if (rc == 0) r->bootstrap.listeners.items[r->sockets++].socket = platform_dup_socket(fd);
+    /* uv_fileno gives a TCP handle's socket as a uv_os_fd_t, a HANDLE on Windows. */
+    if (rc == 0)
+      r->bootstrap.listeners.items[r->sockets++].socket =
+          platform_dup_socket((platform_socket)(uintptr_t)fd);
     uv_close((uv_handle_t *)stream, on_handle_closed);
     if (rc != 0) return -1;
   }
@@ -92,8 +96,8 @@ int worker_spawned_main(void) {
   if (uv_loop_init(&loop) != 0) return WORKER_EXIT_BOOT_ERROR;
   /* The bootstrap reads through a copy of the channel, so closing its handle keeps the
    * channel itself open for the worker. */
-  platform_socket channel = platform_dup_socket(WORKER_SPAWN_CHANNEL_FD);
-  if (channel == PLATFORM_INVALID_SOCKET || uv_pipe_init(&loop, &r.pipe, 1) != 0 ||
+  int channel = platform_dup_fd(WORKER_SPAWN_CHANNEL_FD);
+  if (channel < 0 || uv_pipe_init(&loop, &r.pipe, 1) != 0 ||
       uv_pipe_open(&r.pipe, channel) != 0) {
     fprintf(stderr, "asgid --spawned-worker: no bootstrap channel on descriptor %d (this mode "
             "is for the master only)\n", WORKER_SPAWN_CHANNEL_FD);

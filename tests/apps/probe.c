@@ -83,7 +83,7 @@ static void buf_add(buf *b, const void *data, size_t len) {
 
 static void buf_str(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
 
-static void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(buf *b, const char *fmt, ...) ASGID_PRINTF_FORMAT(2, 3);
 
 static void buf_printf(buf *b, const char *fmt, ...) {
   char tmp[256];

@@ -94,18 +94,3 @@ void platform_operator_events_defer(int defer) {
     if (meanings[i].for_worker) sigaddset(&set, meanings[i].signum);
   sigprocmask(defer ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
-
-const char *operator_event_name(operator_event e) {
-  switch (e) {
-    case OPERATOR_STOP_GRACEFUL: return "stop (graceful)";
-    case OPERATOR_STOP_FAST: return "stop (fast)";
-    case OPERATOR_RELOAD: return "reload";
-    case OPERATOR_REOPEN_LOGS: return "reopen logs";
-    case OPERATOR_WORKERS_MORE: return "one worker more";
-    case OPERATOR_WORKERS_FEWER: return "one worker less";
-    case OPERATOR_UPGRADE: return "upgrade";
-    case OPERATOR_PAUSE_WORKERS: return "pause the workers";
-    case OPERATOR_CHILDREN_EXITED: return "children exited";
-  }
-  return "?";
-}

@@ -60,3 +60,8 @@ int platform_unlink_stale_socket(const char *path) {
 int platform_chmod_socket(const char *path, unsigned mode) {
   return chmod(path, (mode_t)mode) == 0 ? 0 : -errno;
 }
+
+int platform_dup_fd(int fd) {
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return copy < 0 ? -errno : copy;
+}
