@@ -1,0 +1,75 @@
+"""asgid.exe under Wine: spawned workers from a safe executable path, operator stop, worker
+supervision. See conftest.py for the installation and the decoys every test checks."""
+
+import signal
+import threading
+import time
+
+from conftest import ASGID_WIN, INSTALL_WIN, http_get, run_asgid, taskkill, wait_for, whoami
+
+
+def test_two_spawned_workers_serve_from_the_installed_executable(master):
+    m = master()
+    pids = m.worker_pids()
+    assert len(pids) == 2, f"answers came from {pids}"
+    # Each worker's image, as the kernel knows it, is the installed asgid.exe byte for byte
+    # (never a decoy found through a space in the path, the working directory or PATH).
+    images = {whoami(m.port)["image"] for _ in range(10)}
+    assert images == {ASGID_WIN}
+
+
+def test_arguments_arrive_byte_exact(workdir, installed):
+    # Quotes, backslashes (doubled only before a quote or at the end when Windows quotes
+    # them), spaces and a character outside every ANSI code page.
+    root_path = '/Ω "quoted" back\\slash\\\\ "end\\'
+    app = INSTALL_WIN + "\\ünïcode ☃.dll"
+    status, out = run_asgid(["--print-config", "--root-path", root_path, "--app", app], workdir)
+    assert status == 0, out
+    lines = {line.split(" = ", 1)[0]: line.split(" = ", 1)[1] for line in out.splitlines()
+             if " = " in line}
+    assert lines["root_path"].rsplit("#", 1)[0].rstrip() == root_path
+    assert lines["app"].rsplit("#", 1)[0].rstrip() == app
+
+
+def test_ctrl_c_is_a_fast_stop(master):
+    m = master("--worker-class", "thread", "--graceful-timeout", "60s")
+    # A request that would hold a graceful stop for 30 s.
+    slow = threading.Thread(target=http_get, args=(m.port, "/sleep?ms=30000", 40.0), daemon=True)
+    slow.start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    status = m.stop(signal.SIGINT, timeout=20)
+    elapsed = time.monotonic() - started
+    assert status is not None, f"still running 20 s after Ctrl+C:\n{m.log()}"
+    assert elapsed < 15, f"Ctrl+C took {elapsed:.1f} s"
+    assert "stopping (fast)" in m.log()
+    # Nothing listens any more: neither the master nor a worker survived it.
+    assert http_get(m.port, "/", timeout=2.0) is None
+
+
+def test_a_terminated_worker_is_replaced(master):
+    m = master()
+    pids = m.worker_pids()
+    assert len(pids) == 2
+    victim = min(pids)
+    taskkill(victim)
+    replaced = wait_for(lambda: (lambda now: len(now) == 2 and victim not in now)(m.worker_pids(20)),
+                        20, interval=0.3)
+    assert replaced, f"worker {victim} was not replaced:\n{m.log()}"
+    assert f"pid {victim}" in m.log()
+
+
+def test_a_hung_worker_is_killed_at_timeout(master):
+    m = master("--timeout", "2s", "--worker-class", "event")
+    before = m.worker_pids()
+    assert len(before) == 2
+    hang = threading.Thread(target=http_get, args=(m.port, "/hang", 30.0), daemon=True)
+    started = time.monotonic()
+    hang.start()
+    # The hung worker is ended and replaced; the other one serves meanwhile.
+    replaced = wait_for(lambda: (lambda now: len(now) == 2 and now != before)(m.worker_pids(20)),
+                        25, interval=0.3)
+    assert replaced, f"the hung worker was not replaced:\n{m.log()}"
+    assert time.monotonic() - started >= 2, "replaced before its timeout"
+    hang.join(30)
+    assert not hang.is_alive()
