@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "abi/event_table.h"
 #include "log/log.h"
@@ -18,8 +17,6 @@
 #include "platform/platform.h"
 #include "settings/settings.h"
 #include "worker/worker.h"
-
-extern char **environ;
 
 static int check_config(const asgid_settings *settings) {
   char err[1024];
@@ -50,7 +47,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   asgid_settings settings;
-  asgid_settings_action action = asgid_settings_load_args(&settings, argc, argv, environ, stderr);
+  asgid_settings_action action = asgid_settings_load_args(&settings, argc, argv,
+                                                           platform_environment(), stderr);
   int status = 0;
   switch (action) {
     case ASGID_ACTION_HELP:

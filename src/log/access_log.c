@@ -9,13 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "log/log.h"
 #include "log/log_internal.h"
+#include "platform/platform.h"
 
-static log_file access_file = LOG_FILE_INITIALIZER(STDOUT_FILENO, -1);
+static log_file access_file = LOG_FILE_INITIALIZER(PLATFORM_STDOUT_FD, -1);
 static char *access_format;
 
 int access_log_configure(const asgid_settings *s) {
@@ -221,7 +221,7 @@ static bool append_atom(log_line *line, const char *atom, size_t len, const acce
     break;
   case 'p':
     log_line_append_str(line, "<");
-    log_line_append_uint(line, (uint64_t)getpid());
+    log_line_append_uint(line, (uint64_t)uv_os_getpid());
     log_line_append_str(line, ">");
     break;
   default:

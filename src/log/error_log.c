@@ -3,12 +3,13 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+#include <uv.h>
 
 #include "log/log.h"
 #include "log/log_internal.h"
+#include "platform/platform.h"
 
-static log_file error_file = LOG_FILE_INITIALIZER(STDERR_FILENO, STDERR_FILENO);
+static log_file error_file = LOG_FILE_INITIALIZER(PLATFORM_STDERR_FD, PLATFORM_STDERR_FD);
 
 /* Atomic because log_open may change it while pool threads ask log_enabled. */
 static atomic_int least_level = LOG_LEVEL_INFO;
@@ -82,7 +83,7 @@ void log_vwrite(log_level level, const char *fmt, va_list ap) {
   log_line_append_str(&line, "[");
   log_line_append_time(&line, time(NULL), LOG_TIME_ERROR_LOG);
   log_line_append_str(&line, "] [");
-  log_line_append_uint(&line, (uint64_t)getpid());
+  log_line_append_uint(&line, (uint64_t)uv_os_getpid());
   log_line_append_str(&line, "] [");
   log_line_append_str(&line, level_name(level));
   log_line_append_str(&line, "] ");

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
+#include <uv.h>
 
 #include "log/log.h"
 #include "platform/platform.h"
@@ -41,9 +41,7 @@ static void put_digits(char *at, long value, int width) {
 
 /* Async-signal-safe: writes the current local time into the time field. */
 static void stamp_time(void) {
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  long seconds = (long)now.tv_sec + utc_offset_seconds;
+  long seconds = (long)time(NULL) + utc_offset_seconds; /* time() is async-signal-safe */
   long days = seconds / 86400, rest = seconds % 86400, year;
   unsigned month, day;
   civil_from_days(days, &year, &month, &day);
@@ -63,11 +61,10 @@ static void stamp_time(void) {
 void log_install_last_words(const char *role) {
   time_t now = time(NULL);
   struct tm local;
-  localtime_r(&now, &local);
-  utc_offset_seconds = local.tm_gmtoff;
+  if (platform_local_time(now, &local, &utc_offset_seconds) != 0) utc_offset_seconds = 0;
   int n = snprintf(message, sizeof message,
                    TIME_FIELD "[%ld] [ERROR] [%s] aborted, stuck for longer than timeout; the "
-                   "last request it started: ", (long)getpid(), role);
+                   "last request it started: ", (long)uv_os_getpid(), role);
   prefix_len = n > 0 && (size_t)n < sizeof message - 64 ? (size_t)n : 0;
   message_len = prefix_len;
   if (prefix_len) log_note_request("(none)", 6, "", 0);

@@ -9,23 +9,11 @@
  * file or the new one, never to a closed or reused descriptor.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log/log_internal.h"
-
-/* Opens `path` for appending. O_CLOEXEC keeps the descriptor out of spawned processes. */
-static int open_for_append(const char *path) {
-  int fd;
-  do {
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-              S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
-  } while (fd < 0 && errno == EINTR);
-  return fd < 0 ? -errno : fd;
-}
+#include "platform/platform.h"
 
 /* Makes `fd`, just opened, the log's own descriptor: the first one is kept as it is, later ones
  * are dup2()'d onto it and closed. */
@@ -34,13 +22,7 @@ static int adopt_fd(log_file *file, int fd) {
     file->owned_fd = fd;
     return 0;
   }
-  int err = dup2(fd, file->owned_fd) < 0 ? -errno : 0;
-  /* dup2 clears close-on-exec on the target; set it again (the window is harmless: at worst a
-   * process spawned at this instant inherits an append-only log descriptor). */
-  if (err == 0)
-    (void)fcntl(file->owned_fd, F_SETFD, FD_CLOEXEC);
-  close(fd);
-  return err;
+  return platform_log_replace(file->owned_fd, fd);
 }
 
 int log_file_set(log_file *file, const char *destination) {
@@ -52,7 +34,7 @@ int log_file_set(log_file *file, const char *destination) {
     char *path = strdup(destination);
     if (path == NULL)
       return -ENOMEM;
-    int fd = open_for_append(path);
+    int fd = platform_log_open(path);
     int err = fd < 0 ? fd : adopt_fd(file, fd);
     if (err < 0) {
       free(path);
@@ -71,14 +53,14 @@ int log_file_set(log_file *file, const char *destination) {
 int log_file_reopen(log_file *file) {
   if (file->path == NULL)
     return 0;
-  int fd = open_for_append(file->path);
+  int fd = platform_log_open(file->path);
   return fd < 0 ? fd : adopt_fd(file, fd);
 }
 
 void log_file_close(log_file *file) {
   atomic_store(&file->fd, file->unset_fd);
   if (file->owned_fd >= 0)
-    close(file->owned_fd);
+    platform_log_close(file->owned_fd);
   file->owned_fd = -1;
   free(file->path);
   file->path = NULL;
@@ -90,16 +72,6 @@ int log_file_is_open(log_file *file) {
 
 void log_file_write(log_file *file, const char *line, size_t len) {
   int fd = atomic_load_explicit(&file->fd, memory_order_relaxed);
-  if (fd < 0)
-    return;
-  while (len > 0) {
-    ssize_t n = write(fd, line, len);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR)
-        continue;
-      return; /* EAGAIN on a non-blocking stream included: dropping beats blocking a loop */
-    }
-    line += n;
-    len -= (size_t)n;
-  }
+  if (fd >= 0)
+    platform_log_write(fd, line, len);
 }

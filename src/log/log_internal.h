@@ -25,7 +25,7 @@ typedef struct log_file {
   atomic_int fd;       /* where lines go now: owned_fd, standard_fd, unset_fd; -1 is nowhere */
   int owned_fd;        /* the descriptor this log opened, -1 if none; later files are dup2()'d
                           onto it and it is closed only by log_file_close */
-  int standard_fd;     /* where "-" goes: STDERR_FILENO or STDOUT_FILENO */
+  int standard_fd;     /* where "-" goes: PLATFORM_STDERR_FD or PLATFORM_STDOUT_FD */
   int unset_fd;        /* where lines go when no destination is set: before log_file_set, for
                           an empty destination, and after log_file_close (-1 for nowhere) */
   char *path;          /* the file to reopen, NULL when writing to a standard stream or nowhere */

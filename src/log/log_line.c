@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log/log_internal.h"
+#include "platform/platform.h"
 
 static const char truncation_mark[] = "...";
 #define MARK_LEN (sizeof truncation_mark - 1)
@@ -116,14 +117,18 @@ static void format_time(time_t when, log_time_style style, char out[TIMESTAMP_MA
   static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   struct tm local;
-  if (localtime_r(&when, &local) == NULL) {
+  long utc_offset;
+  if (platform_local_time(when, &local, &utc_offset) != 0) {
     /* Only for a time beyond the calendar's range; keep the line's shape. */
     memset(&local, 0, sizeof local);
     local.tm_mday = 1;
+    utc_offset = 0;
   }
-  char offset[8]; /* "+0000" */
-  if (strftime(offset, sizeof offset, "%z", &local) == 0)
-    memcpy(offset, "+0000", sizeof "+0000");
+  /* "+0100": written out rather than strftime's %z, which not every C library has. */
+  long minutes = (utc_offset < 0 ? -utc_offset : utc_offset) / 60;
+  char offset[16];
+  snprintf(offset, sizeof offset, "%c%02ld%02ld", utc_offset < 0 ? '-' : '+', minutes / 60 % 100,
+           minutes % 60);
   if (style == LOG_TIME_ERROR_LOG)
     snprintf(out, TIMESTAMP_MAX, "%04d-%02d-%02d %02d:%02d:%02d %s", local.tm_year + 1900,
              local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec, offset);

@@ -169,8 +169,8 @@ static void collect_inherited(inherited *in) {
   if (from_master) {
     parse_fd_list(from_master, in);
     parse_names(getenv(LISTENERS_INHERIT_NAMES_ENV), in, NULL);
-    unsetenv(LISTENERS_INHERIT_ENV); /* not for the workers or their children */
-    unsetenv(LISTENERS_INHERIT_NAMES_ENV);
+    uv_os_unsetenv(LISTENERS_INHERIT_ENV); /* not for the workers or their children */
+    uv_os_unsetenv(LISTENERS_INHERIT_NAMES_ENV);
     return;
   }
   const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
@@ -181,9 +181,9 @@ static void collect_inherited(inherited *in) {
     /* "unknown" is what systemd's own sd_listen_fds_with_names reports without names. */
     parse_names(getenv("LISTEN_FDNAMES"), in, "unknown");
     in->from_systemd = 1;
-    unsetenv("LISTEN_PID");
-    unsetenv("LISTEN_FDS");
-    unsetenv("LISTEN_FDNAMES");
+    uv_os_unsetenv("LISTEN_PID");
+    uv_os_unsetenv("LISTEN_FDS");
+    uv_os_unsetenv("LISTEN_FDNAMES");
   }
 }
 

@@ -9,8 +9,6 @@
 #include "master/pidfile.h"
 #include "platform/platform.h"
 
-extern char **environ;
-
 char *master_oldbin_path(const char *pidfile) {
   size_t size = strlen(pidfile) + sizeof ".oldbin";
   char *path = malloc(size);
@@ -54,8 +52,9 @@ void master_upgrade(master *m) {
   uv_stdio_container_t *stdio = stdio_count > 0 ? calloc((size_t)stdio_count, sizeof *stdio)
                                                 : NULL;
   char **args = calloc((size_t)m->argc + 1, sizeof *args);
+  char **current = platform_environment(); /* this master's environment */
   size_t env_count = 0;
-  while (environ[env_count]) env_count++;
+  while (current[env_count]) env_count++;
   char **env = calloc(env_count + 5, sizeof *env);
   if (!stdio || !args || !env) {
     log_error("USR2: out of memory");
@@ -69,10 +68,10 @@ void master_upgrade(master *m) {
   for (int i = 1; i < m->argc; i++) args[i] = m->argv[i];
   size_t e = 0;
   for (size_t i = 0; i < env_count; i++)
-    if (strncmp(environ[i], LISTENERS_INHERIT_ENV "=", strlen(LISTENERS_INHERIT_ENV) + 1) != 0 &&
-        strncmp(environ[i], LISTENERS_INHERIT_NAMES_ENV "=",
+    if (strncmp(current[i], LISTENERS_INHERIT_ENV "=", strlen(LISTENERS_INHERIT_ENV) + 1) != 0 &&
+        strncmp(current[i], LISTENERS_INHERIT_NAMES_ENV "=",
                 strlen(LISTENERS_INHERIT_NAMES_ENV) + 1) != 0)
-      env[e++] = environ[i];
+      env[e++] = current[i];
   env[e++] = inherit[0];
   env[e++] = inherit[1];
   /* The master took the notify variables out of its environment (workers must not see

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <uv.h>
 
 /* printf-style format checking of asgid's own formatting functions. asgid formats with C99's
@@ -242,5 +243,49 @@ int platform_dup_fd(int fd);
  * line split as Windows programs split it (the C runtime's narrow argv is in the ANSI code
  * page and loses characters). Updates *argc. They live as long as the process. */
 char **platform_arguments(int *argc, char **argv);
+
+/* Log files (log_files.c): the descriptors the error and access logs write to. Writers on any
+ * thread write without a lock, so a descriptor in use is never closed: a reopened file is put
+ * in place under the same number (platform_log_replace). */
+
+/* The standard streams, where a log set to "-" goes. */
+#define PLATFORM_STDOUT_FD 1
+#define PLATFORM_STDERR_FD 2
+
+/* Opens path for appending, creating it readable by all and writable by its owner where
+ * files have modes, and never inherited by the processes asgid starts. Returns the
+ * descriptor or a negative errno. */
+int platform_log_open(const char *path);
+
+/* Makes descriptor `into` refer to the file open as `from` in one step that writers on other
+ * threads cannot see half done (dup2), keeps `into` uninherited, and closes `from` (also on
+ * failure). Returns 0 or a negative errno. */
+int platform_log_replace(int into, int from);
+
+/* Closes a descriptor platform_log_open returned. */
+void platform_log_close(int fd);
+
+/* Writes len bytes to fd, going on after an interruption or a partial write. Any other
+ * failure (a full disk, a non-blocking stream that is full) drops the rest: a log never blocks
+ * the loop that writes it, and has nowhere to report its own errors. */
+void platform_log_write(int fd, const char *bytes, size_t len);
+
+/* Clock (clock.c): calendar times, thread-safe. */
+
+/* The UTC calendar time of `when` (for HTTP dates). Returns 0, or -1 when `when` is beyond
+ * the calendar's range. */
+int platform_utc_time(time_t when, struct tm *out);
+
+/* The local calendar time of `when` and local time's offset from UTC at that moment, in
+ * seconds east of Greenwich (for log timestamps). Returns 0, or -1 when `when` is beyond the
+ * calendar's range. */
+int platform_local_time(time_t when, struct tm *out, long *utc_offset_seconds);
+
+/* Environment (environment.c). */
+
+/* The process's environment as "NAME=value" strings in UTF-8, NULL-terminated (settings read
+ * ASGID_* from it; a new master started by an upgrade gets a copy). Valid until the next call
+ * or the next change of the environment. */
+char **platform_environment(void);
 
 #endif /* ASGID_PLATFORM_H */

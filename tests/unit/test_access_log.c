@@ -146,6 +146,16 @@ static void test_time_in_local_zone(void **state) {
   use_utc(NULL);
 }
 
+static void test_time_in_a_zone_off_by_half_an_hour(void **state) {
+  (void)state;
+  setenv("TZ", "NST3:30NDT,M3.2.0,M11.1.0", 1); /* Newfoundland: -0330 in November */
+  tzset();
+  access_log_entry e = sample_entry();
+  e.start_usec += 2000000; /* a second of its own, as above */
+  check_line("%(t)s", &e, "[21/Nov/2026:09:55:45 -0330]");
+  use_utc(NULL);
+}
+
 static void test_header_atoms(void **state) {
   (void)state;
   check_atom("%({host}i)s", "example.com");
@@ -404,6 +414,7 @@ int main(void) {
       cmocka_unit_test(test_pid_atom),
       cmocka_unit_test(test_gunicorn_default_format),
       cmocka_unit_test(test_time_in_local_zone),
+      cmocka_unit_test(test_time_in_a_zone_off_by_half_an_hour),
       cmocka_unit_test(test_header_atoms),
       cmocka_unit_test(test_missing_values),
       cmocka_unit_test(test_unknown_atoms_are_literal),

@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log/log.h"
 
@@ -23,7 +22,10 @@ static int initialize(const asgid_settings *settings, char *err, size_t err_size
   char executable[4096];
   if (settings->virtualenv[0]) {
     snprintf(executable, sizeof executable, "%s/bin/python3", settings->virtualenv);
-    if (access(executable, X_OK) != 0) {
+    uv_fs_t access_req;
+    int access_rc = uv_fs_access(NULL, &access_req, executable, X_OK, NULL);
+    uv_fs_req_cleanup(&access_req);
+    if (access_rc != 0) {
       snprintf(err, err_size, "virtualenv %s: %s is not an executable Python interpreter (not a "
                "virtual environment?)", settings->virtualenv, executable);
       return -1;
