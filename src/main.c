@@ -12,24 +12,37 @@
 
 #include "abi/event_table.h"
 #include "log/log.h"
+#include "master/capabilities.h"
 #include "master/control_client.h"
 #include "master/master.h"
 #include "platform/platform.h"
 #include "settings/settings.h"
 #include "worker/worker.h"
 
-static int check_config(const asgid_settings *settings) {
+static void log_line(void *unused, const char *line) {
+  (void)unused;
+  log_error("%s", line);
+}
+
+static int check_config(asgid_settings *settings) {
+  size_t problems = capabilities_fit(settings, platform_get_capabilities(), capabilities_print, stderr);
   char err[1024];
   if (worker_check_app(settings, err, sizeof err) != 0) {
     fprintf(stderr, "%s\n", err);
     return 1;
   }
+  if (problems) return 1;
   printf("configuration OK\n");
   return 0;
 }
 
 static int serve(asgid_settings *settings, int argc, char **argv) {
   if (log_open(settings) != 0) return 1; /* log_open said why, on standard error */
+  /* Before anything is bound or started: what this platform cannot do fails the start. */
+  if (capabilities_fit(settings, platform_get_capabilities(), log_line, NULL) != 0) {
+    log_close();
+    return 1;
+  }
   int status = master_run(settings, argc, argv);
   log_close();
   return status;

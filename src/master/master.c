@@ -7,13 +7,12 @@
 #include <string.h>
 
 #include "log/log.h"
+#include "master/capabilities.h"
 #include "master/control_server.h"
 #include "master/pidfile.h"
 #include "platform/platform.h"
 #include "worker/worker.h"
 #include "worker/worker_class.h"
-
-extern char **environ;
 
 /* How often the master looks at its workers (heartbeats, respawns, stop deadline). */
 #define TICK_MS 100
@@ -347,26 +346,26 @@ static void reload(master *m) {
     m->reloading = 1;
   }
   asgid_settings *fresh = calloc(1, sizeof *fresh);
-  char *errors = NULL;
-  size_t errors_len = 0;
-  FILE *err = open_memstream(&errors, &errors_len);
-  if (!fresh || !err) {
+  platform_text_capture errors;
+  if (!fresh || platform_text_capture_open(&errors) != 0) {
     log_error("reload failed: out of memory");
     free(fresh);
-    if (err) fclose(err);
-    free(errors);
     notify_reload_settled(m);
     return;
   }
-  asgid_settings_action action = asgid_settings_load_args(fresh, m->argc, m->argv, environ, err);
-  char why[1024] = "";
+  asgid_settings_action action = asgid_settings_load_args(fresh, m->argc, m->argv,
+                                                          platform_environment(), errors.stream);
   int ok = action == ASGID_ACTION_RUN;
+  /* What this platform cannot do is reported as at start. */
+  if (ok && capabilities_fit(fresh, platform_get_capabilities(), capabilities_print, errors.stream) != 0)
+    ok = 0;
+  char why[1024] = "";
   const worker_class *wclass =
       ok ? worker_class_resolve(fresh->worker_class, fresh->app, why, sizeof why) : NULL;
   if (!wclass) ok = 0;
-  fclose(err);
-  log_lines(errors);
-  free(errors);
+  char *error_text = platform_text_capture_close(&errors);
+  if (error_text) log_lines(error_text);
+  free(error_text);
   /* From here on every change is logged as it is met; a failure after that says so. */
   if (ok) master_reload_review(m, fresh, wclass);
   if (ok && master_find_executable(m, fresh, why, sizeof why) != 0) ok = 0;

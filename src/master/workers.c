@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log/log.h"
 #include "master/master.h"
@@ -174,7 +173,7 @@ static void run_forked_worker(master *m, int id, int channel_fd) {
   };
   int status = worker_run(&bootstrap);
   log_close();
-  _exit(status);
+  _Exit(status); /* the master's atexit handlers and stdio buffers are not the worker's */
 }
 
 static int start_forked(master *m, worker_proc *w) {
@@ -188,15 +187,15 @@ static int start_forked(master *m, worker_proc *w) {
   if (pid == 0 && m->preloaded) m->preloaded->fork_child();
   if (pid != 0 && m->preloaded) m->preloaded->fork_parent();
   if (pid < 0) {
-    close(pair[0]);
-    close(pair[1]);
+    platform_close_socket(pair[0]);
+    platform_close_socket(pair[1]);
     return pid;
   }
   if (pid == 0) {
-    close(pair[0]);
+    platform_close_socket(pair[0]);
     run_forked_worker(m, w->id, pair[1]);
   }
-  close(pair[1]);
+  platform_close_socket(pair[1]);
   w->pid = pid;
   rc = uv_pipe_init(&m->loop, &w->channel, 0);
   if (rc == 0) rc = uv_pipe_open(&w->channel, pair[0]);

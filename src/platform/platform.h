@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <uv.h>
 
@@ -287,5 +288,39 @@ int platform_local_time(time_t when, struct tm *out, long *utc_offset_seconds);
  * ASGID_* from it; a new master started by an upgrade gets a copy). Valid until the next call
  * or the next change of the environment. */
 char **platform_environment(void);
+
+/* Text capture (text_capture.c): a stream whose text is read back, for code that reports to a
+ * FILE * (the settings loader) when the text is wanted elsewhere (a reload logs it, line by
+ * line). */
+typedef struct platform_text_capture {
+  FILE *stream; /* where the text is written, between open and close */
+  char *text;   /* private to the implementation */
+  size_t len;
+} platform_text_capture;
+
+/* Opens capture->stream. Returns 0, or -1 when no stream could be made. */
+int platform_text_capture_open(platform_text_capture *capture);
+
+/* Closes the stream and returns all that was written to it, NUL-terminated and malloc'd (the
+ * caller frees it), or NULL when it could not be kept (out of memory). */
+char *platform_text_capture_close(platform_text_capture *capture);
+
+/* Capabilities (capabilities.c): what this platform can do of what a configuration may ask
+ * for. master/capabilities.c turns each missing one that the settings ask for into one line
+ * naming the alternative, at --check-config and before the master binds anything. */
+typedef struct platform_capabilities {
+  const char *system;             /* the platform's name in those lines ("Windows") */
+  unsigned fork : 1;              /* worker_start = fork, and preload_app which needs it */
+  unsigned switch_user : 1;       /* user and group */
+  unsigned unix_sockets : 1;      /* unix: binds */
+  unsigned reuse_port : 1;        /* reuse_port (SO_REUSEPORT) */
+  unsigned socket_activation : 1; /* fd:// binds and LISTEN_FDS (systemd's socket passing) */
+  unsigned uvloop : 1;            /* uvloop exists for this platform */
+  const char *python_build_hint;  /* what a build with CPython takes here, for a build
+                                     without it ("install libpython3-dev and rebuild") */
+} platform_capabilities;
+
+/* This platform's capabilities (constant for the life of the process). */
+const platform_capabilities *platform_get_capabilities(void);
 
 #endif /* ASGID_PLATFORM_H */

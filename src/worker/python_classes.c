@@ -17,9 +17,16 @@ static const asgid_app *load_uvloop(const asgid_settings *settings, const asgid_
   return python_app_load(settings, api, chosen_by_auto ? -1 : 1, err, err_size);
 }
 
+/* Where uvloop does not exist (Windows), the class says so and auto picks asyncio. */
+static const char *uvloop_unavailable(void) {
+  static char why[256];
+  return worker_class_python_unavailable(platform_get_capabilities(), 1, 1, why, sizeof why);
+}
+
 /* The two classes differ only in the loop they load the app on. */
-#define PYTHON_CLASS(class_name, class_summary, load)                                      \
+#define PYTHON_CLASS(class_name, class_summary, load, why_not)                              \
   {.name = class_name, .summary = class_summary, .runs_python = 1, .load_app = load,         \
+   .unavailable = why_not,                                                                  \
    .start = worker_class_start_nothing, .dispatch = worker_class_dispatch_inline,           \
    .run = python_loop_run, .stop = worker_class_stop_nothing,                               \
    .unload_app = python_app_unload, .preload = python_preload,                              \
@@ -27,6 +34,6 @@ static const asgid_app *load_uvloop(const asgid_settings *settings, const asgid_
    .fork_child = python_fork_child}
 
 const worker_class python_worker_classes[2] = {
-    PYTHON_CLASS("asyncio", "Python ASGI apps on asyncio", load_asyncio),
-    PYTHON_CLASS("uvloop", "Python ASGI apps on uvloop", load_uvloop),
+    PYTHON_CLASS("asyncio", "Python ASGI apps on asyncio", load_asyncio, NULL),
+    PYTHON_CLASS("uvloop", "Python ASGI apps on uvloop", load_uvloop, uvloop_unavailable),
 };

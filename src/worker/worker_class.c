@@ -9,6 +9,19 @@
 
 /* ---------------------------------------------------------------- shared pieces */
 
+const char *worker_class_python_unavailable(const platform_capabilities *caps,
+                                            int built_with_python, int is_uvloop, char *buf,
+                                            size_t size) {
+  if (is_uvloop && !caps->uvloop)
+    snprintf(buf, size, "uvloop does not support %s; worker_class = auto falls back to asyncio",
+             caps->system);
+  else if (!built_with_python)
+    snprintf(buf, size, "built without CPython; %s", caps->python_build_hint);
+  else
+    return NULL;
+  return buf;
+}
+
 void worker_class_dispatch_inline(asgi_context *ctx, asgi_job *job) {
   (void)ctx;
   asgi_job_run(job);
@@ -95,8 +108,11 @@ const worker_class *worker_class_resolve(const char *name, const char *app_spec,
   app_kind kind = app_spec_kind(app_spec);
   const worker_class *chosen;
   if (strcmp(name, "auto") == 0) {
-    /* Python: uvloop, which falls back to asyncio when uvloop cannot be imported. */
+    /* Python: uvloop, which falls back to asyncio when uvloop cannot be imported; asyncio
+     * at once where the uvloop class cannot run at all. */
     chosen = kind == APP_KIND_NATIVE ? find("event") : find("uvloop");
+    if (kind == APP_KIND_PYTHON && chosen->unavailable && chosen->unavailable())
+      chosen = find("asyncio");
   } else {
     chosen = find(name);
     if (!chosen) {

@@ -3,8 +3,9 @@
  *
  *   event   app callbacks run on the worker's event loop thread (never block in them)
  *   thread  app callbacks run on a pool of `threads` threads (blocking code is fine)
- *   auto    picked from the app: a native app runs on `event`
- *   asyncio, uvloop  Python ASGI apps on an embedded CPython (not built in yet)
+ *   auto    picked from the app: a native app runs on `event`, a Python app on uvloop
+ *           (asyncio where uvloop is unavailable)
+ *   asyncio, uvloop  Python ASGI apps on an embedded CPython
  *
  * Every class says whether it can run here; an unknown or unavailable class is an error
  * that lists the classes and why the chosen one cannot run.
@@ -17,6 +18,7 @@
 
 #include "apps/app_spec.h"
 #include "asgi/request.h"
+#include "platform/platform.h"
 #include "settings/settings.h"
 
 typedef struct worker_class {
@@ -56,6 +58,14 @@ typedef struct worker_class {
 /* The Python classes (asyncio, uvloop): python_classes.c when asgid is built with Python,
  * python_classes_absent.c otherwise. */
 extern const worker_class python_worker_classes[2];
+
+/* Why a Python class cannot run on a platform with caps, in a build with or without CPython
+ * (built_with_python), or NULL when it can: uvloop (is_uvloop) not where uvloop does not
+ * exist, neither class without CPython. The reason, one clause, is written into buf, which
+ * is returned. Each build's python_worker_classes ask it with platform_get_capabilities(). */
+const char *worker_class_python_unavailable(const platform_capabilities *caps,
+                                            int built_with_python, int is_uvloop, char *buf,
+                                            size_t size);
 
 /* Shared by the classes that run app callbacks on the loop thread. */
 void worker_class_dispatch_inline(asgi_context *ctx, asgi_job *job);

@@ -82,7 +82,9 @@ static int enable_faulthandler(void) {
 
 static int set_sys_path(const asgid_settings *settings) {
   char cwd[4096];
-  const char *dir = settings->app_dir[0] ? settings->app_dir : getcwd(cwd, sizeof cwd);
+  size_t cwd_size = sizeof cwd;
+  const char *dir = settings->app_dir;
+  if (!dir[0]) dir = uv_cwd(cwd, &cwd_size) == 0 ? cwd : NULL;
   if (!dir) return -1;
   PyObject *path = PySys_GetObject("path"); /* borrowed */
   PyObject *entry = PyUnicode_DecodeFSDefault(dir);
