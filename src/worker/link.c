@@ -30,9 +30,13 @@ void worker_link_ready(worker_link *link) {
   worker_link_send(link, &m);
 }
 
+/* Beats on after the channel closed: the stall watch must still hear that the loop lives
+ * while a worker whose master has gone drains (for up to graceful_timeout, which may be longer
+ * than its limit). */
 static void on_heartbeat(uv_timer_t *timer) {
   worker_link *link = timer->data;
   if (link->watch) stall_watch_alive(link->watch);
+  if (!link->open) return;
   channel_message m = {.kind = CHANNEL_HEARTBEAT,
                        .requests = link->requests(link->data),
                        .connections = link->connections(link->data),
@@ -54,13 +58,20 @@ static int is_command(const channel_message *m) {
          m->kind == CHANNEL_DIAGNOSE;
 }
 
+/* The channel alone; the heartbeat timer runs until worker_link_close. */
+static void close_channel(worker_link *link) {
+  if (!link->open) return;
+  link->open = 0;
+  uv_close((uv_handle_t *)&link->pipe, NULL);
+}
+
 static void check_command(void *data, const channel_message *m) {
   worker_link *link = data;
   if (!link->open) return;
   if (is_command(m)) {
     link->on_command(link->data, m);
   } else {
-    worker_link_close(link);
+    close_channel(link);
     link->on_master_gone(link->data, "the master sent a message that is not a command");
   }
 }
@@ -70,13 +81,13 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   worker_link *link = stream->data;
   if (nread == 0 || !link->open) return;
   if (nread < 0) {
-    worker_link_close(link);
+    close_channel(link);
     link->on_master_gone(link->data, "the master has gone");
     return;
   }
   channel_error e = channel_reader_take(&link->commands, (size_t)nread, check_command, link);
   if (e != CHANNEL_OK && link->open) {
-    worker_link_close(link);
+    close_channel(link);
     char why[96];
     snprintf(why, sizeof why, "a bad frame from the master (%s)", channel_error_text(e));
     link->on_master_gone(link->data, why);
@@ -102,7 +113,7 @@ int worker_link_open(worker_link *link, uv_loop_t *loop, int fd, int ipc, uint64
   if (rc == 0) rc = uv_pipe_open(&link->pipe, fd);
   if (rc != 0) return rc;
   link->pipe.data = link;
-  link->open = 1;
+  link->open = link->beating = 1;
   if (received_len) memcpy(space, received, received_len);
   link->commands.len = received_len;
   uv_timer_init(loop, &link->begin);
@@ -115,10 +126,9 @@ int worker_link_open(worker_link *link, uv_loop_t *loop, int fd, int ipc, uint64
 }
 
 void worker_link_close(worker_link *link) {
-  if (!link->open) return;
-  link->open = 0;
-  uv_timer_stop(&link->heartbeat);
+  close_channel(link);
+  if (!link->beating) return;
+  link->beating = 0;
   uv_close((uv_handle_t *)&link->heartbeat, NULL);
   uv_close((uv_handle_t *)&link->begin, NULL);
-  uv_close((uv_handle_t *)&link->pipe, NULL);
 }

@@ -27,7 +27,8 @@ typedef struct worker_link {
   void (*on_command)(void *data, const channel_message *command);
   void (*on_master_gone)(void *data, const char *why);
   void *data;
-  int open;
+  int open;    /* the channel */
+  int beating; /* the timers: until worker_link_close, the channel closed or not */
 } worker_link;
 
 /* Opens the channel on fd (ipc: it was created as a libuv IPC pipe) and starts heartbeats
@@ -43,7 +44,9 @@ void worker_link_send(worker_link *link, const channel_message *m);
 /* Sends READY with the worker's resident memory: the worker accepts. */
 void worker_link_ready(worker_link *link);
 
-/* Stops heartbeats and closes the channel. */
+/* Stops heartbeats and closes the channel. Until then the heartbeat timer tells the stall
+ * watch that the loop lives, even after the channel closed (the master gone: the worker
+ * drains). */
 void worker_link_close(worker_link *link);
 
 #endif /* ASGID_WORKER_LINK_H */

@@ -401,3 +401,20 @@ def test_a_bootstrap_of_another_channel_version_is_refused(worker, header, versi
             f"{VERSION}: the asgid binary was replaced since the master started; restart the "
             "service") in w.log(), w.log()
 
+
+
+def test_a_worker_draining_without_its_master_is_not_taken_for_stuck(worker):
+    # The channel closed, its heartbeats stop; its loop still runs, and its stall watch (limit
+    # timeout plus one heartbeat interval: 1.25 s here) must still hear from it while the
+    # upload drains, for as long as graceful_timeout allows.
+    w = worker(timeout="1s", graceful_timeout="30s")
+    w.bootstrap()
+    w.wait_ready()
+    conn = start_upload(w)
+    w.channel.shutdown(socket.SHUT_WR)
+    w.wait_log(r"the master has gone: stopping")
+    time.sleep(3)  # more than twice the stall watch's limit
+    assert w.wait_exit(0) is None, f"the worker exited while draining\n{w.log()}"
+    conn.sendall(b"world")
+    assert read_all(conn).endswith(b"helloworld")
+    assert w.wait_exit() == 0, w.log()
