@@ -35,6 +35,7 @@ typedef struct worker_proc {
   uv_process_t process;      /* spawned workers */
   uv_pipe_t channel;
   int open_handles;
+  int forgotten;             /* off the table (exited, or never started): freed once closed */
   channel_reader messages;   /* what it sends on the channel */
   int channel_dropped;       /* it sent what it must not: the channel is closed */
   uint64_t started_ms, last_seen_ms;

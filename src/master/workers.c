@@ -28,9 +28,16 @@ static int lowest_free_id(master *m) {
 
 /* ---------------------------------------------------------------- ending */
 
+/* A record is freed once it is off the table and its handles are closed, in either order: a
+ * dropped channel closes while its worker still runs. */
+static void free_if_done(worker_proc *w) {
+  if (w->forgotten && w->open_handles == 0) free(w);
+}
+
 static void on_worker_handle_closed(uv_handle_t *handle) {
   worker_proc *w = handle->data;
-  if (--w->open_handles == 0) free(w);
+  w->open_handles--;
+  free_if_done(w);
 }
 
 static void forget(worker_proc *w, int exit_status, int term_signal) {
@@ -45,6 +52,8 @@ static void forget(worker_proc *w, int exit_status, int term_signal) {
     uv_close((uv_handle_t *)&w->channel, on_worker_handle_closed);
   if (w->spawned) uv_close((uv_handle_t *)&w->process, on_worker_handle_closed);
   master_worker_exited(m, w, exit_status, term_signal);
+  w->forgotten = 1;
+  free_if_done(w);
 }
 
 static void on_process_exit(uv_process_t *process, int64_t exit_status, int term_signal) {
@@ -338,6 +347,7 @@ int workers_start_one(master *m) {
   if (rc == 0) rc = open_channel(w);
   if (rc != 0 && !w->pid) {
     log_error("cannot start worker %d: %s", w->id, uv_strerror(rc));
+    w->forgotten = 1;
     if (w->open_handles)
       uv_close((uv_handle_t *)&w->channel, on_worker_handle_closed);
     else

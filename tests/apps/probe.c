@@ -25,6 +25,9 @@
  *   /log?QUERY          writes "probe-log QUERY" to the error log (warning), answers "logged"
  *   /grow?mb=N          allocates N MiB, writes every page (so that it is resident) and never
  *                       frees it: a leaking app, for max_worker_memory; answers "grew N"
+ *   /impostor           writes "hb 1 2 3\n" (the text protocol of old releases) on the worker's
+ *                       channel to its master (the Unix socket whose peer is the parent
+ *                       process), as a worker gone wrong could; answers "wrote N", or 500
  *
  * Lifespan: startup stores the state "probe-state", then blocks ~300 ms before completing so
  * that tests can prove no request is served before startup completed (PROBE_STARTUP_DELAY_MS
@@ -44,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -151,6 +155,7 @@ typedef enum kind {
   K_SPIN,
   K_LOG,
   K_GROW,
+  K_IMPOSTOR,
   K_NOT_FOUND,
   K_LIFESPAN
 } kind;
@@ -480,6 +485,26 @@ static void do_grow(asgid_request *req, const asgid_scope *scope) {
   respond_text(req, block != NULL ? 200 : 500, text);
 }
 
+/* The worker's channel to its master: the socket whose peer is the parent process. */
+static int master_channel(void) {
+  for (int fd = 3; fd < 4096; fd++) {
+    struct ucred peer;
+    socklen_t len = sizeof peer;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 && peer.pid == getppid())
+      return fd;
+  }
+  return -1;
+}
+
+static void do_impostor(asgid_request *req) {
+  static const char line[] = "hb 1 2 3\n";
+  int fd = master_channel();
+  ssize_t n = fd >= 0 ? write(fd, line, sizeof line - 1) : -1;
+  char text[32];
+  snprintf(text, sizeof text, "wrote %zd", n);
+  respond_text(req, n > 0 ? 200 : 500, text);
+}
+
 /* ------------------------------------------------------------------------ lifespan */
 
 static void lifespan_event(probe_req *p, const asgid_event *ev) {
@@ -561,6 +586,8 @@ static kind kind_of(const asgid_scope *s) {
     return K_LOG;
   if (path_is(s, "/grow"))
     return K_GROW;
+  if (path_is(s, "/impostor"))
+    return K_IMPOSTOR;
   return K_NOT_FOUND;
 }
 
@@ -641,6 +668,9 @@ static int probe_call(void *app_data, asgid_request *req, const asgid_scope *sco
     break;
   case K_GROW:
     do_grow(req, scope);
+    break;
+  case K_IMPOSTOR:
+    do_impostor(req);
     break;
   default:
     respond_text(req, 404, "probe: no such endpoint");

@@ -136,6 +136,27 @@ def test_worker_stopped_by_someone_else_is_replaced(server):
     assert wait_for_pid_answer(srv, {new}, 3) == new
 
 
+def test_a_worker_that_sends_garbage_on_its_channel_is_dropped_and_replaced(server):
+    # The master closes the channel of a worker that sends what is not a frame (the old text
+    # protocol here); the worker takes it for its master gone, stops gracefully and is
+    # replaced, and the master lives on. Freed memory is scribbled over (MALLOC_PERTURB_) so
+    # that a record the master freed too early (a forked worker's, with its channel) cannot
+    # pass unnoticed.
+    srv = server(workers=1, env={"MALLOC_PERTURB_": "165"})
+    victim = srv.wait_workers(1).pop()
+    resp = srv.request(request_bytes("GET", "/impostor"))
+    assert resp.status == 200, resp
+    assert wait_for(lambda: f"(pid {victim}): a bad frame (another protocol version) on its "
+                    "channel: dropping it" in srv.log(), 5), srv.log()
+    assert wait_gone(victim, 10), f"worker {victim} did not stop\n{srv.log()}"
+    new = srv.wait_workers(1, timeout=10, differ_from={victim}).pop()
+    assert wait_for_pid_answer(srv, {new}, 5) == new
+    log = srv.log()
+    assert re.search(rf"\[{victim}\] \[WARNING\] \[worker 1\] the master has gone: stopping", log)
+    assert f"worker 1 (pid {victim}) exited with status 0" in log, log
+    assert srv.stop() == 0, srv.log()
+
+
 def test_workers_exit_when_the_master_dies(server):
     srv = server(workers=2)
     workers = srv.wait_workers(2)
