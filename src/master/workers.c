@@ -322,9 +322,13 @@ static int start_spawned(master *m, worker_proc *w) {
   options.flags = UV_PROCESS_WINDOWS_HIDE;
   w->process.data = w;
   rc = uv_spawn(&m->loop, &w->process, &options);
-  if (rc != 0) return rc;
-  w->spawned = 1;
   w->open_handles = 2;
+  if (rc != 0) {
+    /* libuv put the handle in the loop before it failed: it closes with the record. */
+    uv_close((uv_handle_t *)&w->process, on_worker_handle_closed);
+    return rc;
+  }
+  w->spawned = 1;
   w->pid = w->process.pid;
   return send_bootstrap(m, w);
 }

@@ -161,3 +161,27 @@ def test_values_of_4_kib_from_the_command_line_and_environment_reach_spawned_wor
     assert json.loads(resp.body)["root_path"] == root_path
     assert srv.stop() == 0, srv.log()
     assert access_log.read_text() == f"200 {marker} /scope\n"
+
+
+def test_a_worker_that_cannot_be_spawned_leaves_the_master_sound(server, tmp_path):
+    # The binary is gone (removed by hand, or an upgrade that deleted it): each respawn fails
+    # in uv_spawn. The master says so, keeps trying, and stops cleanly. The handle of a spawn
+    # that failed stays in the loop (libuv initializes it first) and must not outlive the
+    # record it lives in. libuv is not instrumented, so AddressSanitizer would see nothing:
+    # freed memory is filled instead (by glibc's malloc, or AddressSanitizer's), and libuv
+    # then finds garbage where the handle was.
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    binary = folder / "asgid"
+    shutil.copy2(ASGID_BIN, binary)
+    fill = ":max_free_fill_size=4096:free_fill_byte=0"
+    srv = server(workers=1, worker_start="spawn", start=False,
+                 env={"MALLOC_PERTURB_": "64",
+                      "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + fill})
+    start_with(srv, [str(binary), "-c", str(srv.ini_path)])
+    victim = spawned_workers(srv, 1).pop()
+    binary.unlink()
+    os.kill(victim, signal.SIGKILL)
+    assert wait_for(lambda: srv.log().count("cannot start worker 1: no such file or directory")
+                    >= 2, 10), srv.log()
+    assert srv.stop() == 0, srv.log()
