@@ -12,10 +12,12 @@ static void on_written(uv_write_t *req, int status) {
 
 void worker_link_send(worker_link *link, const channel_message *m) {
   if (!link->open) return;
-  uv_write_t *req = malloc(sizeof *req + CHANNEL_FRAME_MAX);
+  uint8_t frame[CHANNEL_FRAME_MAX];
+  size_t len = channel_encode(m, frame);
+  uv_write_t *req = malloc(sizeof *req + len);
   if (!req) return;
-  uint8_t *frame = (uint8_t *)(req + 1);
-  uv_buf_t buf = uv_buf_init((char *)frame, (unsigned)channel_encode(m, frame));
+  memcpy(req + 1, frame, len);
+  uv_buf_t buf = uv_buf_init((char *)(req + 1), (unsigned)len);
   if (uv_write(req, (uv_stream_t *)&link->pipe, &buf, 1, on_written) != 0) free(req);
 }
 
@@ -36,7 +38,9 @@ void worker_link_ready(worker_link *link) {
 static void on_heartbeat(uv_timer_t *timer) {
   worker_link *link = timer->data;
   if (link->watch) stall_watch_alive(link->watch);
-  if (!link->open) return;
+  /* A master that does not read (stopped, stuck) would have a worker queue a heartbeat per
+   * interval without bound; one not yet sent says all the next would. */
+  if (!link->open || uv_stream_get_write_queue_size((uv_stream_t *)&link->pipe) > 0) return;
   channel_message m = {.kind = CHANNEL_HEARTBEAT,
                        .requests = link->requests(link->data),
                        .connections = link->connections(link->data),
