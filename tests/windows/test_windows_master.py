@@ -5,7 +5,10 @@ import signal
 import threading
 import time
 
-from conftest import ASGID_WIN, INSTALL_WIN, http_get, run_asgid, taskkill, wait_for, whoami
+import pytest
+
+from conftest import (APP_WIN, ASGID_WIN, INSTALL_WIN, http_get, run_asgid, taskkill, wait_for,
+                      whoami)
 
 
 def test_two_spawned_workers_serve_from_the_installed_executable(master):
@@ -73,3 +76,90 @@ def test_a_hung_worker_is_killed_at_timeout(master):
     assert time.monotonic() - started >= 2, "replaced before its timeout"
     hang.join(30)
     assert not hang.is_alive()
+
+
+# ---------------------------------------------------------------- the control pipe
+
+
+def control(workdir, command):
+    """asgid --control command, through the master's named pipe; (status, output)."""
+    return run_asgid(["--control", command, "--pidfile", "asgid.pid"], workdir)
+
+
+def test_control_stop_is_graceful_an_in_flight_request_completes(master, workdir):
+    m = master("--pidfile", "asgid.pid", "--worker-class", "thread")
+    answers = []
+    slow = threading.Thread(target=lambda: answers.append(http_get(m.port, "/sleep?ms=2500", 20)))
+    slow.start()
+    time.sleep(1.0)
+    status, out = control(workdir, "stop")
+    assert status == 0 and 'answered "ok' in out, out
+    slow.join(20)
+    assert answers == [(200, "slept\n")], m.log()
+    assert m.proc.wait(20) == 0, m.log()
+    assert "stopping (graceful)" in m.log()
+
+
+def test_control_quit_is_a_fast_stop(master, workdir):
+    m = master("--pidfile", "asgid.pid", "--worker-class", "thread", "--graceful-timeout", "60s")
+    threading.Thread(target=http_get, args=(m.port, "/sleep?ms=30000", 40.0), daemon=True).start()
+    time.sleep(1.0)
+    started = time.monotonic()
+    status, out = control(workdir, "quit")
+    assert status == 0, out
+    assert m.proc.wait(20) is not None
+    assert time.monotonic() - started < 15
+    assert "stopping (fast)" in m.log()
+
+
+def test_control_reload_replaces_the_workers_and_keeps_serving(master, workdir):
+    m = master("--pidfile", "asgid.pid")
+    before = m.worker_pids()
+    assert len(before) == 2
+    failures, answered = [], [0]
+    done = threading.Event()
+
+    def load():
+        while not done.is_set():
+            answer = http_get(m.port, "/", timeout=10)
+            if answer != (200, "hello\n"):
+                failures.append(answer)
+            answered[0] += 1
+
+    client = threading.Thread(target=load)
+    client.start()
+    status, out = control(workdir, "reload")
+    assert status == 0, out
+    renewed = wait_for(lambda: (lambda now: len(now) == 2 and not now & before)(m.worker_pids(20)),
+                       20, interval=0.3)
+    done.set()
+    client.join(20)
+    assert renewed, f"the workers were not replaced:\n{m.log()}"
+    assert failures == [] and answered[0] > 0, f"{failures} of {answered[0]}"
+
+
+def test_control_incr_adds_a_worker(master, workdir):
+    m = master("--pidfile", "asgid.pid")
+    status, out = control(workdir, "incr")
+    assert status == 0, out
+    assert wait_for(lambda: len(m.worker_pids(30)) == 3, 20, interval=0.3), m.log()
+
+
+# ---------------------------------------------------------------- what Windows cannot do
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--worker-start", "fork"], "worker_start = fork is not available on Windows"),
+    (["--preload-app"], "preload_app is not available on Windows"),
+    (["--user", "nobody"], "user and group are not available on Windows"),
+    (["--bind", "unix:C:\\asgid.sock"], "bind unix:C:\\asgid.sock is not available on Windows"),
+    (["--reuse-port"], "reuse_port is not available on Windows"),
+    (["--bind", "fd://3"], "bind fd://3 is not available on Windows"),
+    (["--app", "app:main", "--worker-class", "uvloop"], "CPython"),
+])
+def test_each_unavailable_capability_gives_one_clear_line(workdir, installed, args, says):
+    status, out = run_asgid(["--check-config", "--app", APP_WIN, "--worker-start", "spawn",
+                             *args], workdir)
+    assert status != 0, out
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1 and says in lines[0], out
