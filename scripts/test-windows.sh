@@ -235,13 +235,18 @@ fi
 step wine "a private Wine prefix"
 export WINEPREFIX=$out/wineprefix WINEDEBUG=-all LANG=C.UTF-8 LC_ALL=C.UTF-8 WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY WAYLAND_DISPLAY
-rm -rf "$WINEPREFIX"
 wineserver -k 2>/dev/null || true
+rm -rf "$WINEPREFIX"
+mkdir -p "$WINEPREFIX"
 stop_wine() { wineserver -k 2>/dev/null || true; }
 trap stop_wine EXIT
-wineboot --init >"$out/wineboot.log" 2>&1 || { cat "$out/wineboot.log" >&2; fail "wineboot failed"; }
-# One wineserver for the whole run (a cold start per process costs ~0.5 s).
-wineserver -p </dev/null >/dev/null 2>&1 # (it would hold the caller's output open)
+# One wineserver for the whole run (a cold start per process costs ~0.5 s), started first so
+# that Wine's own background processes (services.exe and the like) start under wineboot, with
+# its output: started by the first test instead, they would hold that test's output open, and
+# ctest would wait for them forever.
+wineserver -p </dev/null >/dev/null 2>&1
+wineboot --init </dev/null >"$out/wineboot.log" 2>&1 \
+  || { cat "$out/wineboot.log" >&2; fail "wineboot failed"; }
 
 # ---------------------------------------------------------------- 6. unit tests
 step unit "ctest under Wine"

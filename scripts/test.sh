@@ -4,8 +4,10 @@
 #   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, warnings as errors, Python as a
 #                shared library: the two link modes are both tested
 # Each build runs the C unit tests (ctest) and the integration tests (pytest, driving the real
-# binary over loopback); then build-fuzz/ (clang, libFuzzer, ASan+UBSan) runs the fuzz targets
-# of tests/fuzz for a bounded time each. Any failure, warning or sanitizer report fails the run.
+# binary over loopback); then scripts/test-windows.sh cross-builds asgid.exe into build-win/ and
+# tests it under Wine (docs/windows.md); then build-fuzz/ (clang, libFuzzer, ASan+UBSan) runs
+# the fuzz targets of tests/fuzz for a bounded time each. Any failure, warning or sanitizer
+# report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,5 +51,7 @@ run_fuzz() {
 
 run_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASGID_PYTHON_LINK=STATIC
 run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DASGID_SANITIZE=ON -DASGID_PYTHON_LINK=SHARED
+# asgid.exe, cross-built with mingw-w64, its unit tests and tests/windows under Wine.
+bash scripts/test-windows.sh
 run_fuzz
 echo "== all tests passed"

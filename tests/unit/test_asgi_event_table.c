@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "abi/event_table.h"
+#include "platform/platform.h"
 
 /* ------------------------------------------------------------------ the table */
 
@@ -202,15 +203,16 @@ static void test_copy_packs_fields_aligned(void **state) {
 static char *read_file(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
-  char *text = NULL;
-  size_t size = 0;
-  FILE *out = open_memstream(&text, &size);
+  platform_text_capture out;
+  if (platform_text_capture_open(&out) != 0) {
+    fclose(f);
+    return NULL;
+  }
   char chunk[4096];
   size_t got;
-  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, out);
+  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, out.stream);
   fclose(f);
-  fclose(out);
-  return text;
+  return platform_text_capture_close(&out);
 }
 
 static void test_abi_doc_event_section_is_current(void **state) {
@@ -221,11 +223,12 @@ static void test_abi_doc_event_section_is_current(void **state) {
   snprintf(path, sizeof path, "%s/docs/abi.md", source_dir);
   char *committed = read_file(path);
   if (!committed) fail_msg("cannot read %s", path);
-  char *generated = NULL;
-  size_t size = 0;
-  FILE *out = open_memstream(&generated, &size);
-  asgi_events_print_doc(out);
-  fclose(out);
+  platform_text_capture out;
+  assert_int_equal(platform_text_capture_open(&out), 0);
+  asgi_events_print_doc(out.stream);
+  char *generated = platform_text_capture_close(&out);
+  assert_non_null(generated);
+  size_t size = strlen(generated);
   const char *begin = strstr(committed, "<!-- events: generated");
   const char *end_marker = "<!-- events: end -->\n";
   const char *end = begin ? strstr(begin, end_marker) : NULL;

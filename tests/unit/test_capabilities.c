@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "master/capabilities.h"
 #include "worker/worker_class.h"
@@ -58,10 +59,10 @@ static void test_each_missing_capability_is_one_line_naming_the_alternative(void
   (void)state;
   asgid_settings s;
   load(&s, everything);
-  setenv("LISTEN_FDS", "1", 1);
+  uv_os_setenv("LISTEN_FDS", "1");
   collected c = {0};
   size_t n = capabilities_fit(&s, &windows_like, collect, &c);
-  unsetenv("LISTEN_FDS");
+  uv_os_unsetenv("LISTEN_FDS");
   static const char *const want[] = {
       "worker_start = fork is not available on Windows (processes cannot fork there): use "
       "worker_start = spawn",
@@ -111,10 +112,10 @@ static void test_this_platform_honours_everything(void **state) {
               here->socket_activation && here->uvloop);
   asgid_settings s;
   load(&s, everything);
-  setenv("LISTEN_FDS", "1", 1);
+  uv_os_setenv("LISTEN_FDS", "1");
   collected c = {0};
   size_t n = capabilities_fit(&s, here, collect, &c);
-  unsetenv("LISTEN_FDS");
+  uv_os_unsetenv("LISTEN_FDS");
   /* reuse_port is the one POSIX piece a system may lack (no SO_REUSEPORT). */
   assert_int_equal(n, here->reuse_port ? 0 : 1);
   assert_int_equal(s.worker_start, ASGID_WORKER_START_FORK);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "master/control_commands.h"
+#include "platform/platform.h"
 #include "settings/settings_load.h"
 
 static const control_command *parse(const char *line, size_t len, int complete, char *why) {
@@ -125,10 +126,11 @@ static void test_the_option_s_help_lists_every_command(void **state) {
 }
 
 static asgid_settings_action load(asgid_settings *s, char **argv, int argc, char **errors) {
-  size_t size;
-  FILE *err = open_memstream(errors, &size);
-  asgid_settings_action action = asgid_settings_load_args(s, argc, argv, NULL, err);
-  fclose(err);
+  platform_text_capture err;
+  assert_int_equal(platform_text_capture_open(&err), 0);
+  asgid_settings_action action = asgid_settings_load_args(s, argc, argv, NULL, err.stream);
+  *errors = platform_text_capture_close(&err);
+  assert_non_null(*errors);
   return action;
 }
 

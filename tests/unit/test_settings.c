@@ -11,36 +11,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <ini.h>
+#include <uv.h>
 
+#include "platform/platform.h"
 #include "settings/settings.h"
 #include "settings/settings_descriptor.h"
 #include "settings/settings_load.h"
 
 /* ------------------------------------------------------------------ helpers */
 
-/* A memory stream standing in for the error or output stream. */
-typedef struct capture {
-  FILE *stream;
-  char *text;
-  size_t size;
-} capture;
+/* A stream standing in for the error or output stream, its text read back. */
+typedef platform_text_capture capture;
 
 static FILE *capture_open(capture *c) {
-  c->text = NULL;
-  c->size = 0;
-  c->stream = open_memstream(&c->text, &c->size);
-  assert_non_null(c->stream);
+  assert_int_equal(platform_text_capture_open(c), 0);
   return c->stream;
 }
 
 /* Closes the stream; the caller frees the returned text. */
 static char *capture_close(capture *c) {
-  fclose(c->stream);
-  return c->text;
+  char *text = platform_text_capture_close(c);
+  assert_non_null(text);
+  return text;
 }
 
 #define ARGS(...) ((const char *[]){__VA_ARGS__, NULL})
@@ -111,15 +106,23 @@ static void expect_refused(const char *section, const char *key, const char *val
 
 /* Writes `text` to a new temporary file; returns its malloc'd path. */
 static char *write_temp_file(const char *text) {
-  const char *directory = getenv("TMPDIR");
-  char path[4096];
-  snprintf(path, sizeof path, "%s/asgid-test-XXXXXX", directory ? directory : P_tmpdir);
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
+  char directory[4096], path[4096 + 32];
+  size_t size = sizeof directory;
+  assert_int_equal(uv_os_tmpdir(directory, &size), 0);
+  snprintf(path, sizeof path, "%s/asgid-test-XXXXXX", directory);
+  uv_fs_t req;
+  assert_true(uv_fs_mkstemp(NULL, &req, path, NULL) >= 0);
+  uv_fs_t close_req;
+  uv_fs_close(NULL, &close_req, (uv_file)req.result, NULL);
+  uv_fs_req_cleanup(&close_req);
+  char *created = strdup(req.path);
+  uv_fs_req_cleanup(&req);
+  FILE *file = fopen(created, "wb");
+  assert_non_null(file);
   size_t length = strlen(text);
-  assert_int_equal(write(fd, text, length), (ssize_t)length);
-  close(fd);
-  return strdup(path);
+  assert_int_equal(fwrite(text, 1, length, file), length);
+  fclose(file);
+  return created;
 }
 
 /* The whole file at `path`, or NULL. */
@@ -417,9 +420,9 @@ static void test_scalar_precedence(void **state) {
   assert_int_equal(s.keepalive_timeout, 7000);
   asgid_settings_free(&s);
 
-  unlink(other);
+  remove(other);
   free(other);
-  unlink(path);
+  remove(path);
   free(path);
 }
 
@@ -463,7 +466,7 @@ static void test_list_precedence(void **state) {
 
   load_fails(NO_ARGS, ARGS("ASGID_BIND=a:1,,b:2"),
              "environment ASGID_BIND: an empty value is not allowed\n");
-  unlink(path);
+  remove(path);
   free(path);
 }
 
@@ -703,10 +706,15 @@ static void test_missing_or_unreadable_file(void **state) {
              "/nonexistent/asgid.ini: cannot read the configuration file (named by -c): No such "
              "file or directory\n");
   const char *directory = getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir;
+#ifdef _WIN32
+  /* Windows' C runtime refuses to open a directory; POSIX opens it and fails the read. */
+  const char *why = "Permission denied";
+#else
+  const char *why = "Is a directory";
+#endif
   char expected[4200];
   snprintf(expected, sizeof expected,
-           "%s: cannot read the configuration file (named by --config): Is a directory\n",
-           directory);
+           "%s: cannot read the configuration file (named by --config): %s\n", directory, why);
   load_fails(ARGS("--config", directory), NO_ARGS, expected);
 }
 
@@ -720,7 +728,7 @@ static void test_file_error_format_from_load(void **state) {
            "command line --graceful-timeout: \"x\" is not a duration (use e.g. 500ms, 30s, 2m)\n",
            path);
   load_fails(ARGS("-c", path, "--graceful-timeout", "x"), ARGS("ASGID_THREADS=0"), expected);
-  unlink(path);
+  remove(path);
   free(path);
 }
 
@@ -762,7 +770,7 @@ static void test_print_config_sources(void **state) {
   }
   free(config);
   asgid_settings_free(&s);
-  unlink(path);
+  remove(path);
   free(path);
 }
 
