@@ -559,6 +559,7 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
            (long)uv_os_getpid(), m.target);
   uv_timer_init(&m.loop, &m.tick);
   m.tick.data = &m;
+  m.timeouts_checked_ms = now_ms(&m);
   uv_timer_start(&m.tick, on_tick, TICK_MS, TICK_MS);
   if (watchdog_usec) {
     /* systemd's advice: ping at half the interval. */

@@ -67,6 +67,8 @@ struct master {
   int outside_loop;              /* between uv_run calls: workers may be started */
   int exit_status;
   uint64_t stop_deadline;
+  uint64_t timeouts_checked_ms;  /* when workers' silence was last checked (each tick; the
+                                    start before the first) */
   uint64_t respawn_not_before;   /* crash backoff */
   unsigned crash_streak;
   operator_events *operator_events;

@@ -390,8 +390,21 @@ void workers_check_timeouts(master *m, uint64_t now) {
   uint64_t timeout = m->settings->timeout;
   /* Heartbeats come every interval: past timeout plus one, the worker has surely been stuck
    * for a whole `timeout`, and its own stall watch aborts it about now. */
-  uint64_t silence_allowed = timeout + channel_heartbeat_interval_ms(timeout);
+  uint64_t interval = channel_heartbeat_interval_ms(timeout);
+  uint64_t silence_allowed = timeout + interval;
+  /* Checked more than a heartbeat interval after the last check (every tick checks): the
+   * master did not run, stopped or frozen with its workers, and did not listen; the time past
+   * one interval is no worker's silence (what they sent meanwhile is read after this timer).
+   * One interval still counts, so that a master always late still finds a stuck worker. */
+  uint64_t away = now - m->timeouts_checked_ms > interval
+                      ? now - m->timeouts_checked_ms - interval
+                      : 0;
+  m->timeouts_checked_ms = now;
   for (worker_proc *w = m->workers; w; w = w->next) {
+    if (away) {
+      w->last_seen_ms = w->last_seen_ms + away < now ? w->last_seen_ms + away : now;
+      if (w->stuck_since_ms) w->stuck_since_ms += away;
+    }
     if (w->stuck_since_ms) {
       if (now - w->stuck_since_ms > ABORT_GRACE_MS) {
         log_error("worker %d (pid %d) still alive %d ms after it was found stuck: terminating it",

@@ -157,6 +157,22 @@ def test_a_worker_that_sends_garbage_on_its_channel_is_dropped_and_replaced(serv
     assert srv.stop() == 0, srv.log()
 
 
+def test_a_server_frozen_past_the_timeout_is_not_taken_for_stuck(server):
+    # The master and its workers stopped together (a frozen container, a paused VM, a stopped
+    # process group): no one ran, so no one was stuck. When they resume, neither the master
+    # (it did not listen) nor a worker's own stall watch (it did not run) counts that time.
+    srv = server(workers=2, timeout="1s")
+    before = srv.wait_workers(2)
+    os.killpg(srv.proc.pid, signal.SIGSTOP)
+    time.sleep(3)  # past timeout plus a heartbeat interval (1.25 s), twice
+    os.killpg(srv.proc.pid, signal.SIGCONT)
+    time.sleep(2)  # past the bound once more: a real silence would be judged by now
+    assert srv.worker_pids() == before, srv.log()
+    assert wait_for_pid_answer(srv, before, 5) in before
+    log = srv.log()
+    assert "stuck" not in log and "aborted" not in log, log
+
+
 def test_workers_exit_when_the_master_dies(server):
     srv = server(workers=2)
     workers = srv.wait_workers(2)
