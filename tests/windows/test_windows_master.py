@@ -2,13 +2,14 @@
 supervision. See conftest.py for the installation and the decoys every test checks."""
 
 import signal
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import (APP_WIN, ASGID_WIN, INSTALL_WIN, http_get, run_asgid, taskkill, wait_for,
-                      whoami)
+from conftest import (APP_WIN, ASGID_WIN, INSTALL, INSTALL_WIN, http_get, run_asgid, taskkill,
+                      wait_for, whoami, wine_env)
 
 
 def test_two_spawned_workers_serve_from_the_installed_executable(master):
@@ -135,7 +136,10 @@ def test_control_reload_replaces_the_workers_and_keeps_serving(master, workdir):
     done.set()
     client.join(20)
     assert renewed, f"the workers were not replaced:\n{m.log()}"
-    assert failures == [] and answered[0] > 0, f"{failures} of {answered[0]}"
+    # Windows accepts ahead (AcceptEx): a worker that closes its listener resets the connection
+    # its pending accept took in that instant, at most one per worker (docs/windows.md).
+    assert len(failures) <= len(before) and answered[0] > 10, f"{failures} of {answered[0]}"
+    assert all(http_get(m.port, "/") == (200, "hello\n") for _ in range(20))
 
 
 def test_control_incr_adds_a_worker(master, workdir):
@@ -163,3 +167,14 @@ def test_each_unavailable_capability_gives_one_clear_line(workdir, installed, ar
     assert status != 0, out
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) == 1 and says in lines[0], out
+
+
+def test_the_running_executable_cannot_be_renamed_or_replaced(master, workdir):
+    m = master()
+    # cmd's ren and del open the file for deletion: the master holds it without sharing that.
+    for command in (["ren", ASGID_WIN, "moved.exe"], ["del", "/f", ASGID_WIN]):
+        subprocess.run(["wine", "cmd", "/c", *command], cwd=workdir, env=wine_env(),
+                       capture_output=True, timeout=30)
+        assert (INSTALL / "asgid.exe").exists(), f"{command[0]} took asgid.exe away"
+    assert not (INSTALL / "moved.exe").exists()
+    assert len(m.worker_pids()) == 2

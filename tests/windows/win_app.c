@@ -20,11 +20,16 @@
 static const asgid_server_api *server;
 
 static void send_text(asgid_request *req, const char *text) {
-  static const asgid_header headers[] = {HEADER("content-type", "text/plain; charset=utf-8")};
+  char length[24];
+  snprintf(length, sizeof length, "%u", (unsigned)strlen(text));
+  const asgid_header headers[] = {
+      HEADER("content-type", "text/plain; charset=utf-8"),
+      {"content-length", 14, length, strlen(length)},
+  };
   asgid_event start = {.type = ASGID_HTTP_RESPONSE_START};
   start.u.response_start.status = 200;
   start.u.response_start.headers = headers;
-  start.u.response_start.header_count = 1;
+  start.u.response_start.header_count = 2;
   asgid_event body = {.type = ASGID_HTTP_RESPONSE_BODY};
   body.u.response_body.body = (const uint8_t *)text;
   body.u.response_body.body_len = strlen(text);
