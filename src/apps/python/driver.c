@@ -105,7 +105,11 @@ void python_loop_step_done(void) {
   if (uv && !in_pump) flush_overdue(deferred_arg);
 }
 
-/* After a pump: wake asyncio again when libuv next needs to run. */
+/* After a pump: wake asyncio again when libuv next needs to run. A timeout of 0 includes
+ * watcher changes libuv has not applied yet (a uv_read_start from an I/O callback, say: a
+ * connection just accepted), which only its next poll makes visible to the backend
+ * descriptor asyncio watches: uv_backend_timeout counts them from libuv 1.44.2 on (CMake
+ * requires it with Python), so no private loop field is read. */
 static void reschedule(void) {
   if (!uv_loop_alive(uv)) {
     drop_timer();
@@ -131,16 +135,6 @@ static void reschedule(void) {
   }
 }
 
-/* libuv applies watcher changes (a uv_read_start from an I/O callback, say: a connection just
- * accepted) at the start of its next poll, so until then the backend descriptor asyncio
- * watches cannot report them, and uv_backend_timeout does not count them as pending work.
- * An embedder must look at the queue itself (Electron patches libuv with a callback for it).
- * The queue's first member points to itself when it is empty, in every libuv 1.x. */
-static int watchers_pending(void) {
-  void **queue = (void **)&uv->watcher_queue;
-  return queue[0] != (void *)queue;
-}
-
 static PyObject *pump(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
@@ -151,7 +145,6 @@ static PyObject *pump(PyObject *self, PyObject *unused) {
   in_pump = 1;
   uv_run(uv, UV_RUN_NOWAIT);
   in_pump = 0;
-  if (watchers_pending()) wake_pump();
   reschedule();
   Py_RETURN_NONE;
 }
@@ -163,7 +156,7 @@ static PyObject *settle(PyObject *self, PyObject *unused) {
   in_pump = 1;
   deferred_work(deferred_arg);
   in_pump = 0;
-  if (watchers_pending() || uv_backend_timeout(uv) == 0) return pump(self, unused);
+  if (uv_backend_timeout(uv) == 0) return pump(self, unused);
   reschedule();
   Py_RETURN_NONE;
 }
