@@ -39,8 +39,9 @@ POSIX_NAMES = {
     "getpwnam", "getgrnam", "initgroups", "getrlimit", "setrlimit", "sysconf",
     # time
     "localtime_r", "gmtime_r", "clock_gettime", "nanosleep", "usleep", "sleep", "gettimeofday",
-    # strings
-    "strerror_r", "strtok_r", "strcasecmp", "strncasecmp",
+    # strings (strdup is C23's and Windows' C library has it; strndup is neither's:
+    # platform_strndup)
+    "strndup", "strerror_r", "strtok_r", "strcasecmp", "strncasecmp",
     # threads (libuv's uv_thread_*, uv_mutex_* and C11 atomics are the portable ones)
     "pthread_create", "pthread_join", "pthread_mutex_lock", "pthread_mutex_unlock",
     "pthread_cond_wait", "pthread_cond_signal", "pthread_self",
