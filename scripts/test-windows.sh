@@ -226,10 +226,12 @@ cmake -S . -B "$out" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DASGID_WIN_DEPS="$pref
 cmake --build "$out" -j"$jobs" >"$out/build.log" 2>&1 \
   || { grep -E 'error|warning' "$out/build.log" | head -n 60 >&2; fail "asgid: the Windows build failed (all of it: $out/build.log)"; }
 [ -f "$out/asgid.exe" ] || fail "the build made no $out/asgid.exe"
-# Statically linked: it may import only DLLs that Windows itself ships.
-if $triplet-objdump -p "$out/asgid.exe" | grep -iE 'DLL Name: (lib|uv|cmocka|ini|llhttp|z)' >&2; then
-  fail "asgid.exe imports a DLL that is not part of Windows"
-fi
+# Statically linked: asgid.exe and the example apps import only DLLs Windows itself ships.
+for binary in "$out/asgid.exe" "$out"/examples/*.dll; do
+  if $triplet-objdump -p "$binary" | grep -iE 'DLL Name: (lib|uv|cmocka|ini|llhttp|z)' >&2; then
+    fail "$(basename "$binary") imports a DLL that is not part of Windows"
+  fi
+done
 
 # ---------------------------------------------------------------- 5. wine
 step wine "a private Wine prefix"
