@@ -164,15 +164,16 @@ class Master:
 
 @pytest.fixture
 def master(workdir):
-    """A factory: master(*args) starts asgid.exe with 2 spawned workers on a free port, serving
+    """A factory: master(*args) starts asgid.exe with 2 workers (spawned) on a free port, serving
     win_app.dll, and waits until it serves. Every master is killed when the test ends, and its
     log is printed when the test fails."""
     started = []
 
     def start(*args, workers=2, wait=True):
         port = free_port()
+        # worker_start left at its default: spawn, where nothing forks.
         m = Master(workdir, ["--app", APP_WIN, "--bind", f"127.0.0.1:{port}",
-                             "--workers", str(workers), "--worker-start", "spawn", *args], port)
+                             "--workers", str(workers), *args], port)
         started.append(m)
         if wait:
             m.wait_ready(workers)

@@ -20,6 +20,7 @@ def test_two_spawned_workers_serve_from_the_installed_executable(master):
     # (never a decoy found through a space in the path, the working directory or PATH).
     images = {whoami(m.port)["image"] for _ in range(10)}
     assert images == {ASGID_WIN}
+    assert m.log().count(", spawned)") == 2  # worker_start's default, where nothing forks
 
 
 def test_arguments_arrive_byte_exact(workdir, installed):
@@ -162,8 +163,7 @@ def test_control_incr_adds_a_worker(master, workdir):
     (["--app", "app:main", "--worker-class", "uvloop"], "CPython"),
 ])
 def test_each_unavailable_capability_gives_one_clear_line(workdir, installed, args, says):
-    status, out = run_asgid(["--check-config", "--app", APP_WIN, "--worker-start", "spawn",
-                             *args], workdir)
+    status, out = run_asgid(["--check-config", "--app", APP_WIN, *args], workdir)
     assert status != 0, out
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) == 1 and says in lines[0], out
