@@ -76,7 +76,8 @@ class SpawnedWorker:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.channel, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.settings = {"app": app_path("probe"), "error_log": "-", **settings}
+        # timeout 2 s: a heartbeat every 500 ms, which in_flight waits for
+        self.settings = {"app": app_path("probe"), "error_log": "-", "timeout": "2s", **settings}
         self.stderr_path = workdir / "worker.stderr"
         env = dict(os.environ, PROBE_STARTUP_DELAY_MS="0")
         devnull = os.open(os.devnull, os.O_RDWR)
@@ -228,12 +229,14 @@ def connect(w):
 
 
 def read_all(conn):
+    """Everything until the server closes, then closes too (the server lingers otherwise)."""
     data = b""
     try:
         while chunk := conn.recv(65536):
             data += chunk
     except ConnectionResetError:
         pass
+    conn.close()
     return data
 
 
@@ -250,8 +253,8 @@ def start_upload(w):
 
 
 def test_ready_then_heartbeats_every_interval(worker):
-    # timeout 2 s: a heartbeat every 500 ms (channel_heartbeat_interval_ms)
-    w = worker(timeout="2s")
+    # timeout 2 s (the fixture's): a heartbeat every 500 ms (channel_heartbeat_interval_ms)
+    w = worker()
     w.bootstrap()
     ready = w.wait_ready()
     assert set(ready) == {RSS} and ready[RSS][0] > 0, ready
@@ -266,7 +269,6 @@ def test_ready_then_heartbeats_every_interval(worker):
     conn = connect(w)
     conn.sendall(b"GET /pid HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     assert read_all(conn).startswith(b"HTTP/1.1 200")
-    conn.close()
     w.drain()
     assert w.heartbeat()[REQUESTS] == [1]
 
