@@ -71,6 +71,7 @@ int main(int argc, char **argv) {
       printf("asgid %s\n", ASGID_VERSION);
       break;
     case ASGID_ACTION_PRINT_CONFIG:
+      capabilities_fit(&settings, platform_get_capabilities(), NULL, NULL);
       asgid_settings_print_config(&settings, stdout);
       break;
     case ASGID_ACTION_SETTINGS_DOC:

@@ -25,7 +25,7 @@ size_t capabilities_fit(asgid_settings *s, const platform_capabilities *caps,
 #define REPORT(...)                                                                         \
   do {                                                                                      \
     snprintf(line, sizeof line, __VA_ARGS__);                                               \
-    report(data, line);                                                                     \
+    if (report) report(data, line);                                                         \
     lines++;                                                                                \
   } while (0)
   if (!caps->fork && s->worker_start == ASGID_WORKER_START_FORK)

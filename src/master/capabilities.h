@@ -18,8 +18,8 @@
 /* Fits settings to caps. A worker_start left at its default becomes spawn where processes
  * cannot fork (a user who never chose fork is not told off for it). Then every setting
  * caps cannot honour is passed to report as one line (no newline), as is LISTEN_FDS in
- * the environment (socket activation). Returns the number of lines: 0 means the settings
- * can run here. */
+ * the environment (socket activation); a NULL report only fits (--print-config shows what
+ * would run). Returns the number of lines: 0 means the settings can run here. */
 size_t capabilities_fit(asgid_settings *settings, const platform_capabilities *caps,
                         void (*report)(void *data, const char *line), void *data);
 

@@ -68,7 +68,8 @@
   X(workers, "workers", INT, "0", 'w', 0, 4096, NULL, RELOAD,                                   \
     "Worker processes; 0 means one per CPU this process may use")                              \
   X(worker_start, "workers", ENUM, "fork", 0, 0, 0, "fork|spawn", RELOAD,                       \
-    "How workers start: fork, or spawn (re-execute asgid's own binary)")                       \
+    "How workers start: fork, or spawn (re-execute asgid's own binary); on Windows spawn only, "\
+    "the default there")                                                                        \
   X(timeout, "workers", DURATION, "30s", 't', 1000, 86400000, NULL, RELOAD,                     \
     "A worker silent for longer is killed and replaced")                                      \
   X(graceful_timeout, "workers", DURATION, "30s", 0, 0, 86400000, NULL, RELOAD,                 \

@@ -105,6 +105,19 @@ static void test_defaults_run_where_nothing_forks_with_spawned_workers(void **st
   asgid_settings_free(&s);
 }
 
+static void test_without_a_report_the_settings_are_only_fitted(void **state) {
+  (void)state;
+  asgid_settings s;
+  load(&s, everything);
+  assert_int_equal(capabilities_fit(&s, &windows_like, NULL, NULL), 6); /* no LISTEN_FDS */
+  assert_int_equal(s.worker_start, ASGID_WORKER_START_FORK); /* chosen: it stays, and fails */
+  asgid_settings_free(&s);
+  assert_int_equal(asgid_settings_init_defaults(&s), 0);
+  assert_int_equal(capabilities_fit(&s, &windows_like, NULL, NULL), 0);
+  assert_int_equal(s.worker_start, ASGID_WORKER_START_SPAWN);
+  asgid_settings_free(&s);
+}
+
 static void test_this_platform_honours_everything(void **state) {
   (void)state;
   const platform_capabilities *here = platform_get_capabilities();
@@ -152,6 +165,7 @@ int main(void) {
       cmocka_unit_test(test_each_missing_capability_is_one_line_naming_the_alternative),
       cmocka_unit_test(test_a_group_alone_is_reported_too),
       cmocka_unit_test(test_defaults_run_where_nothing_forks_with_spawned_workers),
+      cmocka_unit_test(test_without_a_report_the_settings_are_only_fitted),
       cmocka_unit_test(test_this_platform_honours_everything),
       cmocka_unit_test(test_python_classes_say_why_they_are_missing),
   };
