@@ -163,12 +163,20 @@ write_pc() { # write_pc file name version libs [libs.private]
 # ---- deps recipe (its text is part of the cache key)
 build_libuv() {
   unpack libuv "$libuv_orig"
-  cross_cmake libuv -DLIBUV_BUILD_TESTS=OFF -DLIBUV_BUILD_BENCH=OFF -DBUILD_TESTING=OFF
+  cross_cmake libuv -DLIBUV_BUILD_TESTS=OFF -DLIBUV_BUILD_BENCH=OFF -DBUILD_TESTING=OFF \
+    -DLIBUV_BUILD_SHARED=OFF
   cross_build libuv uv_a # the static library only: the shared one would double the time
   cp -r "$deps/src/libuv/include/." "$prefix/include/"
-  cp "$deps/build/libuv/libuv_a.a" "$prefix/lib/libuv.a"
+  # The archive is libuv_a.a up to libuv 1.44, libuv.a from 1.45 (Debian 13's 1.50).
+  local archive
+  for archive in "$deps/build/libuv/libuv_a.a" "$deps/build/libuv/libuv.a" ""; do
+    [ -f "$archive" ] && break
+  done
+  [ -n "$archive" ] || fail "libuv: the build made no static archive"
+  cp "$archive" "$prefix/lib/libuv.a"
   # libuv's own static .pc names the Windows libraries it needs; as "libuv" for asgid's CMake.
-  sed -e 's/-luv_a/-luv/' -e 's/^Name: libuv-static/Name: libuv/' -e "s|^prefix=.*|prefix=$prefix|" \
+  sed -e 's/-luv_a/-luv/' -e 's/-l:libuv\.a/-luv/' -e 's/^Name: libuv-static/Name: libuv/' \
+    -e "s|^prefix=.*|prefix=$prefix|" \
     "$deps/build/libuv/libuv-static.pc" >"$prefix/lib/pkgconfig/libuv.pc"
 }
 build_inih() { # one C file; Debian builds it with the defaults of ini.h, as here
