@@ -281,9 +281,12 @@ void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_s
   m->requests_before += w->requests;
   int expected = w->state == WORKER_STOPPING;
   char how[64];
-  int failed = term_signal ? !expected : exit_status || !expected;
-  log_write(failed ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "worker %d (pid %d) %s", w->id, w->pid,
-            platform_describe_exit(exit_status, term_signal, how, sizeof how));
+  int failed = term_signal || w->terminated ? !expected : exit_status || !expected;
+  if (w->terminated && !term_signal)
+    snprintf(how, sizeof how, "was terminated by the master (exit status %d)", exit_status);
+  else
+    platform_describe_exit(exit_status, term_signal, how, sizeof how);
+  log_write(failed ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "worker %d (pid %d) %s", w->id, w->pid, how);
 
   /* A worker stuck while it boots aborts itself (worker/stall_watch.h); where an abort is an
    * exit status rather than a signal (3 on Windows), it must not read as a boot error. */

@@ -40,6 +40,8 @@ typedef struct worker_proc {
   int channel_dropped;       /* it sent what it must not: the channel is closed */
   uint64_t started_ms, last_seen_ms;
   uint64_t stuck_since_ms;   /* found silent past `timeout`: terminated after a grace */
+  int terminated;            /* the master ended it (platform_terminate): where that is no
+                                signal (Windows), its exit status says nothing more */
   uint64_t ready_ms;         /* when it became ready (its lifetime counts from there) */
   uint64_t lifetime_ms;      /* max_worker_lifetime plus its jitter (recycle.c), 0 until drawn */
   uint64_t requests, connections;

@@ -383,7 +383,10 @@ void workers_reopen_logs(master *m) {
 }
 
 void workers_terminate_all(master *m) {
-  for (worker_proc *w = m->workers; w; w = w->next) platform_terminate(w->pid);
+  for (worker_proc *w = m->workers; w; w = w->next) {
+    w->terminated = 1;
+    platform_terminate(w->pid);
+  }
 }
 
 void workers_check_timeouts(master *m, uint64_t now) {
@@ -409,6 +412,7 @@ void workers_check_timeouts(master *m, uint64_t now) {
       if (now - w->stuck_since_ms > ABORT_GRACE_MS) {
         log_error("worker %d (pid %d) still alive %d ms after it was found stuck: terminating it",
                   w->id, w->pid, ABORT_GRACE_MS);
+        w->terminated = 1;
         platform_terminate(w->pid);
         w->stuck_since_ms = now; /* once more later if even that is not reaped */
       }
