@@ -1,5 +1,6 @@
 /*
- * error_log.c - the error log: levels, the role tag, and one escaped line per message.
+ * error_log.c - the error log: levels, the role tag, one escaped line per message, and
+ * multi-line entries (a message with a traceback) written whole.
  */
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,18 @@ int log_enabled(log_level level) {
   return (int)level >= atomic_load_explicit(&least_level, memory_order_relaxed);
 }
 
+/* "[2026-11-21 13:25:43 +0000] [pid] [LEVEL] [role] ": what every line starts with. */
+static void append_prefix(log_line *line, log_level level) {
+  log_line_append_str(line, "[");
+  log_line_append_time(line, time(NULL), LOG_TIME_ERROR_LOG);
+  log_line_append_str(line, "] [");
+  log_line_append_uint(line, (uint64_t)uv_os_getpid());
+  log_line_append_str(line, "] [");
+  log_line_append_str(line, level_name(level));
+  log_line_append_str(line, "] ");
+  log_line_append_escaped(line, role_tag, strlen(role_tag), LOG_ESCAPE_CONTROLS);
+}
+
 void log_vwrite(log_level level, const char *fmt, va_list ap) {
   if (!log_enabled(level))
     return;
@@ -80,17 +93,115 @@ void log_vwrite(log_level level, const char *fmt, va_list ap) {
   char buf[LOG_ERROR_LINE_MAX];
   log_line line;
   log_line_init(&line, buf, sizeof buf);
-  log_line_append_str(&line, "[");
-  log_line_append_time(&line, time(NULL), LOG_TIME_ERROR_LOG);
-  log_line_append_str(&line, "] [");
-  log_line_append_uint(&line, (uint64_t)uv_os_getpid());
-  log_line_append_str(&line, "] [");
-  log_line_append_str(&line, level_name(level));
-  log_line_append_str(&line, "] ");
-  log_line_append_escaped(&line, role_tag, strlen(role_tag), LOG_ESCAPE_CONTROLS);
+  append_prefix(&line, level);
   log_line_append_escaped(&line, message, (size_t)message_len, LOG_ESCAPE_CONTROLS);
   size_t len = log_line_finish(&line);
   log_file_write(&error_file, buf, len);
+}
+
+/* ------------------------------------------------------------------ multi-line entries */
+
+/* The lines of a record: the message's, then the traceback's, each text without its one
+ * trailing newline, split at '\n'. The message gives at least one line (maybe empty). */
+typedef struct record_lines {
+  const char *part[2];
+  size_t part_len[2];
+  int at;        /* the part being split; 2 when done */
+  size_t offset; /* where its next line starts */
+} record_lines;
+
+static size_t without_trailing_newline(const char *text, size_t len) {
+  return len > 0 && text[len - 1] == '\n' ? len - 1 : len;
+}
+
+static void record_lines_start(record_lines *it, const log_record *r) {
+  it->part[0] = r->message != NULL ? r->message : "";
+  it->part_len[0] = r->message != NULL ? without_trailing_newline(r->message, r->message_len) : 0;
+  it->part[1] = r->traceback;
+  it->part_len[1] = r->traceback != NULL ? without_trailing_newline(r->traceback, r->traceback_len)
+                                         : 0;
+  it->at = 0;
+  it->offset = 0;
+}
+
+/* The next line into *text / *len; false after the last one. An absent or empty traceback
+ * gives no line. */
+static bool record_lines_next(record_lines *it, const char **text, size_t *len) {
+  if (it->at == 1 && (it->part[1] == NULL || it->part_len[1] == 0))
+    it->at = 2;
+  if (it->at == 2)
+    return false;
+  const char *part = it->part[it->at];
+  size_t part_len = it->part_len[it->at];
+  const char *start = part + it->offset;
+  const char *newline = memchr(start, '\n', part_len - it->offset);
+  *text = start;
+  if (newline != NULL) {
+    *len = (size_t)(newline - start);
+    it->offset += *len + 1;
+  } else {
+    *len = part_len - it->offset;
+    it->at++;
+    it->offset = 0;
+  }
+  return true;
+}
+
+/* One line of an entry without its newline: the prefix, then "logger: " on the first line and
+ * "| " on the others (so a reader tells continuation lines from entries), then the text. */
+static void append_entry_line(log_line *line, const log_line *prefix, const log_record *r,
+                              bool first, const char *text, size_t len) {
+  log_line_append(line, prefix->buf, prefix->len);
+  if (!first) {
+    log_line_append_str(line, "| ");
+  } else if (r->logger != NULL && r->logger_len > 0) {
+    log_line_append_escaped(line, r->logger, r->logger_len, LOG_ESCAPE_CONTROLS);
+    log_line_append_str(line, ": ");
+  }
+  log_line_append_escaped(line, text, len, LOG_ESCAPE_CONTROLS);
+}
+
+/* Without memory for the whole entry: each line on its own, cut at LOG_ERROR_LINE_MAX. */
+static void write_line_by_line(const log_line *prefix, const log_record *r) {
+  record_lines it;
+  record_lines_start(&it, r);
+  const char *text;
+  size_t len;
+  for (bool first = true; record_lines_next(&it, &text, &len); first = false) {
+    char buf[LOG_ERROR_LINE_MAX];
+    log_line line;
+    log_line_init(&line, buf, sizeof buf);
+    append_entry_line(&line, prefix, r, first, text, len);
+    log_file_write(&error_file, buf, log_line_finish(&line));
+  }
+}
+
+void log_write_record(const log_record *r) {
+  if (!log_enabled(r->level))
+    return;
+  char prefix_buf[256]; /* the time, the pid, the level and the 63-byte role fit */
+  log_line prefix;
+  log_line_init(&prefix, prefix_buf, sizeof prefix_buf);
+  append_prefix(&prefix, r->level);
+
+  char buf[LOG_ERROR_LINE_MAX];
+  log_line entry;
+  log_line_init_growable(&entry, buf, sizeof buf);
+  record_lines it;
+  record_lines_start(&it, r);
+  const char *text;
+  size_t len;
+  for (bool first = true; record_lines_next(&it, &text, &len); first = false) {
+    if (!first)
+      log_line_append_str(&entry, "\n");
+    append_entry_line(&entry, &prefix, r, first, text, len);
+  }
+  /* A growable line is cut only when the heap is short. */
+  if (entry.truncated)
+    write_line_by_line(&prefix, r);
+  else
+    log_file_write(&error_file, entry.buf, log_line_finish(&entry));
+  log_line_release(&entry);
 }
 
 void log_write(log_level level, const char *fmt, ...) {

@@ -6,25 +6,38 @@
  *   [2026-11-21 13:25:43 +0000] [12345] [INFO] [worker 2] Booting worker
  *   ^ local time and UTC offset  ^ pid   ^ level ^ role (absent until log_set_role)
  *
+ * An entry of several lines (log_write_record: a message with newlines, a traceback) repeats
+ * that prefix on every line and marks each line after the first with "| ", so grep by pid,
+ * role or level still finds all of it and a reader tells continuation lines from entries:
+ *
+ *   [2026-11-21 13:25:43 +0000] [12345] [ERROR] [worker 2] app: request failed
+ *   [2026-11-21 13:25:43 +0000] [12345] [ERROR] [worker 2] | Traceback (most recent call last):
+ *   [2026-11-21 13:25:43 +0000] [12345] [ERROR] [worker 2] |   File "app.py", line 3, in f
+ *   [2026-11-21 13:25:43 +0000] [12345] [ERROR] [worker 2] | ValueError: boom
+ *
  * The access log writes one line per finished request from gunicorn-style `%(x)s` atoms (see
  * access_log_format_line).
  *
- * Every line is written with a single write() so lines from the master, the workers and the
- * threads of one process never interleave (the write is atomic for a pipe up to PIPE_BUF
- * bytes, which is why the error log caps lines at LOG_ERROR_LINE_MAX). Lines are built on the
- * stack, never allocated; a line that would not fit is cut and ends with "...".
+ * Every line (and every multi-line entry) is written with a single write() so lines from the
+ * master, the workers and the threads of one process never interleave (the write is atomic for
+ * a pipe up to PIPE_BUF bytes, which is why log_write caps lines at LOG_ERROR_LINE_MAX; a
+ * longer entry of log_write_record is still one write(): whole in a regular file opened for
+ * appending, while a pipe may let another process's line in after PIPE_BUF bytes). Lines are built on the stack; only an entry longer than LOG_ERROR_LINE_MAX is
+ * built on the heap, and written line by line if that allocation fails. A log_write line that
+ * would not fit is cut and ends with "..."; a log_write_record entry is never cut.
  *
  * Nothing written can forge a line: error log messages have their control bytes (below 0x20
- * and 0x7f, including CR and LF) written as \xNN; in the access log every byte that came from
- * a client is escaped as described at access_log_format_line.
+ * and 0x7f, including CR and LF) written as \xNN, except the newlines that split an entry into
+ * its marked lines; in the access log every byte that came from a client is escaped as
+ * described at access_log_format_line.
  *
- * Threads: log_write, log_vwrite, log_enabled, access_log_enabled, access_log_write and
- * access_log_format_line may be called from any thread, concurrently with each other and with
- * log_reopen. log_open, log_reopen, log_close and log_set_role are called from one thread (the
- * process's main loop); log_open and log_set_role, which replace the access log format and the
- * role text, must not run while another thread is logging (call them before starting threads).
- * A file switch never closes a descriptor another thread may be writing to: the new file is
- * opened and then dup2()'d onto the old descriptor.
+ * Threads: log_write, log_vwrite, log_write_record, log_enabled, access_log_enabled,
+ * access_log_write and access_log_format_line may be called from any thread, concurrently with
+ * each other and with log_reopen. log_open, log_reopen, log_close and log_set_role are called
+ * from one thread (the process's main loop); log_open and log_set_role, which replace the
+ * access log format and the role text, must not run while another thread is logging (call
+ * them before starting threads). A file switch never closes a descriptor another thread may be
+ * writing to: the new file is opened and then dup2()'d onto the old descriptor.
  */
 #ifndef ASGID_LOG_H
 #define ASGID_LOG_H
@@ -81,6 +94,25 @@ void log_write(log_level level, const char *fmt, ...) PLATFORM_PRINTF(2, 3);
  * vprintf). */
 void log_vwrite(log_level level, const char *fmt, va_list ap)
     PLATFORM_PRINTF(2, 0);
+
+/* One log entry that may span several lines: a message and, optionally, a traceback, both of
+ * any length (never cut), from any thread. `logger` names the source (a Python logger's name),
+ * NULL or "" for asgid itself. Lengths are explicit; bytes need not be NUL-terminated. */
+typedef struct log_record {
+  log_level level;
+  const char *logger;
+  size_t logger_len;
+  const char *message;
+  size_t message_len;
+  const char *traceback; /* NULL: none. Ends (after trimming one trailing newline) with the
+                            exception line, as traceback.format_exception gives it. */
+  size_t traceback_len;
+} log_record;
+
+/* Writes `record` to the error log if its level is enabled, whole, with one write() (see the
+ * entry format at the top of this file). The message and the traceback each lose one trailing
+ * newline; every other newline starts a continuation line. */
+void log_write_record(const log_record *record);
 
 /* 1 when lines of this level are written (to skip building costly messages), else 0. */
 int log_enabled(log_level level);

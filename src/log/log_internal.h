@@ -71,7 +71,9 @@ typedef enum log_escape {
 
 /* A line being built in a fixed buffer. When a piece does not fit, the line is cut: it goes
  * back to the end of the last piece that leaves room for "...", later pieces are dropped too
- * (so the line never has silent holes), and log_line_finish ends it with "...". */
+ * (so the line never has silent holes), and log_line_finish ends it with "...".
+ * A growable line (log_line_init_growable) is never cut for length: it moves to the heap when
+ * its buffer is full, and is cut as above only when that allocation fails. */
 typedef struct log_line {
   char *buf;
   size_t size;        /* bytes in buf */
@@ -80,10 +82,20 @@ typedef struct log_line {
   size_t marked_room; /* the most content a cut line keeps: room minus "..." */
   size_t cut_len;     /* the end of the last piece within marked_room: where a cut ends */
   bool truncated;     /* the line was cut */
+  bool growable;      /* grows on the heap instead of being cut */
+  char *heap;         /* buf once it moved to the heap (freed by log_line_release), or NULL */
 } log_line;
 
 /* Starts an empty line in buf (size bytes, may be 0). */
 void log_line_init(log_line *line, char *buf, size_t size);
+
+/* Starts an empty growable line in buf (size > 2 bytes, usually on the stack). Its text may
+ * span several lines: it is one log entry written with one write(). Call log_line_release
+ * after use. */
+void log_line_init_growable(log_line *line, char *buf, size_t size);
+
+/* Frees what a growable line allocated. */
+void log_line_release(log_line *line);
 
 /* Appends len bytes as they are, whole or not at all. */
 void log_line_append(log_line *line, const char *bytes, size_t len);

@@ -5,7 +5,9 @@
  * short. Month names come from a table instead of strftime("%b") so that a locale an embedded
  * interpreter may set never changes the access log's format.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log/log_internal.h"
@@ -14,14 +16,49 @@
 static const char truncation_mark[] = "...";
 #define MARK_LEN (sizeof truncation_mark - 1)
 
-void log_line_init(log_line *line, char *buf, size_t size) {
+/* Sets the buffer and the limits that follow from its size; keeps the content. */
+static void set_buffer(log_line *line, char *buf, size_t size) {
   line->buf = buf;
   line->size = size;
-  line->len = 0;
   line->room = size > 2 ? size - 2 : 0;
   line->marked_room = line->room > MARK_LEN ? line->room - MARK_LEN : 0;
+}
+
+void log_line_init(log_line *line, char *buf, size_t size) {
+  set_buffer(line, buf, size);
+  line->len = 0;
   line->cut_len = 0;
   line->truncated = false;
+  line->growable = false;
+  line->heap = NULL;
+}
+
+void log_line_init_growable(log_line *line, char *buf, size_t size) {
+  log_line_init(line, buf, size);
+  line->growable = true;
+}
+
+void log_line_release(log_line *line) {
+  free(line->heap);
+  line->heap = NULL;
+}
+
+/* Moves a growable line to a heap buffer with room for `more` bytes of content beyond its
+ * length (at least twice the size, so appending stays linear). Returns false when the
+ * allocation fails; the line is then unchanged. */
+static bool grow(log_line *line, size_t more) {
+  size_t need = line->len + more + 2; /* the newline and the NUL */
+  if (more > SIZE_MAX / 4 || line->size > SIZE_MAX / 4)
+    return false;
+  size_t size = line->size * 2 > need ? line->size * 2 : need;
+  char *heap = malloc(size);
+  if (heap == NULL)
+    return false;
+  memcpy(heap, line->buf, line->len);
+  free(line->heap);
+  line->heap = heap;
+  set_buffer(line, heap, size);
+  return true;
 }
 
 /* Goes back to the last piece that leaves room for "..." and drops all later pieces. */
@@ -34,7 +71,7 @@ static void cut(log_line *line) {
 static char *reserve(log_line *line, size_t len) {
   if (line->truncated)
     return NULL;
-  if (len > line->room - line->len) {
+  if (len > line->room - line->len && !(line->growable && grow(line, len))) {
     cut(line);
     return NULL;
   }

@@ -365,6 +365,189 @@ static void test_concurrent_lines_do_not_interleave(void **state) {
   assert_int_equal(count, THREADS * LINES_PER_THREAD);
 }
 
+/* ------------------------------------------------------------------ multi-line entries */
+
+/* Checks that `line` (one line, without its newline) is "<time and pid>[LEVEL] [role] " and
+ * returns what follows it. */
+static const char *after_prefix(const char *line, const char *level_and_role) {
+  const char *rest = skip_time_and_pid(line);
+  size_t n = strlen(level_and_role);
+  assert_memory_equal(rest, level_and_role, n);
+  return rest + n;
+}
+
+/* Splits text into its lines (newlines replaced by NULs); returns how many. */
+static size_t split_lines(char *text, char **lines, size_t max) {
+  size_t count = 0;
+  for (char *p = text; *p != '\0';) {
+    char *end = strchr(p, '\n');
+    assert_non_null(end); /* every line ends with a newline */
+    *end = '\0';
+    assert_true(count < max);
+    lines[count++] = p;
+    p = end + 1;
+  }
+  return count;
+}
+
+enum { FRAMES = 60 };
+
+/* A Python traceback of FRAMES frames, as traceback.format_exception gives it, with its
+ * trailing newline. */
+static size_t deep_traceback(char *out, size_t size) {
+  size_t len = (size_t)snprintf(out, size, "Traceback (most recent call last):\n");
+  for (int i = 0; i < FRAMES; i++)
+    len += (size_t)snprintf(out + len, size - len,
+                            "  File \"/srv/app/deep.py\", line %d, in level_%d\n"
+                            "    return level_%d(depth - 1)\n",
+                            10 + i, i, i + 1);
+  len += (size_t)snprintf(out + len, size - len, "ValueError: the bottom of the stack\n");
+  return len;
+}
+
+static void test_record_keeps_a_deep_traceback_whole(void **state) {
+  fixture *f = *state;
+  open_log(f->path, ASGID_LEVEL_INFO);
+  log_set_role("worker 1");
+  static char tb[FRAMES * 128];
+  size_t tb_len = deep_traceback(tb, sizeof tb);
+  assert_true(tb_len > LOG_ERROR_LINE_MAX); /* beyond what one log_write line holds */
+  log_record r = {.level = LOG_LEVEL_ERROR, .logger = "app", .logger_len = 3,
+                  .message = "request failed", .message_len = 14,
+                  .traceback = tb, .traceback_len = tb_len};
+  log_write_record(&r);
+  log_info("next");
+
+  char *lines[256];
+  size_t count = split_lines(read_file(f->path), lines, 256);
+  assert_int_equal(count, 1 + 1 + 2 * FRAMES + 1 + 1);
+  assert_string_equal(after_prefix(lines[0], "[ERROR] [worker 1] "), "app: request failed");
+  /* Every further line: the whole prefix, "| ", then the traceback's line as it was. */
+  char *expected = tb;
+  for (size_t i = 1; i < count - 1; i++) {
+    char *end = strchr(expected, '\n');
+    *end = '\0';
+    const char *rest = after_prefix(lines[i], "[ERROR] [worker 1] ");
+    assert_memory_equal(rest, "| ", 2);
+    assert_string_equal(rest + 2, expected);
+    expected = end + 1;
+  }
+  assert_string_equal(expected, "");
+  assert_string_equal(after_prefix(lines[count - 2], "[ERROR] [worker 1] "),
+                      "| ValueError: the bottom of the stack");
+  assert_string_equal(after_prefix(lines[count - 1], "[INFO] [worker 1] "), "next");
+}
+
+static void test_record_escapes_controls_but_not_its_newlines(void **state) {
+  fixture *f = *state;
+  open_log(f->path, ASGID_LEVEL_INFO);
+  /* Explicit lengths: a NUL is a byte like any other, and nothing is read past the end. */
+  static const char message[] = "bad target /\r\x1b[2J\0x\nsecond\tline\n";
+  static const char traceback[] = "Traceback:\n  \x7f\xc3\xa9\nKeyError: '\\x0a'";
+  static const char logger[] = "app\n[ERROR] fake";
+  log_record r = {.level = LOG_LEVEL_WARNING, .logger = logger, .logger_len = sizeof logger - 1,
+                  .message = message, .message_len = sizeof message - 1,
+                  .traceback = traceback, .traceback_len = sizeof traceback - 1};
+  log_write_record(&r);
+
+  char *lines[16];
+  assert_int_equal(split_lines(read_file(f->path), lines, 16), 5);
+  assert_string_equal(after_prefix(lines[0], "[WARNING] "),
+                      "app\\x0a[ERROR] fake: bad target /\\x0d\\x1b[2J\\x00x");
+  assert_string_equal(after_prefix(lines[1], "[WARNING] "), "| second\\x09line");
+  assert_string_equal(after_prefix(lines[2], "[WARNING] "), "| Traceback:");
+  assert_string_equal(after_prefix(lines[3], "[WARNING] "), "|   \\x7f\xc3\xa9");
+  assert_string_equal(after_prefix(lines[4], "[WARNING] "), "| KeyError: '\\x0a'");
+}
+
+static void test_record_shapes(void **state) {
+  fixture *f = *state;
+  open_log(f->path, ASGID_LEVEL_WARNING);
+  /* No logger, no traceback: one line like log_write's. */
+  log_record plain = {.level = LOG_LEVEL_ERROR, .message = "plain", .message_len = 5};
+  log_write_record(&plain);
+  /* An empty logger is no logger; an empty traceback adds no line; one trailing newline goes. */
+  log_record empty = {.level = LOG_LEVEL_ERROR, .logger = "", .logger_len = 0,
+                      .message = "trimmed\n", .message_len = 8, .traceback = "", .traceback_len = 0};
+  log_write_record(&empty);
+  /* Only one trailing newline goes: a second one is an empty continuation line. */
+  log_record blank = {.level = LOG_LEVEL_ERROR, .message = "two\n\n", .message_len = 5};
+  log_write_record(&blank);
+  /* No message: the first line holds the prefix and the logger alone. */
+  log_record bare = {.level = LOG_LEVEL_ERROR, .logger = "x", .logger_len = 1,
+                     .traceback = "E: e\n", .traceback_len = 5};
+  log_write_record(&bare);
+  /* Below log_level: nothing. */
+  log_record quiet = {.level = LOG_LEVEL_INFO, .message = "quiet", .message_len = 5};
+  log_write_record(&quiet);
+  /* A line far longer than LOG_ERROR_LINE_MAX is not cut. */
+  static char wide[3 * LOG_ERROR_LINE_MAX];
+  memset(wide, 'w', sizeof wide);
+  log_record long_line = {.level = LOG_LEVEL_ERROR, .message = "wide", .message_len = 4,
+                          .traceback = wide, .traceback_len = sizeof wide};
+  log_write_record(&long_line);
+
+  char *lines[16];
+  assert_int_equal(split_lines(read_file(f->path), lines, 16), 8);
+  assert_string_equal(after_prefix(lines[0], "[ERROR] "), "plain");
+  assert_string_equal(after_prefix(lines[1], "[ERROR] "), "trimmed");
+  assert_string_equal(after_prefix(lines[2], "[ERROR] "), "two");
+  assert_string_equal(after_prefix(lines[3], "[ERROR] "), "| ");
+  assert_string_equal(after_prefix(lines[4], "[ERROR] "), "x: ");
+  assert_string_equal(after_prefix(lines[5], "[ERROR] "), "| E: e");
+  assert_string_equal(after_prefix(lines[6], "[ERROR] "), "wide");
+  const char *rest = after_prefix(lines[7], "[ERROR] ");
+  assert_int_equal(strlen(rest), 2 + sizeof wide);
+  assert_int_equal(strspn(rest + 2, "w"), sizeof wide);
+}
+
+enum { RECORD_THREADS = 4, RECORDS_PER_THREAD = 12 };
+
+static char shared_tb[FRAMES * 128];
+static size_t shared_tb_len;
+
+static void *log_many_shared_records(void *arg) {
+  int id = (int)(intptr_t)arg;
+  for (int i = 0; i < RECORDS_PER_THREAD; i++) {
+    char message[64];
+    int n = snprintf(message, sizeof message, "thread %d entry %d", id, i);
+    log_record r = {.level = LOG_LEVEL_ERROR, .message = message, .message_len = (size_t)n,
+                    .traceback = shared_tb, .traceback_len = shared_tb_len};
+    log_write_record(&r);
+  }
+  return NULL;
+}
+
+/* Each entry is one write(): entries from several threads never interleave in a file opened
+ * for appending, even entries far longer than PIPE_BUF. */
+static void test_concurrent_records_do_not_interleave(void **state) {
+  fixture *f = *state;
+  open_log(f->path, ASGID_LEVEL_INFO);
+  shared_tb_len = deep_traceback(shared_tb, sizeof shared_tb);
+  pthread_t threads[RECORD_THREADS];
+  for (int t = 0; t < RECORD_THREADS; t++)
+    assert_int_equal(
+        pthread_create(&threads[t], NULL, log_many_shared_records, (void *)(intptr_t)t), 0);
+  for (int t = 0; t < RECORD_THREADS; t++)
+    pthread_join(threads[t], NULL);
+
+  static char *lines[RECORD_THREADS * RECORDS_PER_THREAD * (3 + 2 * FRAMES)];
+  size_t count = split_lines(read_file(f->path), lines, sizeof lines / sizeof lines[0]);
+  size_t per_entry = 1 + 1 + 2 * FRAMES + 1;
+  assert_int_equal(count, RECORD_THREADS * RECORDS_PER_THREAD * per_entry);
+  for (size_t i = 0; i < count; i += per_entry) {
+    int id, n;
+    assert_int_equal(sscanf(after_prefix(lines[i], "[ERROR] "), "thread %d entry %d", &id, &n),
+                     2);
+    assert_string_equal(after_prefix(lines[i + 1], "[ERROR] "),
+                        "| Traceback (most recent call last):");
+    for (size_t j = 2; j < per_entry - 1; j++)
+      assert_memory_equal(after_prefix(lines[i + j], "[ERROR] "), "|   ", 4);
+    assert_string_equal(after_prefix(lines[i + per_entry - 1], "[ERROR] "),
+                        "| ValueError: the bottom of the stack");
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_line_format, setup, teardown),
@@ -376,6 +559,12 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_open_failure_keeps_previous_file, setup, teardown),
       cmocka_unit_test_setup_teardown(test_standard_error, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrent_lines_do_not_interleave, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_record_keeps_a_deep_traceback_whole, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_record_escapes_controls_but_not_its_newlines, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_record_shapes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_concurrent_records_do_not_interleave, setup,
                                       teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
