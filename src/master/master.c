@@ -8,6 +8,7 @@
 
 #include "log/log.h"
 #include "master/capabilities.h"
+#include "master/code_watch.h"
 #include "master/control_server.h"
 #include "master/pidfile.h"
 #include "platform/platform.h"
@@ -88,6 +89,8 @@ static void close_handle(uv_handle_t *handle, void *arg) {
 /* Every worker is gone: close the master's handles so the loop ends. A new master started by
  * USR2 keeps running: closing its handle only stops watching it. */
 static void finish(master *m) {
+  code_watch_close(m->code_watch); /* before the walk below closes its handles unfreed */
+  m->code_watch = NULL;
   platform_operator_events_close(m->operator_events);
   m->operator_events = NULL;
   control_server_close(m->control); /* its endpoint goes with it */
@@ -331,6 +334,37 @@ void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_s
 
 /* ---------------------------------------------------------------- reload (HUP) */
 
+static void on_code_changed(void *data, const char *file) {
+  master *m = data;
+  log_info("reload = on: %s changed: reloading", file);
+  master_act(m, OPERATOR_RELOAD);
+}
+
+/* (Re)starts watching the app's source as the current settings say: after every reload,
+ * which may have changed app_dir, and finds directories made since the last scan. */
+static void watch_code(master *m) {
+  code_watch_close(m->code_watch);
+  m->code_watch = NULL;
+  if (!m->settings->reload || m->stopping) return;
+  if (m->preloaded) {
+    log_warning("reload = on does nothing with preload_app = on: the master imported the app "
+                "and cannot import it again (restart to load changed code)");
+    return;
+  }
+  char cwd[4096];
+  size_t cwd_size = sizeof cwd;
+  const char *root = m->settings->app_dir;
+  if (!root[0]) root = uv_cwd(cwd, &cwd_size) == 0 ? cwd : ".";
+  int first = !m->code_watch_announced;
+  m->code_watch = code_watch_start(&m->loop, root, on_code_changed, m);
+  if (m->code_watch && first) {
+    size_t dirs = code_watch_directories(m->code_watch);
+    log_info("reload = on: watching *.py files in %zu director%s under %s", dirs,
+             dirs == 1 ? "y" : "ies", root);
+    m->code_watch_announced = 1;
+  }
+}
+
 static void log_lines(const char *text) {
   const char *line = text;
   while (*line) {
@@ -409,6 +443,7 @@ static void reload(master *m) {
     master_check_descriptor_limit(fresh);
   log_info("reloaded the configuration: starting %ld new worker(s)%s", m->target,
            master_spawns_workers(m, fresh) ? " (spawned)" : "");
+  watch_code(m);
   maintain(m);
 }
 
@@ -560,6 +595,7 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
   m.target = wanted_workers(settings);
   log_info("asgid %s master (pid %ld) starting %ld worker(s)", ASGID_VERSION,
            (long)uv_os_getpid(), m.target);
+  watch_code(&m);
   uv_timer_init(&m.loop, &m.tick);
   m.tick.data = &m;
   m.timeouts_checked_ms = now_ms(&m);

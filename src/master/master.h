@@ -79,6 +79,8 @@ struct master {
   int upgrade_running;
   char *pidfile;                 /* as written (NULL for none) */
   struct control_server *control; /* asgid --control's endpoint, while there is a pidfile */
+  struct code_watch *code_watch; /* reload = on: the app's source being watched, or NULL */
+  int code_watch_announced;      /* its first start was logged (rescans after reloads are not) */
   const struct worker_class *preloaded; /* the class whose app the master preloaded, or NULL */
   asgid_settings *preloaded_settings; /* the configuration it preloaded that app with */
   /* The service manager (systemd's notify protocol), see master.c. */

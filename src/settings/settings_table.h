@@ -60,6 +60,9 @@
     "Python: virtual environment whose interpreter and packages the app uses; empty for none") \
   X(preload_app, "app", BOOL, "off", 0, 0, 0, NULL, START,                                      \
     "Python: import the app in the master before starting workers (fork only)")                \
+  X(reload, "app", BOOL, "off", 0, 0, 0, NULL, RELOAD,                                          \
+    "Development: reload the workers when a *.py file under app_dir changes (not with "        \
+    "preload_app)")                                                                            \
   X(threads, "app", INT, "8", 0, 1, 1024, NULL, RELOAD,                                         \
     "Threads per worker running app callbacks with worker_class = thread")                    \
   X(lifespan, "app", ENUM, "auto", 0, 0, 0, "auto|on|off", RELOAD,                              \

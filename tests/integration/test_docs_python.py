@@ -1,0 +1,163 @@
+"""docs/python.md, run as written: its FastAPI and Starlette apps in a virtualenv, a Django
+project made by startproject, and its nginx site in front of asgid over a Unix socket.
+
+The apps and the nginx block are read from the page itself, so the page cannot drift from
+what works. The virtualenv sees Debian's packages (--system-site-packages): the tests never
+reach a package index."""
+import asyncio
+import getpass
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import free_port
+from python_apps.harness import EXAMPLES_PY, SOURCE_DIR, pyserver, requires_python  # noqa: F401
+
+pytestmark = requires_python
+
+PAGE = SOURCE_DIR / "docs" / "python.md"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def section(title):
+    """The text of the section whose heading is `title`, up to the next heading."""
+    text = PAGE.read_text()
+    match = re.search(r"^#+ " + re.escape(title) + r"\n(.*?)(?=^#+ |\Z)", text, re.S | re.M)
+    assert match, f"docs/python.md has no section {title!r}"
+    return match.group(1)
+
+
+def code_block(text, language):
+    match = re.search(r"```" + language + r"\n(.*?)```", text, re.S)
+    assert match, f"no {language} block"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory):
+    """A virtualenv made as the page says, by Debian's python3."""
+    path = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(path)],
+                   check=True, timeout=120)
+    return path
+
+
+@pytest.mark.parametrize("framework", ["FastAPI", "Starlette"])
+def test_quick_start_app_serves_from_a_virtualenv(pyserver, tmp_path, venv, framework):
+    app_dir = tmp_path / "myapp"
+    app_dir.mkdir()
+    (app_dir / "main.py").write_text(code_block(section(framework), "python"))
+    srv = pyserver("main:app", app_dir=app_dir, virtualenv=str(venv), workers=2)
+    r = httpx.get(srv.url + "/", timeout=10)
+    assert r.status_code == 200 and r.json() == {"hello": "world"}
+
+
+def test_quick_start_django_startproject(pyserver, tmp_path, venv):
+    site = tmp_path / "mysite"
+    site.mkdir()
+    subprocess.run([str(venv / "bin" / "python3"), "-m", "django", "startproject", "mysite",
+                    str(site)], check=True, timeout=60)
+    settings = site / "mysite" / "settings.py"
+    # The page's first bullet: Django answers only ALLOWED_HOSTS.
+    settings.write_text(settings.read_text().replace("ALLOWED_HOSTS = []",
+                                                     "ALLOWED_HOSTS = ['127.0.0.1']"))
+    srv = pyserver("mysite.asgi:application", app_dir=site, virtualenv=str(venv))
+    r = httpx.get(srv.url + "/admin/login/", timeout=10)
+    assert r.status_code == 200 and "Django" in r.text
+    assert httpx.get(srv.url + "/admin/login/", headers={"host": "evil.example"},
+                     timeout=10).status_code == 400
+
+
+def nginx_site(socket_path, port, static_dir):
+    """The page's nginx block with its machine-specific names replaced."""
+    text = PAGE.read_text()
+    marker = text.index("<!-- nginx-site:")
+    site = code_block(text[marker:], "nginx")
+    for old, new in (("unix:/run/asgid/asgid.sock", f"unix:{socket_path}"),
+                     ("listen 80;", f"listen 127.0.0.1:{port};"),
+                     ("/srv/mysite/static/", f"{static_dir}/")):
+        assert old in site, f"the nginx block no longer has {old!r}"
+        site = site.replace(old, new)
+    return site
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    """Starts nginx, as this user, with the page's site; yields (url, stop)."""
+    procs = []
+
+    def start(socket_path, static_dir):
+        port = free_port()
+        prefix = tmp_path / "nginx"
+        prefix.mkdir()
+        (prefix / "site.conf").write_text(nginx_site(socket_path, port, static_dir))
+        # As root, nginx's workers would switch to nobody, who cannot enter the test's folders.
+        user_line = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
+        (prefix / "nginx.conf").write_text(f"""
+daemon off;
+{user_line}pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {prefix}/site.conf;
+}}
+""")
+        proc = subprocess.Popen([NGINX, "-e", str(prefix / "error.log"), "-p", str(prefix),
+                                 "-c", str(prefix / "nginx.conf")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(url + "/static/", timeout=1)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None:
+                    pytest.fail(f"nginx exited: {proc.stderr.read().decode()}"
+                                f"{(prefix / 'error.log').read_text()}")
+                time.sleep(0.05)
+        return url
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed")
+def test_behind_nginx_as_the_page_says(pyserver, nginx, short_tmp, tmp_path):
+    socket_path = short_tmp / "asgid.sock"
+    static_dir = tmp_path / "static"
+    static_dir.mkdir()
+    (static_dir / "style.css").write_text("body {}\n")
+    srv = pyserver("starlette_app:app", app_dir=EXAMPLES_PY, bind=f"unix:{socket_path}",
+                   workers=1)
+    url = nginx(socket_path, static_dir)
+    with httpx.Client(base_url=url, timeout=10) as c:
+        r = c.get("/json")
+        assert r.status_code == 200 and r.json() == {"hello": "world"}
+        assert c.get("/static/style.css").text == "body {}\n"  # nginx's, not the app's
+        r = c.post("/echo-json", json={"a": 1})
+        assert r.json()["received"] == {"a": 1}
+
+    async def websocket_through_nginx():
+        import websockets
+        async with websockets.connect(url.replace("http", "ws") + "/ws") as ws:
+            await ws.send("hi")
+            return await asyncio.wait_for(ws.recv(), 10)
+
+    assert asyncio.run(websocket_through_nginx()) == "echo: hi"
+    assert "error" not in srv.log().lower(), srv.log()
