@@ -365,12 +365,17 @@ static void watch_code(master *m) {
   }
 }
 
+/* Logs what loading the settings wrote: errors, and the warnings it marks "warning: ". */
 static void log_lines(const char *text) {
+  static const char warning[] = "warning: ";
   const char *line = text;
   while (*line) {
     const char *end = strchr(line, '\n');
     size_t len = end ? (size_t)(end - line) : strlen(line);
-    if (len) log_error("%.*s", (int)len, line);
+    if (len > strlen(warning) && strncmp(line, warning, strlen(warning)) == 0)
+      log_warning("%.*s", (int)(len - strlen(warning)), line + strlen(warning));
+    else if (len)
+      log_error("%.*s", (int)len, line);
     line += len + (end ? 1 : 0);
   }
 }

@@ -115,9 +115,10 @@ int asgid_settings_init_defaults(asgid_settings *s);
  * --x: ...") and the function goes on to report all of them, then returns ASGID_ACTION_ERROR.
  * -h/--help, -v/--version, --settings-doc and --example-config return at once without
  * reading the file or the environment. `envp` is the environment to read (NULL-terminated,
- * like environ; NULL for none); ASGID_* variables that name no setting are ignored, as the
- * environment is shared with other programs. Call asgid_settings_free afterwards whatever the
- * result. */
+ * like environ; NULL for none); an ASGID_* variable that names no setting (nor one asgid
+ * uses itself, such as ASGID_CONFIG) is written to `err` as a line starting "warning: ",
+ * with the nearest setting, and does not fail the load, as environments carry stale
+ * variables. Call asgid_settings_free afterwards whatever the result. */
 asgid_settings_action asgid_settings_load_args(asgid_settings *s, int argc, char **argv,
                                                char **envp, FILE *err);
 

@@ -111,6 +111,67 @@ static const settings_descriptor *find_long_setting(const char *name, size_t len
   return settings_find(key, length);
 }
 
+/* The nearest candidate so far for a misspelt long option. */
+typedef struct option_guess {
+  const char *name;
+  size_t length;
+  const char *nearest;
+  size_t nearest_distance;
+} option_guess;
+
+static void consider(option_guess *guess, const char *candidate) {
+  size_t distance = settings_edit_distance(guess->name, guess->length, candidate, strlen(candidate));
+  if (distance < guess->nearest_distance &&
+      settings_name_is_near(guess->name, guess->length, candidate)) {
+    guess->nearest = candidate;
+    guess->nearest_distance = distance;
+  }
+}
+
+/* The long option nearest to `name` (`length` bytes, without "--"): a setting's, an
+ * action's or --config; NULL when none is near. */
+static const char *nearest_long_option(const char *name, size_t length) {
+  option_guess guess = {.name = name, .length = length, .nearest_distance = (size_t)-1};
+  for (size_t i = 0; i < ASGID_SETTING_COUNT; i++)
+    consider(&guess, settings_descriptors[i].name);
+  for (size_t i = 0; i < settings_action_option_count; i++)
+    consider(&guess, settings_action_options[i].long_name);
+  consider(&guess, "config");
+  if (guess.nearest)
+    return guess.nearest;
+  const settings_descriptor *d = settings_nearest(name, length); /* a shortened name */
+  return d ? d->name : NULL;
+}
+
+/* "unknown option", with the nearest long option when one is near (`name`: a long option's
+ * name, NULL for a short one). */
+static void report_unknown_option(FILE *err, const cli_option *option, const char *name,
+                                  size_t length) {
+  const char *nearest = name ? nearest_long_option(name, length) : NULL;
+  if (!nearest) {
+    report(err, option, "unknown option (see --help)");
+    return;
+  }
+  char written[SETTINGS_ENV_NAME_SIZE];
+  snprintf(written, sizeof written, "%s", nearest);
+  for (char *p = written; *p; p++)
+    if (*p == '_')
+      *p = '-';
+  report(err, option, "unknown option; did you mean --%s? (see --help)", written);
+}
+
+/* The value of a BOOL option given without '=': the next argument when it is a boolean word
+ * (--reuse-port on, --factory false), consumed; otherwise "on", and the next argument is left
+ * alone (the app, or another option). */
+static const char *bool_value(const settings_descriptor *d, int argc, char **argv, int *index) {
+  settings_scalar ignored;
+  char message[128];
+  if (*index + 1 < argc && settings_parse_scalar(d, argv[*index + 1], &ignored, message,
+                                                 sizeof message) == 0)
+    return argv[++*index];
+  return "on";
+}
+
 /* argv[*index], an option: an action, -c/--config, or a setting. Returns the errors. */
 static int parse_option(settings_cli *cli, int argc, char **argv, int *index, FILE *err) {
   const char *arg = argv[*index];
@@ -137,13 +198,11 @@ static int parse_option(settings_cli *cli, int argc, char **argv, int *index, FI
   const settings_descriptor *d =
       is_long ? find_long_setting(name, name_length) : settings_find_short(arg[1]);
   if (!is_config && !d) {
-    report(err, &option, "unknown option (see --help)");
+    report_unknown_option(err, &option, is_long ? name : NULL, name_length);
     return 1;
   }
-  /* a bare BOOL option means on; its value can only be attached (--server-header=off), so
-   * that the next argument is never swallowed */
   const char *value = d && d->kind == ASGID_KIND_BOOL && !option.attached_value
-                          ? "on"
+                          ? bool_value(d, argc, argv, index)
                           : take_value(&option, argc, argv, index);
   if (!value) {
     report(err, &option, "needs a value");

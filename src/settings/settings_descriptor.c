@@ -96,7 +96,8 @@ void settings_write_long_option(FILE *out, const settings_descriptor *d) {
   fputs("--", out);
   for (const char *p = d->name; *p; p++)
     fputc(*p == '_' ? '-' : *p, out);
-  fprintf(out, d->kind == ASGID_KIND_BOOL ? "[=%s]" : " %s", settings_value_placeholder(d));
+  /* a BOOL's value is optional: --reuse-port alone means on */
+  fprintf(out, d->kind == ASGID_KIND_BOOL ? " [%s]" : " %s", settings_value_placeholder(d));
 }
 
 /* asgid_settings_enum_name hands out static strings, so each ENUM row's choices are copied

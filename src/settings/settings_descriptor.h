@@ -50,6 +50,19 @@ const settings_descriptor *settings_find_short(char flag);
  * a unit test checks it). */
 bool settings_starts_section(size_t index);
 
+/* The Damerau-Levenshtein distance (optimal string alignment) between two names, ignoring
+ * case and taking '-' for '_'; (size_t)-1 for names longer than SETTINGS_ENV_NAME_SIZE. */
+size_t settings_edit_distance(const char *a, size_t a_length, const char *b, size_t b_length);
+
+/* Whether `candidate` is close enough to `name` (`length` bytes) to be suggested for it: at
+ * most two edits, and fewer edits than `name` has characters. */
+bool settings_name_is_near(const char *name, size_t length, const char *candidate);
+
+/* The setting to suggest for `name` (`length` bytes), which names none: the nearest within
+ * two edits, else the first whose name begins with it when it has 4 characters or more
+ * ("keepalive" -> keepalive_timeout); NULL when nothing is near. */
+const settings_descriptor *settings_nearest(const char *name, size_t length);
+
 /* Writes "ASGID_<NAME>" for row `d` into `buf` (SETTINGS_ENV_NAME_SIZE bytes). */
 void settings_env_name(const settings_descriptor *d, char *buf);
 
@@ -106,7 +119,7 @@ bool settings_has_bounds(const settings_descriptor *d);
 const char *settings_value_placeholder(const settings_descriptor *d);
 
 /* Writes the long option of row `d` with its placeholder: "--keepalive-timeout DURATION", or
- * "--server-header[=on|off]" for a BOOL, whose value can only be attached. */
+ * "--server-header [on|off]" for a BOOL, whose value may be left out (on). */
 void settings_write_long_option(FILE *out, const settings_descriptor *d);
 
 /* One layer of values: the file, the environment, the command line, or one

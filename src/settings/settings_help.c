@@ -47,7 +47,8 @@ void asgid_settings_print_help(FILE *out, const char *program) {
         out);
   fputs("Settings, by section of the configuration file. Precedence: defaults < file <\n"
         "environment (the variable shown) < command line. Sizes take k, m, g (powers of 1024);\n"
-        "durations ms, s, m, h (a bare number is seconds); a bare boolean option means on. A\n"
+        "durations ms, s, m, h (a bare number is seconds). A boolean option alone means on;\n"
+        "its value may follow it or be attached (--reuse-port off, --reuse-port=off). A\n"
         "list setting takes its option once per value; in the environment, separate values\n"
         "with commas.\n",
         out);

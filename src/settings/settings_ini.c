@@ -28,6 +28,7 @@ typedef struct ini_parse_state {
   const char *next;   /* the text not handed to inih yet */
   unsigned line;      /* the line inih is parsing */
   bool line_indented; /* whether that line starts with whitespace */
+  unsigned set_at[ASGID_SETTING_COUNT]; /* the line that set each setting, 0: none yet */
 } ini_parse_state;
 
 static void begin_error(ini_parse_state *state, unsigned line) {
@@ -91,13 +92,12 @@ static void list_names(FILE *out, const char *section) {
   }
 }
 
-/* The first setting whose name starts with `key` ("keepalive" -> keepalive_timeout), or
- * NULL: a cheap guess at what a shortened key meant. */
-static const settings_descriptor *find_longer_name(const char *key) {
-  size_t length = strlen(key);
-  for (size_t i = 0; length > 0 && i < ASGID_SETTING_COUNT; i++)
-    if (strncmp(settings_descriptors[i].name, key, length) == 0)
-      return &settings_descriptors[i];
+/* The section to suggest for a misspelt one ("[worker]"), or NULL. */
+static const char *nearest_section(const char *section) {
+  for (size_t i = 0; i < ASGID_SETTING_COUNT; i++)
+    if (settings_starts_section(i) &&
+        settings_name_is_near(section, strlen(section), settings_descriptors[i].section))
+      return settings_descriptors[i].section;
   return NULL;
 }
 
@@ -116,11 +116,11 @@ static void report_misplaced_key(ini_parse_state *state, const char *section, co
   } else if (section_exists(section)) {
     begin_error(state, state->line);
     fprintf(state->err, "unknown key %s in section [%s]", shown_key, section);
-    const settings_descriptor *longer = find_longer_name(key);
-    if (longer) {
-      fprintf(state->err, "; did you mean %s", longer->name);
-      if (strcmp(longer->section, section) != 0)
-        fprintf(state->err, " in [%s]", longer->section);
+    const settings_descriptor *nearest = settings_nearest(key, strlen(key));
+    if (nearest) {
+      fprintf(state->err, "; did you mean %s", nearest->name);
+      if (strcmp(nearest->section, section) != 0)
+        fprintf(state->err, " in [%s]", nearest->section);
       fputs("?\n", state->err);
       return;
     }
@@ -135,7 +135,14 @@ static void report_misplaced_key(ini_parse_state *state, const char *section, co
     else
       fprintf(state->err, "unknown key %s before any [section] (sections: ", shown_key);
     list_names(state->err, NULL);
-    fputs(")\n", state->err);
+    fputs(")", state->err);
+    const char *near = *section ? nearest_section(section) : NULL;
+    const settings_descriptor *nearest = settings_nearest(key, strlen(key));
+    if (near)
+      fprintf(state->err, "; did you mean [%s]?", near);
+    else if (nearest)
+      fprintf(state->err, "; did you mean %s in [%s]?", nearest->name, nearest->section);
+    fputc('\n', state->err);
   }
 }
 
@@ -154,6 +161,14 @@ static int on_key(void *user, const char *section, const char *key, const char *
     report_misplaced_key(state, section, key);
     return 1;
   }
+  /* A LIST repeats its key, one value a line; any other key given twice is a mistake: the
+   * later line would silently win over the one the reader finds first. */
+  unsigned *set_at = &state->set_at[d - settings_descriptors];
+  if (d->kind != ASGID_KIND_LIST && *set_at) {
+    report(state, state->line, "%s is already set at line %u", key, *set_at);
+    return 1;
+  }
+  *set_at = state->line;
   size_t origin_size = strlen(state->origin) + 16;
   char *origin = malloc(origin_size);
   char message[512];

@@ -66,6 +66,62 @@ static int apply_environment(asgid_settings *s, char **envp, FILE *err) {
   return errors;
 }
 
+/* ASGID_ variables that are not settings but are asgid's own: ASGID_CONFIG names the file;
+ * a master started by USR2 inherits its listeners through ASGID_INHERIT_FDS and
+ * ASGID_INHERIT_FDNAMES (master/listeners.h); the build and test scripts pass the others
+ * (scripts/test.sh, tests/integration/conftest.py, tests/fuzz/run.sh), and asgid runs in
+ * their environment. */
+static const char *const own_variables[] = {
+    "ASGID_CONFIG", "ASGID_INHERIT_FDS", "ASGID_INHERIT_FDNAMES", "ASGID_BIN",
+    "ASGID_EXAMPLES", "ASGID_SOURCE_DIR", "ASGID_WS_REFERENCE", "ASGID_WIN_BUILD",
+    "ASGID_FUZZ_SECONDS"};
+#define OWN_VARIABLE_PREFIX "ASGID_TEST_" /* the test suites' own switches */
+
+static bool is_own_variable(const char *name, size_t length) {
+  if (length >= strlen(OWN_VARIABLE_PREFIX) &&
+      memcmp(name, OWN_VARIABLE_PREFIX, strlen(OWN_VARIABLE_PREFIX)) == 0)
+    return true;
+  for (size_t i = 0; i < sizeof own_variables / sizeof own_variables[0]; i++)
+    if (strlen(own_variables[i]) == length && memcmp(own_variables[i], name, length) == 0)
+      return true;
+  return false;
+}
+
+/* An ASGID_ variable that names no setting is most likely a typo, so it is reported; only as
+ * a warning, as environments carry stale variables from other versions and scripts. */
+static void warn_unknown_variables(char **envp, FILE *err) {
+  for (char **entry = envp; entry && *entry; entry++) {
+    const char *name = *entry;
+    if (strncmp(name, "ASGID_", 6) != 0)
+      continue;
+    const char *equals = strchr(name, '=');
+    size_t length = equals ? (size_t)(equals - name) : strlen(name);
+    if (is_own_variable(name, length))
+      continue;
+    bool is_setting = false;
+    for (size_t i = 0; i < ASGID_SETTING_COUNT && !is_setting; i++) {
+      char setting_name[SETTINGS_ENV_NAME_SIZE];
+      settings_env_name(&settings_descriptors[i], setting_name);
+      is_setting = strlen(setting_name) == length && memcmp(setting_name, name, length) == 0;
+    }
+    if (is_setting)
+      continue;
+    char copy[SETTINGS_ENV_NAME_SIZE * 4], shown[SETTINGS_ENV_NAME_SIZE * 4];
+    snprintf(copy, sizeof copy, "%.*s", (int)length, name);
+    settings_escaped(copy, shown, sizeof shown);
+    const settings_descriptor *nearest = settings_nearest(name + 6, length - 6);
+    if (nearest) {
+      char nearest_name[SETTINGS_ENV_NAME_SIZE];
+      settings_env_name(nearest, nearest_name);
+      fprintf(err, "warning: environment %s: not a setting, ignored; did you mean %s?\n", shown,
+              nearest_name);
+    } else {
+      fprintf(err, "warning: environment %s: not a setting, ignored (docs/settings.md lists "
+                   "them)\n", shown);
+    }
+  }
+}
+
 /* The configuration file: -c/--config, else ASGID_CONFIG (empty means none). */
 static int apply_config_file(asgid_settings *s, const settings_cli *cli, char **envp, FILE *err) {
   const char *path = cli->config_path;
@@ -101,6 +157,7 @@ asgid_settings_action asgid_settings_load_args(asgid_settings *s, int argc, char
   if (needs_settings) {
     errors += apply_config_file(s, &cli, envp, err);
     errors += apply_environment(s, envp, err);
+    warn_unknown_variables(envp, err);
     errors += settings_cli_apply(s, &cli, err);
   }
   if (cli.action_value && !(s->control_command = strdup(cli.action_value))) {

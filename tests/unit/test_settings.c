@@ -249,7 +249,18 @@ static void test_bool_values(void **state) {
     apply(&s, text, "");
     assert_int_equal(s.server_header, 0);
     asgid_settings_free(&s);
-    snprintf(text, sizeof text, "[server]\nserver_header = off\nserver_header = %s\n", truths[i]);
+    snprintf(text, sizeof text, "[server]\nreuse_port = %s\n", truths[i]);
+    apply(&s, text, "");
+    assert_int_equal(s.reuse_port, 1);
+    asgid_settings_free(&s);
+    /* on the command line, as the option's next argument too (--reuse-port on) */
+    load_ok(&s, ARGS("--server-header", falsehoods[i], "--reuse-port", truths[i], "x.so"),
+            NO_ARGS);
+    assert_int_equal(s.server_header, 0);
+    assert_int_equal(s.reuse_port, 1);
+    assert_string_equal(s.app, "x.so");
+    asgid_settings_free(&s);
+    snprintf(text, sizeof text, "[server]\nserver_header = %s\n", truths[i]);
     apply(&s, text, "");
     assert_int_equal(s.server_header, 1);
     asgid_settings_free(&s);
@@ -500,6 +511,23 @@ static void test_command_line_forms(void **state) {
   assert_string_equal(s.app, "-odd.so");
   asgid_settings_free(&s);
 
+  load_fails(ARGS("--wrokers=2", "--worker=3", "--keepalive=9", "--check-conifg",
+                  "--confg=a.ini"),
+             NO_ARGS,
+             "command line --wrokers: unknown option; did you mean --workers? (see --help)\n"
+             "command line --worker: unknown option; did you mean --workers? (see --help)\n"
+             "command line --keepalive: unknown option; did you mean --keepalive-timeout? (see "
+             "--help)\n"
+             "command line --check-conifg: unknown option; did you mean --check-config? (see "
+             "--help)\n"
+             "command line --confg: unknown option; did you mean --config? (see --help)\n");
+  /* a boolean word after a BOOL option is its value; anything else is left alone */
+  load_ok(&s, ARGS("--factory", "--reuse-port", "off", "on.so"), NO_ARGS);
+  assert_int_equal(s.factory, 1);
+  assert_int_equal(s.reuse_port, 0);
+  assert_string_equal(s.app, "on.so");
+  asgid_settings_free(&s);
+
   load_fails(ARGS("--bogus", "-x", "--workers"), NO_ARGS,
              "command line --bogus: unknown option (see --help)\n"
              "command line -x: unknown option (see --help)\n"
@@ -568,13 +596,40 @@ static void test_environment(void **state) {
   asgid_settings s;
   load_ok(&s, NO_ARGS,
           ARGS("PATH=/bin", "ASGID_WORKERS=2", "ASGID_SERVER_HEADER=no", "ASGID_LIFESPAN=on",
-               "ASGID_MAX_REQUESTS_JITTER=9", "ASGID_UNKNOWN_THING=1", "ASGID_WORKERSX=1"));
+               "ASGID_MAX_REQUESTS_JITTER=9", "ASGID_CONFIG=", "ASGID_TEST_WORKER_START=spawn",
+               "ASGID_BIN=/x/asgid", "ASGID_INHERIT_FDS=3"));
   assert_int_equal(s.workers, 2);
   assert_int_equal(s.server_header, 0);
   assert_int_equal(s.lifespan, ASGID_LIFESPAN_ON);
   assert_int_equal(s.max_requests_jitter, 9);
   assert_int_equal(s.source.workers, ASGID_SOURCE_ENV);
   assert_int_equal(s.source.threads, ASGID_SOURCE_DEFAULT);
+  asgid_settings_free(&s);
+
+  /* an ASGID_ variable that names no setting (nor one of asgid's own) is a warning that
+   * suggests the nearest setting, and loading goes on */
+  char *errors;
+  assert_int_equal(load(&s, NO_ARGS,
+                        ARGS("ASGID_WORKERSX=1", "ASGID_WORKERS=3", "ASGID_KEEPALIVE=9",
+                             "ASGID_LOGLEVEL=debug", "ASGID_UNKNOWN_THING=1", "ASGID_=1",
+                             "ASGID_\x1b[2J=1"),
+                        &errors),
+                   ASGID_ACTION_RUN);
+  assert_string_equal(
+      errors,
+      "warning: environment ASGID_WORKERSX: not a setting, ignored; did you mean "
+      "ASGID_WORKERS?\n"
+      "warning: environment ASGID_KEEPALIVE: not a setting, ignored; did you mean "
+      "ASGID_KEEPALIVE_TIMEOUT?\n"
+      "warning: environment ASGID_LOGLEVEL: not a setting, ignored; did you mean "
+      "ASGID_LOG_LEVEL?\n"
+      "warning: environment ASGID_UNKNOWN_THING: not a setting, ignored (docs/settings.md lists "
+      "them)\n"
+      "warning: environment ASGID_: not a setting, ignored (docs/settings.md lists them)\n"
+      "warning: environment ASGID_\\x1b[2J: not a setting, ignored (docs/settings.md lists "
+      "them)\n");
+  assert_int_equal(s.workers, 3);
+  free(errors);
   asgid_settings_free(&s);
 
   load_fails(NO_ARGS, ARGS("ASGID_WORKERS=", "ASGID_TIMEOUT=2x", "ASGID_UMASK=8"),
@@ -678,6 +733,77 @@ static void test_command_line_errors_escape_arguments(void **state) {
              "command line \\x7f.so: the app is given by --app too\n");
 }
 
+/* A key given twice is an error naming both lines; a LIST's key repeats legitimately. */
+static void test_file_duplicate_keys(void **state) {
+  (void)state;
+  asgid_settings s;
+  apply(&s,
+        "[server]\n"
+        "bind = 127.0.0.1:8000\n"
+        "backlog = 10\n"
+        "bind = unix:/tmp/a.sock\n"
+        "[workers]\n"
+        "workers = 2\n"
+        "\n"
+        "workers = 3\n"
+        "[server]\n"
+        "backlog = 20\n",
+        "conf.ini:8: workers is already set at line 6\n"
+        "conf.ini:10: backlog is already set at line 3\n");
+  assert_int_equal(s.bind.count, 2);
+  assert_int_equal(s.workers, 2);
+  asgid_settings_free(&s);
+}
+
+/* Misspelt keys and sections get the nearest name. */
+static void test_file_suggestions(void **state) {
+  (void)state;
+  asgid_settings s;
+  apply(&s,
+        "[workers]\n"
+        "worker = 2\n"
+        "graceful-timeout = 5s\n"
+        "[log]\n"
+        "loglevel = debug\n"
+        "errorlog = -\n"
+        "[app]\n"
+        "wrokers = 3\n"
+        "[worker]\n"
+        "workers = 1\n",
+        "conf.ini:2: unknown key \"worker\" in section [workers]; did you mean workers?\n"
+        "conf.ini:3: unknown key \"graceful-timeout\" in section [workers]; did you mean "
+        "graceful_timeout?\n"
+        "conf.ini:5: unknown key \"loglevel\" in section [log]; did you mean log_level?\n"
+        "conf.ini:6: unknown key \"errorlog\" in section [log]; did you mean error_log?\n"
+        "conf.ini:8: unknown key \"wrokers\" in section [app]; did you mean workers in "
+        "[workers]?\n"
+        "conf.ini:10: workers belongs in [workers], not [worker]\n");
+  asgid_settings_free(&s);
+  apply(&s, "[wrokers]\nthing = 1\n",
+        "conf.ini:2: unknown key \"thing\" in unknown section [wrokers] (sections: server, app, "
+        "workers, http, websocket, log, process); did you mean [workers]?\n");
+  asgid_settings_free(&s);
+}
+
+/* The distance behind the suggestions: transpositions count one, case and '-'/'_' none. */
+static void test_edit_distance(void **state) {
+  (void)state;
+  assert_int_equal(settings_edit_distance("workers", 7, "workers", 7), 0);
+  assert_int_equal(settings_edit_distance("WORKERS", 7, "workers", 7), 0);
+  assert_int_equal(settings_edit_distance("reuse-port", 10, "reuse_port", 10), 0);
+  assert_int_equal(settings_edit_distance("wrokers", 7, "workers", 7), 1);
+  assert_int_equal(settings_edit_distance("worker", 6, "workers", 7), 1);
+  assert_int_equal(settings_edit_distance("", 0, "app", 3), 3);
+  assert_int_equal(settings_edit_distance("kitten", 6, "sitting", 7), 3);
+  assert_true(settings_name_is_near("ap", 2, "app"));
+  assert_false(settings_name_is_near("ab", 2, "app")); /* two edits of two letters */
+  assert_false(settings_name_is_near("threadz_x", 9, "threads"));
+  assert_null(settings_nearest("zzz", 3));
+  assert_null(settings_nearest("w", 1)); /* too short to be a beginning */
+  assert_string_equal(settings_nearest("keepalive", 9)->name, "keepalive_timeout");
+  assert_string_equal(settings_nearest("WORKERSX", 8)->name, "workers");
+}
+
 static void test_file_lines_are_counted_exactly(void **state) {
   (void)state;
   char text[2048];
@@ -685,13 +811,13 @@ static void test_file_lines_are_counted_exactly(void **state) {
   memset(long_line, 'x', sizeof long_line - 1);
   long_line[sizeof long_line - 1] = '\0';
   /* CRLF line ends, a line too long for inih, no newline at the end */
-  snprintf(text, sizeof text, "[workers]\r\nworkers = 2\r\n# %s\r\nthreads = 1\r\nworkers = 9999",
-           long_line);
+  snprintf(text, sizeof text,
+           "[workers]\r\nworkers = 2\r\n# %s\r\nthreads = 1\r\nmax_requests = -1", long_line);
   char expected[256];
   snprintf(expected, sizeof expected,
            "conf.ini:3: the line is 301 characters long; inih reads at most %d\n"
            "conf.ini:4: threads belongs in [app], not [workers]\n"
-           "conf.ini:5: workers: 9999 is above the maximum 4096\n",
+           "conf.ini:5: max_requests: -1 is below the minimum 0\n",
            INI_MAX_LINE - 3);
   asgid_settings s;
   apply(&s, text, expected);
@@ -782,7 +908,7 @@ static void test_help_lists_every_setting(void **state) {
   assert_true(strncmp(help, "Usage: asgid ", 13) == 0);
   assert_non_null(strstr(help, "  -c, --config FILE"));
   assert_non_null(strstr(help, "--keepalive-timeout DURATION\n"));
-  assert_non_null(strstr(help, "--server-header[=on|off]\n"));
+  assert_non_null(strstr(help, "--server-header [on|off]\n"));
   assert_non_null(strstr(help, "  -b, --bind VALUE\n"));
   assert_non_null(strstr(help, "ASGID_WORKERS, default 0, 0 to 4096\n"));
   assert_non_null(strstr(help, "ASGID_TIMEOUT, default 30s, 1s to 24h\n"));
@@ -1045,6 +1171,9 @@ int main(void) {
       cmocka_unit_test(test_file_errors_name_file_and_line),
       cmocka_unit_test(test_file_errors_escape_unknown_names),
       cmocka_unit_test(test_command_line_errors_escape_arguments),
+      cmocka_unit_test(test_file_duplicate_keys),
+      cmocka_unit_test(test_file_suggestions),
+      cmocka_unit_test(test_edit_distance),
       cmocka_unit_test(test_file_lines_are_counted_exactly),
       cmocka_unit_test(test_missing_or_unreadable_file),
       cmocka_unit_test(test_file_error_format_from_load),
