@@ -15,6 +15,7 @@
 #include "master/capabilities.h"
 #include "master/control_client.h"
 #include "master/master.h"
+#include "platform/build_info.h"
 #include "platform/platform.h"
 #include "settings/settings.h"
 #include "worker/worker.h"
@@ -68,7 +69,7 @@ int main(int argc, char **argv) {
       asgid_settings_print_help(stdout, "asgid");
       break;
     case ASGID_ACTION_VERSION:
-      printf("asgid %s\n", ASGID_VERSION);
+      printf("%s\n", build_info_text());
       break;
     case ASGID_ACTION_PRINT_CONFIG:
       capabilities_fit(&settings, platform_get_capabilities(), NULL, NULL);

@@ -4,9 +4,11 @@ Each case of issue #15's first-run list: misspelt keys, options and ASGID_ varia
 nearest setting; a key given twice names both lines; boolean options take on/off as their next
 argument."""
 
+import platform
 import re
 
 from conftest import app_path, run_asgid
+from python_apps.harness import class_support
 
 
 def probe_ini(tmp_path, text):
@@ -70,3 +72,15 @@ def test_a_boolean_option_takes_on_or_off_as_its_next_argument():
     assert code == 0, out
     assert re.search(r"^reuse_port = on +# command line", out, re.M), out
     assert re.search(r"^server_header = off +# command line", out, re.M), out
+
+
+def test_version_names_the_embedded_python_and_the_libraries():
+    code, out = run_asgid(["--version"])
+    assert code == 0, out
+    match = re.fullmatch(r"asgid \d+\.\d+\.\d+ \((?:Python (\S+), )?llhttp \d+\.\d+\.\d+, "
+                         r"libuv \d+\.\d+\.\d+\)\n", out)
+    assert match, out
+    python_built, _ = class_support("asyncio")
+    if python_built:
+        # Debian's python3 is the installation asgid embeds (CMake's python3-embed).
+        assert match.group(1) == platform.python_version(), out

@@ -81,7 +81,7 @@ def test_hup_with_an_invalid_configuration_keeps_the_old_workers(server):
     srv = server(workers=2)
     old = srv.wait_workers(2)
     good = srv.ini_path.read_text()
-    srv.ini_path.write_text(good + "\n[workers]\nworkers = banana\n")
+    srv.ini_path.write_text(good + "\n[workers]\nmax_requests = banana\n")
     srv.proc.send_signal(signal.SIGHUP)
     assert wait_for(lambda: "banana" in srv.log(), 3), \
         f"the invalid configuration was not reported:\n{srv.log()}"
@@ -306,7 +306,7 @@ def test_failed_upgrade_keeps_the_old_master(server, tmp_path):
     workers = srv.wait_workers(2)
     assert wait_for(lambda: read_pidfile(pidfile) == srv.proc.pid, 5)
     good = srv.ini_path.read_text()
-    srv.ini_path.write_text(good + "\n[workers]\nworkers = banana\n")
+    srv.ini_path.write_text(good + "\n[workers]\nmax_requests = banana\n")
     srv.proc.send_signal(signal.SIGUSR2)
     assert wait_for(lambda: "banana" in srv.log(), 5), srv.log()
     assert wait_for(lambda: read_pidfile(pidfile) == srv.proc.pid

@@ -159,7 +159,7 @@ def test_failed_reload_says_ready_again(server, listener):
     srv = server(workers=1, env=listener.env())
     listener.wait("READY=1")
     good = srv.ini_path.read_text()
-    srv.ini_path.write_text(good + "\n[workers]\nworkers = banana\n")
+    srv.ini_path.write_text(good + "\n[workers]\nmax_requests = banana\n")
     srv.proc.send_signal(signal.SIGHUP)
     listener.wait("RELOADING=1")
     listener.wait("READY=1", timeout=5)
