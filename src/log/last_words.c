@@ -3,13 +3,14 @@
  * The line is kept ready in a fixed buffer: "[TIME] [PID] [ERROR] [ROLE] aborted, stuck for
  * longer than timeout; the last request it started: METHOD TARGET". Each request start copies
  * its request line in; at SIGABRT the time is filled in with async-signal-safe code (no localtime, no
- * stdio) and the buffer is written with one write(). */
+ * stdio: the offset comes from log_time.c's table) and the buffer is written with one write(). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <uv.h>
 
 #include "log/log.h"
+#include "log/log_internal.h"
 #include "platform/platform.h"
 
 #define TIME_FIELD "[0000-00-00 00:00:00 +0000] "
@@ -17,7 +18,6 @@
 static char message[512];
 static size_t prefix_len;
 static size_t message_len;
-static long utc_offset_seconds; /* of local time, taken when installed */
 
 /* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm): pure arithmetic. */
 static void civil_from_days(long z, long *y, unsigned *m, unsigned *d) {
@@ -39,9 +39,12 @@ static void put_digits(char *at, long value, int width) {
   }
 }
 
-/* Async-signal-safe: writes the current local time into the time field. */
+/* Async-signal-safe: writes the current time, as the error log's lines have it, into the time
+ * field. */
 static void stamp_time(void) {
-  long seconds = (long)time(NULL) + utc_offset_seconds; /* time() is async-signal-safe */
+  time_t now = time(NULL); /* time() is async-signal-safe, and so is log_time_utc_offset */
+  long utc_offset_seconds = log_time_utc_offset(now);
+  long seconds = (long)now + utc_offset_seconds;
   long days = seconds / 86400, rest = seconds % 86400, year;
   unsigned month, day;
   civil_from_days(days, &year, &month, &day);
@@ -59,9 +62,6 @@ static void stamp_time(void) {
 }
 
 void log_install_last_words(const char *role) {
-  time_t now = time(NULL);
-  struct tm local;
-  if (platform_local_time(now, &local, &utc_offset_seconds) != 0) utc_offset_seconds = 0;
   int n = snprintf(message, sizeof message,
                    TIME_FIELD "[%ld] [ERROR] [%s] aborted, stuck for longer than timeout; the "
                    "last request it started: ", (long)uv_os_getpid(), role);

@@ -10,6 +10,7 @@ static int first_error(int first, int next) {
 }
 
 int log_open(const asgid_settings *s) {
+  log_time_configure(s);
   int err = error_log_configure(s);
   return first_error(err, access_log_configure(s));
 }
@@ -22,4 +23,5 @@ int log_reopen(void) {
 void log_close(void) {
   access_log_close();
   error_log_close();
+  log_time_forget_zone();
 }

@@ -4,7 +4,10 @@
  * Error log lines look like gunicorn's, with the process role as an optional fourth field:
  *
  *   [2026-11-21 13:25:43 +0000] [12345] [INFO] [worker 2] Booting worker
- *   ^ local time and UTC offset  ^ pid   ^ level ^ role (absent until log_set_role)
+ *   ^ time and its UTC offset    ^ pid   ^ level ^ role (absent until log_set_role)
+ *
+ * Timestamps of both logs are in UTC, or with log_timezone = local in the zone the process had
+ * at its first log_open, whatever it does to TZ later (an app's tzset(): see log_time.c).
  *
  * An entry of several lines (log_write_record: a message with newlines, a traceback) repeats
  * that prefix on every line and marks each line after the first with "| ", so grep by pid,
@@ -64,7 +67,8 @@ typedef enum asgid_log_level_t {
 #define ACCESS_LOG_LINE_MAX 8192
 
 /* Applies the [log] settings: error_log ("-" or "" is standard error), access_log ("" is off,
- * "-" is standard output), each otherwise a file path; access_log_format and log_level. Files are
+ * "-" is standard output), each otherwise a file path; access_log_format, log_level and
+ * log_timezone (the first call captures the local time zone for good). Files are
  * opened for appending (O_APPEND | O_CREAT | O_CLOEXEC, mode 0644 minus the umask). Before
  * the first call lines go to standard error and the access log is off. Calling it again (a
  * configuration reload) switches to the new files and format. If a file cannot be opened, that
@@ -78,7 +82,8 @@ int log_open(const asgid_settings *s);
 int log_reopen(void);
 
 /* Closes the files and returns to the state before log_open: error lines to standard error,
- * the access log off. Call it when no other thread logs any more (at exit). */
+ * the access log off, UTC timestamps, no zone captured. Call it when no other thread logs any
+ * more (at exit). */
 void log_close(void);
 
 /* Tags each following error log line with the process role, e.g. "master" or "worker 3"

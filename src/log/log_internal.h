@@ -3,8 +3,9 @@
  *
  * log_file: a log destination that can be switched or reopened without ever closing a
  * descriptor another thread may be writing to.
- * log_line: a bounded line builder on a caller's (stack) buffer, with the escaping rules and
- * the cached timestamps both logs use.
+ * log_line: a bounded line builder on a caller's (stack) buffer, with the escaping rules both
+ * logs use.
+ * log_time: the timestamps both logs use, in UTC or in the local zone fixed at the first open.
  */
 #ifndef ASGID_LOG_INTERNAL_H
 #define ASGID_LOG_INTERNAL_H
@@ -114,7 +115,24 @@ void log_line_append_escaped(log_line *line, const char *bytes, size_t len, log_
  * nothing. Returns the length without the NUL. */
 size_t log_line_finish(log_line *line);
 
-/* The timestamp formats of the two logs, both in local time with the UTC offset. */
+/* ------------------------------------------------------------------ log_time */
+
+/* log_timezone's values: indexes into its choices. */
+enum { LOG_TIMEZONE_UTC, LOG_TIMEZONE_LOCAL };
+
+/* Applies log_timezone. The first call (the first log_open, or the first after
+ * log_time_forget_zone) captures the process's current local time zone, which local
+ * timestamps use from then on whatever the process does to its zone (see log_time.c). */
+void log_time_configure(const asgid_settings *s);
+
+/* Back to UTC, the zone forgotten: the next log_time_configure captures it again (log_close). */
+void log_time_forget_zone(void);
+
+/* The offset from UTC, in seconds east, that timestamps of `when` carry: 0 in UTC mode, else
+ * the captured zone's at that moment. Async-signal-safe (it reads a table). */
+long log_time_utc_offset(time_t when);
+
+/* The timestamp formats of the two logs, with the UTC offset. */
 typedef enum log_time_style {
   LOG_TIME_ERROR_LOG,  /* 2026-11-21 13:25:43 +0000 */
   LOG_TIME_ACCESS_LOG, /* 21/Nov/2026:13:25:43 +0000 (without the brackets) */
@@ -122,7 +140,9 @@ typedef enum log_time_style {
 } log_time_style;
 
 /* Appends the timestamp of `when` in `style`. The text is cached per thread and per second, so
- * the time zone conversion runs at most once a second per thread and style. */
+ * the conversion runs at most once a second per thread and style. Month names come from a
+ * table instead of strftime("%b") so that a locale an embedded interpreter may set never
+ * changes the access log's format. */
 void log_line_append_time(log_line *line, time_t when, log_time_style style);
 
 /* ------------------------------------------------------------------ the two logs */

@@ -1,9 +1,8 @@
 /*
- * log_line.c - building one log line in a fixed buffer: appending, escaping, timestamps.
+ * log_line.c - building one log line in a fixed buffer: appending, escaping.
  *
  * Lines are built on the caller's stack, so logging never allocates and works when memory is
- * short. Month names come from a table instead of strftime("%b") so that a locale an embedded
- * interpreter may set never changes the access log's format.
+ * short; only a growable line (a multi-line entry) moves to the heap when it outgrows it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -143,49 +142,4 @@ size_t log_line_finish(log_line *line) {
     line->buf[line->len++] = '\n';
   line->buf[line->len] = '\0';
   return line->len;
-}
-
-/* ------------------------------------------------------------------ timestamps */
-
-/* Room for every field at its widest int, so a calendar out of range cannot cut the text. */
-#define TIMESTAMP_MAX 96
-
-static void format_time(time_t when, log_time_style style, char out[TIMESTAMP_MAX]) {
-  static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  struct tm local;
-  long utc_offset;
-  if (platform_local_time(when, &local, &utc_offset) != 0) {
-    /* Only for a time beyond the calendar's range; keep the line's shape. */
-    memset(&local, 0, sizeof local);
-    local.tm_mday = 1;
-    utc_offset = 0;
-  }
-  /* "+0100": written out rather than strftime's %z, which not every C library has. */
-  long minutes = (utc_offset < 0 ? -utc_offset : utc_offset) / 60;
-  char offset[16];
-  snprintf(offset, sizeof offset, "%c%02ld%02ld", utc_offset < 0 ? '-' : '+', minutes / 60 % 100,
-           minutes % 60);
-  if (style == LOG_TIME_ERROR_LOG)
-    snprintf(out, TIMESTAMP_MAX, "%04d-%02d-%02d %02d:%02d:%02d %s", local.tm_year + 1900,
-             local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec, offset);
-  else
-    snprintf(out, TIMESTAMP_MAX, "%02d/%s/%04d:%02d:%02d:%02d %s", local.tm_mday,
-             months[local.tm_mon], local.tm_year + 1900, local.tm_hour, local.tm_min,
-             local.tm_sec, offset);
-}
-
-void log_line_append_time(log_line *line, time_t when, log_time_style style) {
-  /* Per thread, so no lock: every thread converts at most once a second per style. */
-  static _Thread_local struct {
-    bool valid;
-    time_t when;
-    char text[TIMESTAMP_MAX];
-  } cache[LOG_TIME_STYLE_COUNT];
-  if (!cache[style].valid || cache[style].when != when) {
-    format_time(when, style, cache[style].text);
-    cache[style].when = when;
-    cache[style].valid = true;
-  }
-  log_line_append_str(line, cache[style].text);
 }

@@ -166,6 +166,9 @@
     "%(h)s %(l)s %(u)s %(t)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\"", 0, 0, 0, NULL, RELOAD, \
     "Access log line, gunicorn atoms: h l u t r m U q H s B b f a T M D L p {header}i {header}o; " \
     "W: a WebSocket session's messages/bytes in and out")                                      \
+  X(log_timezone, "log", ENUM, "utc", 0, 0, 0, "utc|local", RELOAD,                              \
+    "Time zone of both logs' timestamps: utc, or local (the zone asgid started in, whatever "  \
+    "the app does to TZ later)")                                                               \
   /* [process] */                                                                              \
   X(pidfile, "process", STR, "", 'p', 0, 0, NULL, RELOAD,                                       \
     "Write the master's pid to this file; empty for none. The master then also listens for "  \

@@ -135,24 +135,96 @@ static void test_gunicorn_default_format(void **state) {
              "1234 \"https://example.com/from\" \"curl/8.0\"");
 }
 
-static void test_time_in_local_zone(void **state) {
+/* Opens the logs (nowhere) with log_timezone = local in the zone `tz`: the zone their
+ * timestamps keep until log_close. */
+static void open_in_local_zone(const char *tz) {
+  setenv("TZ", tz, 1);
+  tzset();
+  asgid_settings s;
+  memset(&s, 0, sizeof s);
+  s.error_log = "-";
+  s.access_log = "";
+  s.access_log_format = "";
+  s.log_level = ASGID_LEVEL_INFO;
+  s.log_timezone = 1; /* local */
+  assert_int_equal(log_open(&s), 0);
+}
+
+/* The t atom of an entry that started at `seconds` since the epoch. */
+static void check_time(uint64_t seconds, const char *expected) {
+  access_log_entry e = sample_entry();
+  e.start_usec = seconds * 1000000 + 999999;
+  check_line("%(t)s", &e, expected);
+}
+
+static void test_time_in_utc_by_default(void **state) {
   (void)state;
   setenv("TZ", "EST5EDT,M3.2.0,M11.1.0", 1);
   tzset();
-  access_log_entry e = sample_entry();
+  asgid_settings s;
+  memset(&s, 0, sizeof s);
+  s.error_log = "-";
+  s.access_log = "";
+  s.access_log_format = "";
+  assert_int_equal(log_open(&s), 0);
+  check_time(1795267543, "[21/Nov/2026:13:25:43 +0000]");
+  check_time(1805007600, "[14/Mar/2027:07:00:00 +0000]");
+  log_close();
+  use_utc(NULL);
+}
+
+static void test_time_in_local_zone(void **state) {
+  (void)state;
+  open_in_local_zone("EST5EDT,M3.2.0,M11.1.0");
   /* A second later than the other tests so no cached text from UTC can answer. */
-  e.start_usec += 1000000;
-  check_line("%(t)s", &e, "[21/Nov/2026:08:25:44 -0500]");
+  check_time(1795267544, "[21/Nov/2026:08:25:44 -0500]");
+  log_close();
   use_utc(NULL);
 }
 
 static void test_time_in_a_zone_off_by_half_an_hour(void **state) {
   (void)state;
-  setenv("TZ", "NST3:30NDT,M3.2.0,M11.1.0", 1); /* Newfoundland: -0330 in November */
+  open_in_local_zone("NST3:30NDT,M3.2.0,M11.1.0"); /* Newfoundland: -0330 in November */
+  check_time(1795267545, "[21/Nov/2026:09:55:45 -0330]");
+  log_close();
+  use_utc(NULL);
+}
+
+/* The zone is the one the logs were opened in: an app that sets TZ and calls tzset() later
+ * (Django) changes nothing, and daylight saving transitions still fall on the right second,
+ * now, decades ahead and in the past. */
+static void test_local_zone_is_fixed_at_open_with_its_transitions(void **state) {
+  (void)state;
+  open_in_local_zone("EST5EDT,M3.2.0,M11.1.0");
+  setenv("TZ", "IST-5:30", 1);
   tzset();
-  access_log_entry e = sample_entry();
-  e.start_usec += 2000000; /* a second of its own, as above */
-  check_line("%(t)s", &e, "[21/Nov/2026:09:55:45 -0330]");
+  check_time(1795267546, "[21/Nov/2026:08:25:46 -0500]");
+  /* Spring forward, 2027-03-14 07:00:00 UTC. */
+  check_time(1805007599, "[14/Mar/2027:01:59:59 -0500]");
+  check_time(1805007600, "[14/Mar/2027:03:00:00 -0400]");
+  /* Fall back, 2027-11-07 06:00:00 UTC. */
+  check_time(1825567199, "[07/Nov/2027:01:59:59 -0400]");
+  check_time(1825567200, "[07/Nov/2027:01:00:00 -0500]");
+  /* 2080, beyond the captured cycle, and 2020, before it. */
+  check_time(3477279599, "[10/Mar/2080:01:59:59 -0500]");
+  check_time(3477279600, "[10/Mar/2080:03:00:00 -0400]");
+  check_time(3497839199, "[03/Nov/2080:01:59:59 -0400]");
+  check_time(3497839200, "[03/Nov/2080:01:00:00 -0500]");
+  check_time(1593604800, "[01/Jul/2020:08:00:00 -0400]");
+
+  /* A reload keeps the zone captured at the first open (the app's TZ is still set). */
+  asgid_settings s;
+  memset(&s, 0, sizeof s);
+  s.error_log = "-";
+  s.access_log = "";
+  s.access_log_format = "";
+  s.log_timezone = 0; /* utc */
+  assert_int_equal(log_open(&s), 0);
+  check_time(1805007600, "[14/Mar/2027:07:00:00 +0000]");
+  s.log_timezone = 1; /* local again */
+  assert_int_equal(log_open(&s), 0);
+  check_time(1805007600, "[14/Mar/2027:03:00:00 -0400]");
+  log_close();
   use_utc(NULL);
 }
 
@@ -413,7 +485,9 @@ int main(void) {
       cmocka_unit_test(test_duration_atoms),
       cmocka_unit_test(test_pid_atom),
       cmocka_unit_test(test_gunicorn_default_format),
+      cmocka_unit_test(test_time_in_utc_by_default),
       cmocka_unit_test(test_time_in_local_zone),
+      cmocka_unit_test(test_local_zone_is_fixed_at_open_with_its_transitions),
       cmocka_unit_test(test_time_in_a_zone_off_by_half_an_hour),
       cmocka_unit_test(test_header_atoms),
       cmocka_unit_test(test_missing_values),

@@ -365,6 +365,40 @@ static void test_concurrent_lines_do_not_interleave(void **state) {
   assert_int_equal(count, THREADS * LINES_PER_THREAD);
 }
 
+/* log_timezone = local: the zone the log was opened in, whatever TZ says later. */
+static void test_local_time_is_the_zone_at_open(void **state) {
+  fixture *f = *state;
+  setenv("TZ", "NST3:30NDT,M3.2.0,M11.1.0", 1); /* Newfoundland: -0330, -0230 in summer */
+  tzset();
+  asgid_settings s;
+  memset(&s, 0, sizeof s);
+  s.error_log = f->path;
+  s.access_log = "";
+  s.access_log_format = "";
+  s.log_level = ASGID_LEVEL_INFO;
+  s.log_timezone = 1; /* local */
+  assert_int_equal(log_open(&s), 0);
+  setenv("TZ", "UTC", 1); /* what an app (Django) may do after the logs opened */
+  tzset();
+  time_t before = time(NULL);
+  log_info("in Newfoundland");
+  time_t after = time(NULL);
+
+  const char *text = read_file(f->path);
+  struct tm tm = {0};
+  char offset[8];
+  assert_int_equal(sscanf(text, "[%d-%d-%d %d:%d:%d %5s]", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                          &tm.tm_hour, &tm.tm_min, &tm.tm_sec, offset),
+                   7);
+  assert_true(strcmp(offset, "-0330") == 0 || strcmp(offset, "-0230") == 0);
+  long offset_seconds = (offset[2] == '3' ? -3 : -2) * 3600L - 30 * 60L;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  time_t logged = timegm(&tm) - offset_seconds;
+  assert_true(logged >= before && logged <= after);
+  assert_non_null(strstr(text, "] [INFO] in Newfoundland\n"));
+}
+
 /* ------------------------------------------------------------------ multi-line entries */
 
 /* Checks that `line` (one line, without its newline) is "<time and pid>[LEVEL] [role] " and
@@ -560,6 +594,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_standard_error, setup, teardown),
       cmocka_unit_test_setup_teardown(test_concurrent_lines_do_not_interleave, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_local_time_is_the_zone_at_open, setup, teardown),
       cmocka_unit_test_setup_teardown(test_record_keeps_a_deep_traceback_whole, setup, teardown),
       cmocka_unit_test_setup_teardown(test_record_escapes_controls_but_not_its_newlines, setup,
                                       teardown),
