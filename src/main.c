@@ -15,32 +15,36 @@
 #include "master/capabilities.h"
 #include "master/control_client.h"
 #include "master/master.h"
+#include "master/preflight.h"
 #include "platform/build_info.h"
 #include "platform/platform.h"
 #include "settings/settings.h"
 #include "worker/worker.h"
 
-static void log_line(void *unused, const char *line) {
+static void log_problem(void *unused, int warning, const char *line) {
   (void)unused;
-  log_error("%s", line);
+  if (warning)
+    log_warning("%s", line);
+  else
+    log_error("%s", line);
+}
+
+static void print_problem(void *stream, int warning, const char *line) {
+  fprintf(stream, "%s%s\n", warning ? "warning: " : "", line);
 }
 
 static int check_config(asgid_settings *settings) {
-  size_t problems = capabilities_fit(settings, platform_get_capabilities(), capabilities_print, stderr);
-  char err[1024];
-  if (worker_check_app(settings, err, sizeof err) != 0) {
-    fprintf(stderr, "%s\n", err);
-    return 1;
-  }
-  if (problems) return 1;
+  if (preflight_check(settings, PREFLIGHT_CHECK_CONFIG, print_problem, stderr) != 0) return 1;
   printf("configuration OK\n");
   return 0;
 }
 
 static int serve(asgid_settings *settings, int argc, char **argv) {
   if (log_open(settings) != 0) return 1; /* log_open said why, on standard error */
-  /* Before anything is bound or started: what this platform cannot do fails the start. */
-  if (capabilities_fit(settings, platform_get_capabilities(), log_line, NULL) != 0) {
+  log_set_role("master");
+  /* Before anything is bound or started: a mistake found now is one line, not a failed start
+   * of every worker. */
+  if (preflight_check(settings, PREFLIGHT_START, log_problem, NULL) != 0) {
     log_close();
     return 1;
   }

@@ -41,6 +41,14 @@ static int parse_unix(const char *rest, char **path, unsigned *mode, char *err,
   return *path ? 0 : -1;
 }
 
+/* Whether text is all digits ("8001"): a port written without the colon. */
+static int all_digits(const char *text) {
+  if (!*text) return 0;
+  for (; *text; text++)
+    if (*text < '0' || *text > '9') return 0;
+  return 1;
+}
+
 int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int *port,
                         unsigned *mode, char *err, size_t err_size) {
   *mode = 0;
@@ -51,32 +59,41 @@ int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int 
     return parse_unix(spec + 5, host, mode, err, err_size);
   }
   *kind = LISTENER_TCP;
+  /* As gunicorn reads them: a host without a port is port 8000, and ":PORT" (no host) is
+   * every IPv4 address, 0.0.0.0. */
   const char *host_start = spec, *host_end, *port_text;
   if (spec[0] == '[') {
     host_start = spec + 1;
     host_end = strchr(host_start, ']');
-    if (!host_end || host_end[1] != ':') {
+    if (!host_end || (host_end[1] != ':' && host_end[1] != '\0')) {
       snprintf(err, err_size, "an IPv6 bind is written [ADDRESS]:PORT, e.g. [::1]:8000");
       return -1;
     }
-    port_text = host_end + 2;
+    port_text = host_end[1] ? host_end + 2 : LISTENER_DEFAULT_PORT;
   } else {
-    host_end = strrchr(spec, ':');
-    if (!host_end) {
-      snprintf(err, err_size, "expected HOST:PORT, [IPV6]:PORT or unix:PATH");
+    if (all_digits(spec)) {
+      snprintf(err, err_size, "a port alone is not an address: write 127.0.0.1:%s (this "
+               "machine only) or :%s (every IPv4 address)", spec, spec);
       return -1;
     }
-    port_text = host_end + 1;
+    host_end = strrchr(spec, ':');
+    port_text = host_end ? host_end + 1 : LISTENER_DEFAULT_PORT;
+    if (!host_end) host_end = spec + strlen(spec);
   }
   if (parse_port(port_text, port) != 0) {
     snprintf(err, err_size, "port \"%s\" is not a number from 0 to 65535", port_text);
     return -1;
   }
-  if (host_end == host_start) {
-    snprintf(err, err_size, "missing host before the port (use 0.0.0.0 for every address)");
+  if (host_end == host_start && spec[0] == '[') {
+    snprintf(err, err_size, "missing address between [ and ] (use [::] for every address)");
     return -1;
   }
-  *host = platform_strndup(host_start, (size_t)(host_end - host_start));
+  if (host_end == host_start && !*spec) {
+    snprintf(err, err_size, "expected HOST:PORT, [IPV6]:PORT or unix:PATH");
+    return -1;
+  }
+  *host = host_end == host_start ? strdup("0.0.0.0")
+                                 : platform_strndup(host_start, (size_t)(host_end - host_start));
   return *host ? 0 : -1;
 }
 
@@ -129,6 +146,55 @@ static int open_tcp(listener *l, const char *host, int port, int backlog, int re
   snprintf(l->name, name_size, addr.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", numeric,
            l->port);
   return 0;
+}
+
+/* The directory part of a Unix socket path ("." when it has none), malloc'd. */
+static char *directory_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) return strdup(".");
+  return platform_strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+static int check_unix_directory(const char *path, char *err, size_t err_size) {
+  char *directory = directory_of(path);
+  if (!directory) return -1;
+  uv_fs_t req;
+  int rc = uv_fs_stat(NULL, &req, directory, NULL);
+  int is_directory = rc == 0 && (req.statbuf.st_mode & S_IFMT) == S_IFDIR;
+  uv_fs_req_cleanup(&req);
+  if (!is_directory)
+    snprintf(err, err_size, "the socket's directory %s: %s", directory,
+             rc != 0 ? uv_strerror(rc) : "not a directory");
+  free(directory);
+  return is_directory ? 0 : -1;
+}
+
+int listeners_check_bind(const char *spec, char *err, size_t err_size) {
+  if (strncmp(spec, "fd://", 5) == 0) return 0; /* open_bind says what is wrong at start */
+  listener_kind kind;
+  char *host;
+  int port;
+  unsigned mode;
+  if (listener_parse_bind(spec, &kind, &host, &port, &mode, err, err_size) != 0) return -1;
+  int rc;
+  if (kind == LISTENER_UNIX) {
+    rc = check_unix_directory(host, err, err_size);
+  } else {
+    struct sockaddr_storage addr;
+    int resolved = resolve(host, 0, &addr);
+    platform_socket probe;
+    if (resolved != 0) {
+      snprintf(err, err_size, "cannot resolve \"%s\": %s", host, gai_strerror(resolved));
+      rc = -1;
+    } else if ((rc = platform_listen_tcp((struct sockaddr *)&addr, 1, 0, &probe)) != 0) {
+      snprintf(err, err_size, "%s cannot be bound on this machine: %s", host, uv_strerror(rc));
+      rc = -1;
+    } else {
+      platform_close_socket(probe);
+    }
+  }
+  free(host);
+  return rc;
 }
 
 /* Sockets handed down by an old master (USR2) or by systemd, or in a reload copies of the

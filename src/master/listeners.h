@@ -16,11 +16,24 @@
 #include "platform/platform.h"
 #include "settings/settings.h"
 
+/* The port of a bind that names a host alone ("127.0.0.1", "localhost"), as in gunicorn. */
+#define LISTENER_DEFAULT_PORT "8000"
+
 /* Parses one bind value. On success fills *kind, the host or path (malloc'd into *host),
  * *port and *mode (0 when not given) and returns 0; otherwise writes why into err and
- * returns -1. Exposed for unit tests. */
+ * returns -1. As gunicorn reads a bind, a host alone listens on port 8000 and ":PORT" on
+ * every IPv4 address (0.0.0.0); a port alone ("8001") is refused with both spellings, as
+ * it would otherwise be read as a host name. Exposed for unit tests. */
 int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int *port,
                         unsigned *mode, char *err, size_t err_size);
+
+/* For --check-config: whether bind value `spec` would open, without opening it. It must
+ * parse; a host must resolve and its address be one this machine can listen on (tried on
+ * port 0: a server already listening on the port, as when checking before a reload, must
+ * not fail the check, and the check must not hold the port while one starts); a Unix
+ * socket's directory must exist. fd:// binds pass: their sockets exist only when systemd or
+ * an old master hands them over at start. Returns 0, or -1 with why in err. */
+int listeners_check_bind(const char *spec, char *err, size_t err_size);
 
 /* The environment variables through which a master started by USR2 receives the listening
  * sockets of the old one: "3,4,5" (descriptors) and, in LISTEN_FDNAMES' format, the names

@@ -347,8 +347,7 @@ static void watch_code(master *m) {
   m->code_watch = NULL;
   if (!m->settings->reload || m->stopping) return;
   if (m->preloaded) {
-    log_warning("reload = on does nothing with preload_app = on: the master imported the app "
-                "and cannot import it again (restart to load changed code)");
+    log_warning("%s", MASTER_RELOAD_WITH_PRELOAD);
     return;
   }
   char cwd[4096];
@@ -512,8 +511,7 @@ static int preload(master *m) {
     return 0;
   }
   if (m->settings->worker_start != ASGID_WORKER_START_FORK) {
-    log_warning("preload_app needs worker_start = fork (spawned workers load the app "
-                "themselves): ignored");
+    log_warning("%s", MASTER_PRELOAD_NEEDS_FORK);
     return 0;
   }
   m->preloaded_settings = malloc(sizeof *m->preloaded_settings);

@@ -146,6 +146,18 @@ int master_find_executable(master *m, const asgid_settings *s, char *why, size_t
  * (platform_process_init raised the soft limit to the hard one already). */
 void master_check_descriptor_limit(const asgid_settings *s);
 
+/* The line master_check_descriptor_limit logs, written into `line`: returns 1 when there is
+ * one to give, 0 when the limit is high enough (--check-config prints it too). */
+int master_descriptor_limit_warning(const asgid_settings *s, char *line, size_t size);
+
+/* The warnings the master logs when the settings ask for what it then does not do; said the
+ * same way by --check-config (preflight.c). */
+#define MASTER_PRELOAD_NEEDS_FORK                                                             \
+  "preload_app needs worker_start = fork (spawned workers load the app themselves): ignored"
+#define MASTER_RELOAD_WITH_PRELOAD                                                            \
+  "reload = on does nothing with preload_app = on: the master imported the app and cannot "   \
+  "import it again (restart to load changed code)"
+
 /* reload.c: applies what the master itself does with a configuration, going from `from` to
  * `to`: the umask, the log files and format (log_open), the pidfile (the new one written,
  * the old one removed). Returns 0, or -1 with why in `why` and `from` back in force. */

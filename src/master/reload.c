@@ -86,15 +86,22 @@ int master_find_executable(master *m, const asgid_settings *s, char *why, size_t
  * has open (the listeners, the logs): about this many. */
 #define WORKER_OWN_DESCRIPTORS 16
 
-void master_check_descriptor_limit(const asgid_settings *s) {
+int master_descriptor_limit_warning(const asgid_settings *s, char *line, size_t size) {
   long limit = platform_open_file_limit(), open = platform_open_descriptor_count();
-  if (limit < 0 || open < 0) return;
+  if (limit < 0 || open < 0) return 0;
   long room = worker_connection_room(limit, open + WORKER_OWN_DESCRIPTORS);
-  if (room >= s->max_connections) return;
-  log_warning("the open-file limit (RLIMIT_NOFILE) is %ld, too low for max_connections %ld: "
-              "a worker holds about %ld connections at once and leaves the others waiting in "
-              "the listen queue; raise it (LimitNOFILE=, ulimit -n) or lower max_connections",
-              limit, s->max_connections, room);
+  if (room >= s->max_connections) return 0;
+  snprintf(line, size,
+           "the open-file limit (RLIMIT_NOFILE) is %ld, too low for max_connections %ld: "
+           "a worker holds about %ld connections at once and leaves the others waiting in "
+           "the listen queue; raise it (LimitNOFILE=, ulimit -n) or lower max_connections",
+           limit, s->max_connections, room);
+  return 1;
+}
+
+void master_check_descriptor_limit(const asgid_settings *s) {
+  char line[512];
+  if (master_descriptor_limit_warning(s, line, sizeof line)) log_warning("%s", line);
 }
 
 /* ---------------------------------------------------------------- the master's own part */

@@ -2,13 +2,21 @@
 
 Each case of issue #15's first-run list: misspelt keys, options and ASGID_ variables get the
 nearest setting; a key given twice names both lines; boolean options take on/off as their next
-argument."""
+argument; --version names the embedded Python; a missing app is one line before anything
+binds; --check-config finds the binds a start would fail on and prints the warnings a start
+logs; a virtualenv made for another Python is refused naming both versions."""
 
 import platform
 import re
+import resource
+import socket
+import subprocess
 
-from conftest import app_path, run_asgid
-from python_apps.harness import class_support
+import pytest
+
+from conftest import ASGID_BIN, app_path, free_port, run_asgid
+from master_util import wait_for
+from python_apps.harness import PROBE, TESTS_DIR, class_support, requires_python
 
 
 def probe_ini(tmp_path, text):
@@ -84,3 +92,120 @@ def test_version_names_the_embedded_python_and_the_libraries():
     if python_built:
         # Debian's python3 is the installation asgid embeds (CMake's python3-embed).
         assert match.group(1) == platform.python_version(), out
+
+
+NO_APP = ("no app given: set app in [app], pass --app APP (or APP as the last argument), "
+          "or set ASGID_APP")
+
+
+def test_a_missing_app_is_one_line_before_anything_binds():
+    port = free_port()
+    code, out = run_asgid(["-b", f"127.0.0.1:{port}", "--workers", "2"])
+    assert code == 1, out
+    lines = out.splitlines()
+    assert len(lines) == 1, out
+    assert re.search(r"\[ERROR\] \[master\] " + re.escape(NO_APP) + "$", lines[0]), out
+    # nothing was bound: the port is still free
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+
+
+def test_check_config_says_the_same_of_a_missing_app():
+    code, out = run_asgid(["--check-config"])
+    assert code == 1, out
+    assert out == NO_APP + "\n"
+
+
+def check_binds(*binds):
+    # max_connections fits any open-file limit: no warning joins the output
+    args = ["--check-config", app_path("probe"), "--max-connections", "64"]
+    for bind in binds:
+        args += ["-b", bind]
+    return run_asgid(args)
+
+
+def test_check_config_reads_binds_as_gunicorn_does():
+    # a host alone is port 8000, ":PORT" every IPv4 address (shown by --print-config's
+    # neighbour, the parse; here: accepted without opening anything)
+    code, out = check_binds("127.0.0.1", "localhost", f":{free_port()}")
+    assert code == 0, out
+    assert out == "configuration OK\n"
+
+
+@pytest.mark.parametrize("bind,says", [
+    ("8001", "bind 8001: a port alone is not an address: write 127.0.0.1:8001 (this machine "
+             "only) or :8001 (every IPv4 address)"),
+    ("127.0.0.1:http", 'bind 127.0.0.1:http: port "http" is not a number from 0 to 65535'),
+    ("no-such-host.invalid:8000", 'bind no-such-host.invalid:8000: cannot resolve '
+                                  '"no-such-host.invalid"'),
+    # TEST-NET-1 (RFC 5737): an address no machine here has
+    ("192.0.2.1:8000", "bind 192.0.2.1:8000: 192.0.2.1 cannot be bound on this machine: "
+                       "address not available"),
+    ("unix:/nonexistent-asgid/x.sock", "bind unix:/nonexistent-asgid/x.sock: the socket's "
+                                       "directory /nonexistent-asgid: no such file or directory"),
+], ids=["port-alone", "port-name", "unknown-host", "foreign-address", "unix-no-directory"])
+def test_check_config_finds_binds_that_would_fail(bind, says):
+    code, out = check_binds("127.0.0.1:0", bind)
+    assert code == 1, out
+    assert out.startswith(says), out
+    assert len(out.splitlines()) == 1, out
+
+
+def test_check_config_passes_a_bind_the_running_server_holds(server):
+    """The usual check before a reload: the port is in use, by this very configuration."""
+    srv = server()
+    code, out = run_asgid(["--check-config", "-c", str(srv.ini_path), "--max-connections", "64"])
+    assert code == 0, out
+    assert out == "configuration OK\n"
+
+
+def low_descriptor_limit():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+
+def test_check_config_prints_the_warnings_a_start_logs(tmp_path):
+    args = [str(ASGID_BIN), app_path("probe"), "--max-connections", "1000", "--workers", "1"]
+    check = subprocess.run(args + ["--check-config", "-b", "127.0.0.1:0"], capture_output=True,
+                           text=True, timeout=15, preexec_fn=low_descriptor_limit)
+    assert check.returncode == 0, check.stderr
+    # the same words; the room left differs by the descriptors the master holds by then
+    warning = re.search(r"^warning: (the open-file limit \(RLIMIT_NOFILE\) is 256, too low for "
+                        r"max_connections 1000: a worker holds about )\d+ .*$", check.stderr, re.M)
+    assert warning, check.stderr
+    assert check.stdout == "configuration OK\n"
+    log = tmp_path / "error.log"
+    start = subprocess.Popen(args + ["-b", f"127.0.0.1:{free_port()}", "--error-log", str(log)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             preexec_fn=low_descriptor_limit)
+    try:
+        assert wait_for(lambda: log.exists() and "is ready" in log.read_text(), 10), \
+            log.read_text() if log.exists() else "no log"
+        assert f"[WARNING] [master] {warning.group(1)}" in log.read_text()
+    finally:
+        start.terminate()
+        start.wait(timeout=10)
+
+
+def fake_venv(tmp_path, version):
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text(f"home = /usr/bin\nversion = {version}\n")
+    return venv
+
+
+@requires_python
+def test_a_virtualenv_for_another_python_is_refused_naming_both(tmp_path):
+    venv = fake_venv(tmp_path, "3.99.1")
+    ours = platform.python_version()
+    major_minor = ".".join(ours.split(".")[:2])
+    says = (f"virtualenv {venv} was made for Python 3.99 (its pyvenv.cfg says version = 3.99.1) "
+            f"but asgid embeds Python {ours}: the app could not import its packages; recreate "
+            f"it with python{major_minor} -m venv {venv}")
+    args = ["--app", PROBE, "--app-dir", str(TESTS_DIR), "--virtualenv", str(venv)]
+    code, out = run_asgid(args + ["--check-config"])
+    assert code == 1, out
+    assert out == says + "\n"
+    port = free_port()
+    code, out = run_asgid(args + ["-b", f"127.0.0.1:{port}"])
+    assert code == 1, out
+    assert len(out.splitlines()) == 1 and out.rstrip().endswith(says), out

@@ -71,6 +71,11 @@ static void test_tcp_binds(void **state) {
   check_tcp("[::1]:8000", "::1", 8000);
   check_tcp("[::]:65535", "::", 65535);
   check_tcp("[fe80::1%eth0]:443", "fe80::1%eth0", 443);
+  /* as gunicorn reads them: a host alone is port 8000, ":PORT" every IPv4 address */
+  check_tcp("127.0.0.1", "127.0.0.1", 8000);
+  check_tcp("localhost", "localhost", 8000);
+  check_tcp("[::1]", "::1", 8000);
+  check_tcp(":8001", "0.0.0.0", 8001);
 }
 
 static void test_unix_binds(void **state) {
@@ -83,19 +88,19 @@ static void test_unix_binds(void **state) {
 
 static void test_refused_binds(void **state) {
   (void)state;
-  check_refused("127.0.0.1", "HOST:PORT");
-  check_refused("localhost", "HOST:PORT");
+  check_refused("8001", "write 127.0.0.1:8001 (this machine only) or :8001 (every IPv4 "
+                        "address)");
   check_refused("127.0.0.1:", "port");
   check_refused("127.0.0.1:70000", "70000");
   check_refused("127.0.0.1:65536", "65536");
   check_refused("127.0.0.1:http", "http");
   check_refused("127.0.0.1:80x", "80x");
   check_refused("127.0.0.1:-1", "-1");
-  check_refused(":8000", "host");
   check_refused("[::1]8000", "[ADDRESS]:PORT");
   check_refused("[::1", "[ADDRESS]:PORT");
   check_refused("[::1]:", "port");
-  check_refused("[]:80", "host");
+  check_refused("[]:80", "missing address");
+  check_refused("[]", "missing address");
   check_refused("unix:", "path");
   check_refused("unix: mode=0660", "path");
   check_refused("unix:/run/x.sock mode=0999", "mode");
@@ -114,7 +119,7 @@ static void test_refusal_message_truncated(void **state) {
   unsigned mode;
   char err[8];
   memset(err, 'x', sizeof err);
-  assert_int_equal(listener_parse_bind("nohostport", &kind, &host, &port, &mode, err, sizeof err),
+  assert_int_equal(listener_parse_bind("host:port", &kind, &host, &port, &mode, err, sizeof err),
                    -1);
   assert_int_equal(strlen(err), sizeof err - 1);
 }

@@ -1,0 +1,89 @@
+/* preflight.c - the checks before anything starts. See preflight.h. */
+#include "master/preflight.h"
+
+#include <stdio.h>
+
+#include "master/capabilities.h"
+#include "master/listeners.h"
+#include "master/master.h"
+#include "master/virtualenv_check.h"
+#include "platform/build_info.h"
+#include "platform/platform.h"
+#include "worker/worker.h"
+#include "worker/worker_class.h"
+
+typedef struct preflight_report {
+  preflight_report_fn *report;
+  void *data;
+  size_t errors;
+} preflight_report;
+
+static void report_error(void *data, const char *line) {
+  preflight_report *r = data;
+  r->report(r->data, 0, line);
+  r->errors++;
+}
+
+static void report_warning(preflight_report *r, const char *line) { r->report(r->data, 1, line); }
+
+/* The warnings the master logs at start for these settings (master.c, reload.c). */
+static void report_start_warnings(preflight_report *r, const asgid_settings *s,
+                                  const worker_class *wclass) {
+  char line[512];
+  if (master_descriptor_limit_warning(s, line, sizeof line)) report_warning(r, line);
+  int preloads = s->preload_app && wclass->preload;
+  if (preloads && s->worker_start != ASGID_WORKER_START_FORK)
+    report_warning(r, MASTER_PRELOAD_NEEDS_FORK);
+  else if (preloads && s->reload)
+    report_warning(r, MASTER_RELOAD_WITH_PRELOAD);
+}
+
+static void check_binds(preflight_report *r, const asgid_settings *s) {
+  for (size_t i = 0; i < s->bind.count; i++) {
+    char why[512], line[1024];
+    if (listeners_check_bind(s->bind.items[i], why, sizeof why) != 0) {
+      snprintf(line, sizeof line, "bind %s: %s", s->bind.items[i], why);
+      report_error(r, line);
+    }
+  }
+}
+
+/* The app: given, a class that runs it, a virtualenv made for this Python; with --check-config
+ * loaded too. Returns the class, or NULL after reporting why there is none. */
+static const worker_class *check_app(preflight_report *r, const asgid_settings *s,
+                                     preflight_scope scope) {
+  char why[1024];
+  if (!s->app[0]) {
+    report_error(r, "no app given: set app in [app], pass --app APP (or APP as the last "
+                    "argument), or set ASGID_APP");
+    return NULL;
+  }
+  const worker_class *wclass = worker_class_resolve(s->worker_class, s->app, why, sizeof why);
+  if (!wclass) {
+    report_error(r, why);
+    return NULL;
+  }
+  const char *python = build_info_python_version();
+  int python_app = wclass->runs_python && !wclass->runs_native;
+  if (python_app && python && s->virtualenv[0] &&
+      virtualenv_check(s->virtualenv, python, why, sizeof why) != 0) {
+    report_error(r, why); /* loading the app would only fail less clearly */
+    return wclass;
+  }
+  if (scope == PREFLIGHT_CHECK_CONFIG && worker_check_app(s, why, sizeof why) != 0)
+    report_error(r, why);
+  return wclass;
+}
+
+size_t preflight_check(asgid_settings *settings, preflight_scope scope,
+                       preflight_report_fn *report, void *data) {
+  preflight_report r = {.report = report, .data = data};
+  capabilities_fit(settings, platform_get_capabilities(), report_error, &r);
+  const worker_class *wclass = check_app(&r, settings, scope);
+  if (scope == PREFLIGHT_CHECK_CONFIG) {
+    check_binds(&r, settings);
+    /* as at start, where an error stops the master before it would warn */
+    if (wclass && r.errors == 0) report_start_warnings(&r, settings, wclass);
+  }
+  return r.errors;
+}
