@@ -33,8 +33,9 @@
 #define ASGID_SETTINGS_TABLE(X)                                                                 \
   /* [server] listeners and connections */                                                     \
   X(bind, "server", LIST, "127.0.0.1:8000", 'b', 0, 0, NULL, RELOAD,                            \
-    "Address to listen on: HOST:PORT, [IPV6]:PORT, unix:PATH [mode=0660], fd://N (inherited "  \
-    "socket) or fd://NAME (systemd socket name); repeatable")                                  \
+    "Address to listen on: HOST:PORT (HOST alone: port 8000; :PORT: every IPv4 address, as "   \
+    "in gunicorn), [IPV6]:PORT, unix:PATH [mode=0660], fd://N or fd://NAME (systemd); "        \
+    "repeatable")                                                                              \
   X(backlog, "server", INT, "2048", 0, 1, 65535, NULL, RELOAD,                                  \
     "Listen queue length of each listening socket")                                            \
   X(reuse_port, "server", BOOL, "off", 0, 0, 0, NULL, START,                                   \
