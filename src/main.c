@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "abi/event_table.h"
+#include "apps/app_spec.h"
 #include "log/log.h"
 #include "master/capabilities.h"
 #include "master/control_client.h"
@@ -33,8 +34,18 @@ static void print_problem(void *stream, int warning, const char *line) {
   fprintf(stream, "%s%s\n", warning ? "warning: " : "", line);
 }
 
+/* What is wrong with the app spec before anything tries to load it: a Python file named
+ * instead of a module. NULL when nothing is; else `buf`. */
+static const char *app_spec_error(const asgid_settings *settings, char *buf, size_t size) {
+  return app_spec_python_file_hint(settings->app, settings->app_dir, buf, size) ? buf : NULL;
+}
+
 static int check_config(asgid_settings *settings) {
-  if (preflight_check(settings, PREFLIGHT_CHECK_CONFIG, print_problem, stderr) != 0) return 1;
+  char app_error[1536];
+  if (preflight_check(settings, PREFLIGHT_CHECK_CONFIG,
+                      app_spec_error(settings, app_error, sizeof app_error), print_problem,
+                      stderr) != 0)
+    return 1;
   printf("configuration OK\n");
   return 0;
 }
@@ -44,7 +55,10 @@ static int serve(asgid_settings *settings, int argc, char **argv) {
   log_set_role("master");
   /* Before anything is bound or started: a mistake found now is one line, not a failed start
    * of every worker. */
-  if (preflight_check(settings, PREFLIGHT_START, log_problem, NULL) != 0) {
+  char app_error[1536];
+  if (preflight_check(settings, PREFLIGHT_START,
+                      app_spec_error(settings, app_error, sizeof app_error), log_problem,
+                      NULL) != 0) {
     log_close();
     return 1;
   }

@@ -1,6 +1,7 @@
 /* app_spec.c - app spec parsing. See app_spec.h. */
 #include "apps/app_spec.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,4 +55,35 @@ int app_spec_split_native(const char *spec, char **path, char **symbol) {
     return -1;
   }
   return 0;
+}
+
+int app_spec_python_file_hint(const char *spec, const char *app_dir, char *hint, size_t size) {
+  const char *colon = strrchr(spec, ':');
+  int has_attribute = colon && is_identifier(colon + 1);
+  size_t file_len = has_attribute ? (size_t)(colon - spec) : strlen(spec);
+  if (!ends_with(spec, file_len, ".py")) return 0;
+  const char *slash = NULL;
+  for (const char *p = spec; p < spec + file_len; p++)
+    if (*p == '/') slash = p;
+  const char *base = slash ? slash + 1 : spec;
+  size_t dir_len = slash ? (size_t)(slash - spec) : 0;
+  if (slash == spec) dir_len = 1; /* "/x.py": the root directory */
+  char module[256];
+  size_t module_len = (size_t)(spec + file_len - base) - 3;
+  if (module_len == 0 || module_len >= sizeof module) return 0;
+  memcpy(module, base, module_len);
+  module[module_len] = '\0';
+  if (!is_identifier(module)) return 0; /* not importable under any name: the load error says */
+  /* the directory it is imported from: the file's, under app_dir when that is relative */
+  char directory[1024] = "";
+  if (dir_len && spec[0] != '/' && app_dir[0])
+    snprintf(directory, sizeof directory, "%s/%.*s", app_dir, (int)dir_len, spec);
+  else if (dir_len)
+    snprintf(directory, sizeof directory, "%.*s", (int)dir_len, spec);
+  snprintf(hint, size,
+           "app \"%s\" names a Python file; a Python app is named module:attribute, imported "
+           "from app_dir: did you mean --app %s:%s%s%s?",
+           spec, module, has_attribute ? colon + 1 : "app", directory[0] ? " --app-dir " : "",
+           directory);
+  return 1;
 }

@@ -75,11 +75,15 @@ static const worker_class *check_app(preflight_report *r, const asgid_settings *
   return wclass;
 }
 
-size_t preflight_check(asgid_settings *settings, preflight_scope scope,
+size_t preflight_check(asgid_settings *settings, preflight_scope scope, const char *app_error,
                        preflight_report_fn *report, void *data) {
   preflight_report r = {.report = report, .data = data};
   capabilities_fit(settings, platform_get_capabilities(), report_error, &r);
-  const worker_class *wclass = check_app(&r, settings, scope);
+  const worker_class *wclass = NULL;
+  if (app_error)
+    report_error(&r, app_error);
+  else
+    wclass = check_app(&r, settings, scope);
   if (scope == PREFLIGHT_CHECK_CONFIG) {
     check_binds(&r, settings);
     /* as at start, where an error stops the master before it would warn */

@@ -23,9 +23,12 @@ typedef enum preflight_scope {
 /* Receives each problem as one line (no newline); `warning` is 0 for an error. */
 typedef void preflight_report_fn(void *data, int warning, const char *line);
 
-/* Checks settings (and fits them to the platform, as capabilities_fit does). Returns the
- * number of errors reported (warnings do not count): 0 means the master may start. */
-size_t preflight_check(asgid_settings *settings, preflight_scope scope,
+/* Checks settings (and fits them to the platform, as capabilities_fit does). `app_error` is
+ * what the caller found wrong with the app spec already (main.c asks apps/app_spec.c, which
+ * this layer does not reach), reported in place of the app's checks; NULL for nothing.
+ * Returns the number of errors reported (warnings do not count): 0 means the master may
+ * start. */
+size_t preflight_check(asgid_settings *settings, preflight_scope scope, const char *app_error,
                        preflight_report_fn *report, void *data);
 
 #endif /* ASGID_MASTER_PREFLIGHT_H */

@@ -4,17 +4,22 @@ Each case of issue #15's first-run list: misspelt keys, options and ASGID_ varia
 nearest setting; a key given twice names both lines; boolean options take on/off as their next
 argument; --version names the embedded Python; a missing app is one line before anything
 binds; --check-config finds the binds a start would fail on and prints the warnings a start
-logs; a virtualenv made for another Python is refused naming both versions."""
+logs; a virtualenv made for another Python is refused naming both versions; an app spec that
+names a Python file gets the --app meant; and the README's command lines (and
+scripts/demo.sh's) work as written, from the source tree."""
 
+import http.client
 import platform
 import re
 import resource
+import shlex
 import socket
 import subprocess
+import time
 
 import pytest
 
-from conftest import ASGID_BIN, app_path, free_port, run_asgid
+from conftest import ASGID_BIN, EXAMPLES_DIR, SOURCE_DIR, app_path, free_port, run_asgid
 from master_util import wait_for
 from python_apps.harness import PROBE, TESTS_DIR, class_support, requires_python
 
@@ -209,3 +214,117 @@ def test_a_virtualenv_for_another_python_is_refused_naming_both(tmp_path):
     code, out = run_asgid(args + ["-b", f"127.0.0.1:{port}"])
     assert code == 1, out
     assert len(out.splitlines()) == 1 and out.rstrip().endswith(says), out
+
+
+@pytest.mark.parametrize("spec,meant", [
+    ("hello_asgi.py:app", "--app hello_asgi:app"),
+    ("examples/python/hello_asgi.py", "--app hello_asgi:app --app-dir examples/python"),
+    ("examples/python/hello_asgi.py:app", "--app hello_asgi:app --app-dir examples/python"),
+], ids=["file-colon-app", "path-to-file", "path-colon-app"])
+def test_an_app_spec_naming_a_file_gets_the_app_meant(spec, meant):
+    says = (f'app "{spec}" names a Python file; a Python app is named module:attribute, '
+            f"imported from app_dir: did you mean {meant}?")
+    checked = subprocess.run([str(ASGID_BIN), "--check-config", "--app", spec], cwd=SOURCE_DIR,
+                             capture_output=True, text=True, timeout=15)
+    assert checked.returncode == 1, checked.stderr
+    assert checked.stderr == says + "\n"
+    port = free_port()
+    started = subprocess.run([str(ASGID_BIN), "--app", spec, "-b", f"127.0.0.1:{port}"],
+                             cwd=SOURCE_DIR, capture_output=True, text=True, timeout=15)
+    assert started.returncode == 1, started.stderr
+    lines = started.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("[ERROR] [master] " + says), started.stderr
+
+
+# ---------------------------------------------------------------- the README's command lines
+
+
+def readme_commands():
+    """Every build/asgid line of README.md's sh blocks, comments removed."""
+    text = (SOURCE_DIR / "README.md").read_text()
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for line in block.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("build/asgid"):
+                commands.append(line)
+    return commands
+
+
+def as_built(command):
+    """A README line's arguments, with this test run's binary and examples."""
+    args = shlex.split(command)
+    args[0] = str(ASGID_BIN)
+    return [str(EXAMPLES_DIR) + a[len("build/examples"):] if a.startswith("build/examples/")
+            else a for a in args]
+
+
+ACTIONS = {"--check-config", "--print-config", "--help", "--version"}
+
+
+def python_line(args):
+    return any(":" in a and not a.endswith(".so") and "/" not in a for a in args[1:])
+
+
+def test_readme_lists_the_commands_this_test_runs():
+    commands = readme_commands()
+    assert any("--check-config" in c and "conf/asgid.ini" in c for c in commands), commands
+    assert sum(1 for c in commands if not ACTIONS & set(shlex.split(c))) >= 3, commands
+
+
+@pytest.mark.parametrize("command", readme_commands())
+def test_readme_command_works_as_written(command, short_tmp):
+    args = as_built(command)
+    if python_line(args) and not class_support("asyncio")[0]:
+        pytest.skip("asgid was built without Python")
+    if ACTIONS & set(args):
+        done = subprocess.run(args, cwd=SOURCE_DIR, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stdout + done.stderr
+        if "--check-config" in args:
+            assert done.stdout == "configuration OK\n", done.stdout + done.stderr
+        return
+    # A serving line: checked as written (its binds included), then started on loopback
+    # addresses of this test's own (8000 and 8080 may be taken, 0.0.0.0 is not loopback).
+    done = subprocess.run(args + ["--check-config"], cwd=SOURCE_DIR, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    port = free_port()
+    served, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("-b", "--bind"):
+            skip = True
+        else:
+            served.append(arg)
+    served += ["-b", f"127.0.0.1:{port}", "-b", f"unix:{short_tmp}/readme.sock", "--workers", "1"]
+    proc = subprocess.Popen(served, cwd=SOURCE_DIR, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/")
+                response = conn.getresponse()
+                assert (response.status, response.read()) == (200, b"Hello, world!\n")
+                conn.close()
+                break
+            except ConnectionRefusedError:
+                assert proc.poll() is None, proc.stderr.read()
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_demo_script_command_works_as_written():
+    """scripts/demo.sh's own command line (after setup and build): checked as written."""
+    script = (SOURCE_DIR / "scripts" / "demo.sh").read_text()
+    line = re.search(r"^exec (build/asgid .*?) \"\$@\"$", script, re.M)
+    assert line, script
+    done = subprocess.run(as_built(line.group(1)) + ["--check-config"], cwd=SOURCE_DIR,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout == "configuration OK\n"

@@ -163,6 +163,35 @@ static void test_python_specs(void **state) {
   assert_int_equal(app_spec_kind("tools.dllmanager:app"), APP_KIND_PYTHON);
 }
 
+static void check_file_hint(const char *spec, const char *app_dir, const char *meant) {
+  char hint[512];
+  assert_int_equal(app_spec_python_file_hint(spec, app_dir, hint, sizeof hint), 1);
+  char expected[512];
+  snprintf(expected, sizeof expected,
+           "app \"%s\" names a Python file; a Python app is named module:attribute, imported "
+           "from app_dir: did you mean %s?",
+           spec, meant);
+  assert_string_equal(hint, expected);
+}
+
+/* A Python file named instead of a module gets the --app (and --app-dir) meant. */
+static void test_python_file_hints(void **state) {
+  (void)state;
+  check_file_hint("hello_asgi.py:app", "", "--app hello_asgi:app");
+  check_file_hint("examples/python/hello_asgi.py", "", "--app hello_asgi:app --app-dir examples/python");
+  check_file_hint("examples/python/hello_asgi.py:application", "",
+                  "--app hello_asgi:application --app-dir examples/python");
+  check_file_hint("/srv/site/main.py:api", "/elsewhere", "--app main:api --app-dir /srv/site");
+  check_file_hint("site/main.py", "/srv", "--app main:app --app-dir /srv/site");
+  check_file_hint("/main.py", "", "--app main:app --app-dir /");
+  char hint[512];
+  /* module specs, native libraries, and files no module name can import */
+  assert_int_equal(app_spec_python_file_hint("myproject.asgi:application", "", hint, sizeof hint), 0);
+  assert_int_equal(app_spec_python_file_hint("build/examples/hello.so", "", hint, sizeof hint), 0);
+  assert_int_equal(app_spec_python_file_hint("my-app.py:app", "", hint, sizeof hint), 0);
+  assert_int_equal(app_spec_python_file_hint(".py", "", hint, sizeof hint), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tcp_binds),
@@ -171,6 +200,7 @@ int main(void) {
       cmocka_unit_test(test_refusal_message_truncated),
       cmocka_unit_test(test_native_specs),
       cmocka_unit_test(test_python_specs),
+      cmocka_unit_test(test_python_file_hints),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
