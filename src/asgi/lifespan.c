@@ -2,6 +2,7 @@
  * and the driver that runs it for the worker. See lifespan.h. */
 #include "asgi/lifespan.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "asgi/scope_rules.h"
@@ -73,6 +74,22 @@ static void finish_shutdown(asgi_lifespan *l) {
   if (was_stopping && l->on_shutdown) l->on_shutdown(l);
 }
 
+void asgi_lifespan_log_failure(const char *what, const char *message) {
+  size_t what_len = strlen(what), message_len = strlen(message);
+  char *text = malloc(what_len + 2 + message_len);
+  if (!text) {
+    log_error("%s: %s", what, message); /* on one line, escaped */
+    return;
+  }
+  memcpy(text, what, what_len);
+  memcpy(text + what_len, ": ", 2);
+  memcpy(text + what_len + 2, message, message_len);
+  log_record record = {.level = LOG_LEVEL_ERROR, .message = text,
+                       .message_len = what_len + 2 + message_len};
+  log_write_record(&record);
+  free(text);
+}
+
 static void on_defer(uv_timer_t *timer) {
   asgi_lifespan *l = timer->data;
   if (!l->wants_event) return;
@@ -108,8 +125,9 @@ static void transport_send(void *data, const asgid_event *event) {
                      event->u.failed.message ? event->u.failed.message : "(no message)");
       break;
     case ASGID_LIFESPAN_SHUTDOWN_FAILED:
-      log_error("lifespan shutdown failed: %s",
-                event->u.failed.message ? event->u.failed.message : "(no message)");
+      asgi_lifespan_log_failure("lifespan shutdown failed",
+                                event->u.failed.message ? event->u.failed.message
+                                                        : "(no message)");
       finish_shutdown(l);
       break;
     case ASGID_LIFESPAN_SHUTDOWN_COMPLETE:

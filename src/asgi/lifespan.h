@@ -53,6 +53,10 @@ void asgi_lifespan_start(asgi_lifespan *lifespan, asgi_context *ctx, int mode,
  * running); on_shutdown is called once, later. */
 void asgi_lifespan_shutdown(asgi_lifespan *lifespan, asgi_lifespan_shutdown_cb on_shutdown);
 
+/* Logs "what: message" at ERROR as one entry, the message's own lines (Starlette's
+ * lifespan.*.failed message is a traceback) as its continuation lines. */
+void asgi_lifespan_log_failure(const char *what, const char *message);
+
 /* Closes the lifespan's handle. */
 void asgi_lifespan_close(asgi_lifespan *lifespan);
 

@@ -133,7 +133,7 @@ static void on_startup(asgi_lifespan *lifespan, asgi_startup_result result,
                        const char *message) {
   worker *w = lifespan->data;
   if (result != ASGI_STARTUP_DONE) {
-    log_error("app startup failed: %s", message);
+    asgi_lifespan_log_failure("app startup failed", message);
     w->exit_status = result == ASGI_STARTUP_FAILED ? WORKER_EXIT_STARTUP_FAILED
                                                    : WORKER_EXIT_APP_LOAD_ERROR;
     close_all(w);
@@ -146,7 +146,10 @@ static void on_startup(asgi_lifespan *lifespan, asgi_startup_result result,
     begin_stop(w, 0);
     return;
   }
-  log_info("booted (pid %ld, worker class %s)", (long)uv_os_getpid(), w->wclass->name);
+  char running[512];
+  worker_class_describe(w->wclass, w->settings->worker_class, running, sizeof running);
+  log_info("booted (pid %ld, app %s, worker class %s)", (long)uv_os_getpid(), w->settings->app,
+           running);
   worker_link_ready(&w->link);
 }
 

@@ -101,6 +101,24 @@ static void describe_classes(char *out, size_t size) {
   }
 }
 
+void worker_class_describe(const worker_class *chosen, const char *requested, char *out,
+                           size_t size) {
+  char why[256] = "";
+  const char *running = chosen->fallback ? chosen->fallback(why, sizeof why) : NULL;
+  if (!running) {
+    running = chosen->name;
+    /* auto picked asyncio at once where the uvloop class cannot run at all */
+    const worker_class *uvloop = find("uvloop");
+    const char *not_uvloop = uvloop->unavailable ? uvloop->unavailable() : NULL;
+    if (chosen->runs_python && uvloop != chosen && not_uvloop &&
+        strcmp(requested, "auto") == 0) /* its first clause: the rest says auto falls back */
+      snprintf(why, sizeof why, "%.*s", (int)strcspn(not_uvloop, ";"), not_uvloop);
+  }
+  int is_auto = strcmp(requested, "auto") == 0;
+  snprintf(out, size, "%s%s%s%s%s", running, why[0] || is_auto ? ": " : "", why,
+           why[0] && is_auto ? ", " : "", is_auto ? "worker_class = auto" : "");
+}
+
 const worker_class *worker_class_resolve(const char *name, const char *app_spec, char *err,
                                          size_t err_size) {
   char known[512];

@@ -26,6 +26,10 @@ typedef struct worker_class {
   const char *summary;
   /* NULL when the class can run here, else why not (one clause). */
   const char *(*unavailable)(void);
+  /* After load_app: the class that really runs when it is not this one (uvloop under
+   * worker_class = auto falls back to asyncio where uvloop cannot be imported), with the
+   * reason in why; NULL when this one runs. NULL for classes that never fall back. */
+  const char *(*fallback)(char *why, size_t size);
   /* The app kinds the class runs. */
   int runs_native, runs_python;
   int threaded; /* app callbacks run off the loop thread */
@@ -73,6 +77,12 @@ void worker_class_run_libuv(uv_loop_t *loop, void (*deferred_work)(void *arg),
                             void (*flush_overdue)(void *arg), void *arg);
 int worker_class_start_nothing(const asgid_settings *settings);
 void worker_class_stop_nothing(void);
+
+/* For the boot line, after load_app: the class that runs and why, when the worker_class
+ * setting (requested) did not name it: "uvloop", "uvloop: worker_class = auto",
+ * "asyncio: uvloop is not installed, worker_class = auto". */
+void worker_class_describe(const worker_class *chosen, const char *requested, char *out,
+                           size_t size);
 
 /* Resolves the worker_class setting for an app spec. On failure writes one line into err
  * naming the classes and why the requested one is unavailable, and returns NULL. */

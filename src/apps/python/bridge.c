@@ -12,30 +12,91 @@
 #include "apps/python/python_internal.h"
 #include "log/log.h"
 
-/* Logs the pending Python exception (with its traceback) as one error log entry. */
-static void log_python_error(const char *what) {
-  PyObject *type, *value, *tb;
-  PyErr_Fetch(&type, &value, &tb);
-  PyErr_NormalizeException(&type, &value, &tb);
-  PyObject *text = NULL;
-  PyObject *tb_module = PyImport_ImportModule("traceback");
-  if (tb_module && value) {
-    PyObject *lines = PyObject_CallMethod(tb_module, "format_exception", "OOO",
-                                          type, value, tb ? tb : Py_None);
-    if (lines) {
-      PyObject *sep = PyUnicode_FromString("");
-      text = sep ? PyUnicode_Join(sep, lines) : NULL;
-      Py_XDECREF(sep);
-      Py_DECREF(lines);
-    }
+/* ---------------------------------------------------------------- logging */
+
+/* Python's logging levels (logging.DEBUG = 10 ... CRITICAL = 50) as the error log's: a level
+ * between two is the lower one's (uvicorn's TRACE, 5, is DEBUG); CRITICAL is ERROR. */
+static log_level level_of_python(long level) {
+  return level >= 40   ? LOG_LEVEL_ERROR
+         : level >= 30 ? LOG_LEVEL_WARNING
+         : level >= 20 ? LOG_LEVEL_INFO
+                       : LOG_LEVEL_DEBUG;
+}
+
+/* A str's UTF-8 bytes (its cached UTF-8, or a bytes object kept in *keep): lone surrogates,
+ * from a surrogateescape'd file name say, come out as \udcxx text rather than failing the
+ * whole entry. NULL (with *len 0) for None. */
+static const char *utf8_of(PyObject *text, Py_ssize_t *len, PyObject **keep) {
+  *len = 0;
+  *keep = NULL;
+  if (text == Py_None) return NULL;
+  if (!PyUnicode_Check(text)) {
+    PyErr_Format(PyExc_TypeError, "expected str or None, not %.100s", Py_TYPE(text)->tp_name);
+    return NULL;
   }
-  log_error("%s: %s", what, text ? PyUnicode_AsUTF8(text) : "(no details)");
+  const char *s = PyUnicode_AsUTF8AndSize(text, len);
+  if (s) return s;
   PyErr_Clear();
-  Py_XDECREF(text);
-  Py_XDECREF(tb_module);
-  Py_XDECREF(type);
-  Py_XDECREF(value);
-  Py_XDECREF(tb);
+  *keep = PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace");
+  if (!*keep) return NULL;
+  *len = PyBytes_GET_SIZE(*keep);
+  return PyBytes_AS_STRING(*keep);
+}
+
+const char *python_text_or(PyObject *text, const char *fallback) {
+  const char *s = text && PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : NULL;
+  if (!s) PyErr_Clear();
+  return s ? s : fallback;
+}
+
+/* One entry, written without the GIL: the file may be a pipe that a slow reader keeps full,
+ * and the app's other threads must not wait for it. The strings stay alive: the caller holds
+ * them. */
+static void write_record(const log_record *record) {
+  Py_BEGIN_ALLOW_THREADS
+  log_write_record(record);
+  Py_END_ALLOW_THREADS
+}
+
+/* The pending exception's traceback as traceback.format_exception gives it (a new str), or its
+ * str() when the traceback module fails; the exception is cleared either way. */
+static PyObject *take_traceback(void) {
+  PyObject *exception = python_take_exception();
+  if (!exception) return NULL;
+  PyObject *text = NULL;
+  PyObject *module = PyImport_ImportModule("traceback");
+  PyObject *lines = module ? PyObject_CallMethod(module, "format_exception", "O", exception)
+                           : NULL;
+  if (lines) {
+    PyObject *empty = PyUnicode_FromString("");
+    text = empty ? PyUnicode_Join(empty, lines) : NULL;
+    Py_XDECREF(empty);
+  }
+  if (!text) {
+    PyErr_Clear();
+    text = PyObject_Str(exception);
+  }
+  PyErr_Clear();
+  Py_XDECREF(lines);
+  Py_XDECREF(module);
+  Py_DECREF(exception);
+  return text;
+}
+
+void python_log_exception(log_level level, const char *message) {
+  PyObject *traceback = take_traceback();
+  PyObject *keep = NULL;
+  Py_ssize_t traceback_len = 0;
+  const char *traceback_text = traceback ? utf8_of(traceback, &traceback_len, &keep) : NULL;
+  PyErr_Clear();
+  log_record record = {.level = level,
+                       .message = message,
+                       .message_len = strlen(message),
+                       .traceback = traceback_text,
+                       .traceback_len = (size_t)traceback_len};
+  write_record(&record);
+  Py_XDECREF(keep);
+  Py_XDECREF(traceback);
 }
 
 /* ---------------------------------------------------------------- scope */
@@ -262,7 +323,7 @@ static int app_call(void *app_data, asgid_request *req, const asgid_scope *scope
   int rc = dict ? python_request_start(req, dict, scope->type) : -1;
   Py_XDECREF(dict);
   if (rc != 0) {
-    log_python_error("cannot start the ASGI app");
+    python_log_exception(LOG_LEVEL_ERROR, "cannot start the ASGI app");
     return ASGID_E_UNSUPPORTED;
   }
   return ASGID_OK;
@@ -271,14 +332,14 @@ static int app_call(void *app_data, asgid_request *req, const asgid_scope *scope
 static void app_on_event(void *app_data, asgid_request *req, const asgid_event *event) {
   (void)app_data;
   PyObject *dict = python_event_dict(event);
-  if (!dict || python_request_deliver(req, dict) != 0) log_python_error("cannot deliver an ASGI event");
+  if (!dict || python_request_deliver(req, dict) != 0) python_log_exception(LOG_LEVEL_ERROR, "cannot deliver an ASGI event");
   Py_XDECREF(dict);
   python_loop_wake();
 }
 
 static void app_on_writable(void *app_data, asgid_request *req) {
   (void)app_data;
-  if (python_request_writable(req) != 0) log_python_error("cannot resume a waiting send()");
+  if (python_request_writable(req) != 0) python_log_exception(LOG_LEVEL_ERROR, "cannot resume a waiting send()");
   python_loop_wake();
 }
 
@@ -294,28 +355,53 @@ static const asgid_app python_app_table = {
 
 /* ---------------------------------------------------------------- module _asgid */
 
-static PyObject *mod_log_error(PyObject *self, PyObject *text) {
+/* _asgid.log(level, message, traceback=None, logger=None): one error log entry from Python
+ * (glue.py's logging handler, its stdout and stderr, the app's exceptions). level is a Python
+ * logging level; traceback and logger are str or None. */
+static PyObject *mod_log(PyObject *self, PyObject *args, PyObject *kwargs) {
   (void)self;
-  const char *s = PyUnicode_AsUTF8(text);
-  if (!s) return NULL;
-  log_error("%s", s);
+  static char *keywords[] = {"level", "message", "traceback", "logger", NULL};
+  long level;
+  PyObject *message, *traceback = Py_None, *logger = Py_None;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "lU|OO:log", keywords, &level, &message,
+                                   &traceback, &logger))
+    return NULL;
+  log_level asgid_level = level_of_python(level);
+  if (!log_enabled(asgid_level)) Py_RETURN_NONE;
+  PyObject *given[3] = {message, traceback, logger};
+  PyObject *keep[3] = {NULL, NULL, NULL};
+  Py_ssize_t len[3] = {0, 0, 0};
+  const char *text[3] = {NULL, NULL, NULL};
+  for (int i = 0; i < 3 && !PyErr_Occurred(); i++) text[i] = utf8_of(given[i], &len[i], &keep[i]);
+  int failed = PyErr_Occurred() != NULL;
+  if (!failed) {
+    log_record record = {.level = asgid_level,
+                         .logger = text[2],
+                         .logger_len = (size_t)len[2],
+                         .message = text[0],
+                         .message_len = (size_t)len[0],
+                         .traceback = text[1],
+                         .traceback_len = (size_t)len[1]};
+    write_record(&record);
+  }
+  for (int i = 0; i < 3; i++) Py_XDECREF(keep[i]);
+  if (failed) return NULL;
   Py_RETURN_NONE;
 }
 
-/* An exception in the lifespan scope: with lifespan = auto it usually means the app has no
- * lifespan support (uvicorn's wording), so it is worth an info line, not an alarm. */
-static PyObject *mod_log_lifespan_exception(PyObject *self, PyObject *text) {
+/* The error log's descriptor: what the app's sys.stdout.fileno() and sys.stderr.fileno()
+ * answer, so that a subprocess given them writes to the error log too (unprefixed). */
+static PyObject *mod_error_log_fd(PyObject *self, PyObject *unused) {
   (void)self;
-  const char *s = PyUnicode_AsUTF8(text);
-  if (!s) return NULL;
-  log_info("the ASGI app raised in the lifespan scope (lifespan protocol unsupported?):\n%s", s);
-  Py_RETURN_NONE;
+  (void)unused;
+  return PyLong_FromLong(log_error_fd());
 }
 
 static PyMethodDef module_methods[] = {
-    {"log_error", mod_log_error, METH_O, "Write to asgid's error log."},
-    {"log_lifespan_exception", mod_log_lifespan_exception, METH_O,
-     "Log an exception raised in the lifespan scope."},
+    {"log", (PyCFunction)(void (*)(void))mod_log, METH_VARARGS | METH_KEYWORDS,
+     "log(level, message, traceback=None, logger=None): one entry in asgid's error log; "
+     "level is a logging level (CRITICAL is written as ERROR)."},
+    {"error_log_fd", mod_error_log_fd, METH_NOARGS, "The error log's file descriptor."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -25,6 +25,11 @@
 const asgid_app *python_app_load(const asgid_settings *settings, const asgid_server_api *api,
                                  int use_uvloop, char *err, size_t err_size);
 
+/* After python_app_load asked for uvloop if importable (-1, worker_class = auto): why it runs
+ * asyncio instead ("uvloop is not installed", or uvloop's import error), or NULL when it runs
+ * uvloop or was not asked to. */
+const char *python_uvloop_fallback(void);
+
 /* preload_app: in the master, starts CPython and imports the app, so that forked workers
  * inherit it (python_app_load then uses it). On failure writes one line into err. */
 int python_preload(const asgid_settings *settings, char *err, size_t err_size);

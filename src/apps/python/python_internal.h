@@ -8,6 +8,7 @@
 #include <Python.h>
 
 #include "apps/python/python.h"
+#include "log/log.h"
 
 /* bridge.c: the _asgid module (registered before CPython starts) and the asgid_app table
  * that turns the server's scopes and events into ASGI dicts. glue is glue.py's module. */
@@ -16,6 +17,12 @@ PyObject *python_bridge_module_init(void);
 extern PyObject *python_client_disconnected;
 const asgid_app *python_bridge_start(const asgid_server_api *api, PyObject *loop,
                                      PyObject *glue);
+/* bridge.c: logs the pending exception as one error log entry, message then its traceback,
+ * and clears it (the traceback's text stands in when it cannot be formatted). */
+void python_log_exception(log_level level, const char *message);
+/* bridge.c: a str's UTF-8 text (valid while text lives), or fallback when text is NULL, no
+ * str, or cannot be encoded (lone surrogates); never raises. */
+const char *python_text_or(PyObject *text, const char *fallback);
 /* bridge.c: an ASGI header list [(name, value), ...] of bytes (a new reference, NULL on
  * error). */
 PyObject *python_header_list(const asgid_header *headers, size_t count);
@@ -40,6 +47,10 @@ void python_event_storage_release(python_event_storage *storage);
 int python_request_init(const asgid_server_api *api, PyObject *loop);
 /* Runs the app for a new scope (the dict gets its "state"). 0, or -1 with an exception set. */
 int python_request_start(asgid_request *req, PyObject *scope, asgid_scope_type type);
+/* For a lifespan scope that the app ended by raising: 0 it never called receive() (it has no
+ * lifespan support), 1 it did, 2 it sent lifespan.startup.failed or lifespan.shutdown.failed
+ * (glue.py's LIFESPAN_*). -1 for other scopes. */
+int python_request_lifespan_progress(PyObject *request);
 /* The app's coroutine for this scope finished, however it finished (failed: it raised, or
  * was cancelled or closed): the server hears it. Never raises. */
 void python_request_finish(PyObject *request, int failed);

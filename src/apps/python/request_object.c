@@ -34,6 +34,7 @@ typedef struct {
   PyObject *drain;    /* future a send() waits on while the client is behind, or NULL */
   unsigned asking : 1;   /* a server receive is outstanding */
   unsigned type : 2;     /* asgid_scope_type */
+  unsigned lifespan_progress : 2; /* see python_request_lifespan_progress */
 } request_object;
 
 static const asgid_server_api *server;
@@ -107,6 +108,8 @@ static PyObject *request_receive(PyObject *op, PyObject *unused) {
     Py_XDECREF(event);
     return aw;
   }
+  if (self->type == ASGID_SCOPE_LIFESPAN && self->lifespan_progress == 0)
+    self->lifespan_progress = 1; /* it speaks the lifespan protocol */
   PyObject *event = take_event(self);
   if (event) {
     PyObject *aw = python_awaitable_receive(op, event, NULL);
@@ -176,6 +179,9 @@ static PyObject *request_send(PyObject *op, PyObject *message) {
   }
   python_event_storage_release(&storage);
   if (parsed != 0) return NULL;
+  if (rc == ASGID_OK && (event.type == ASGID_LIFESPAN_STARTUP_FAILED ||
+                         event.type == ASGID_LIFESPAN_SHUTDOWN_FAILED))
+    self->lifespan_progress = 2; /* the server logged its message */
   const char *type = asgi_event_of(event.type)->name;
   int websocket = self->type == ASGID_SCOPE_WEBSOCKET;
   if (!self->req) {
@@ -232,6 +238,11 @@ static void websocket_failed(asgid_request *req) {
 }
 
 /* ---------------------------------------------------------------- the app returned */
+
+int python_request_lifespan_progress(PyObject *op) {
+  const request_object *self = (const request_object *)op;
+  return self->type == ASGID_SCOPE_LIFESPAN ? (int)self->lifespan_progress : -1;
+}
 
 void python_request_finish(PyObject *op, int failed) {
   request_object *self = (request_object *)op;
@@ -325,6 +336,7 @@ int python_request_start(asgid_request *req, PyObject *scope, asgid_scope_type t
   self->waiters = self->pending = self->drain = NULL;
   self->asking = 0;
   self->type = type;
+  self->lifespan_progress = 0;
   PyObject_GC_Track((PyObject *)self);
   /* From here the server holds our reference; python_request_finish drops it. Set before the
    * app runs: an eager first step may run it to its end inside python_runner_start. */

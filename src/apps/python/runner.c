@@ -54,7 +54,7 @@ typedef struct runner {
 
 static PyTypeObject runner_type;
 static PyObject *app;          /* the ASGI app */
-static PyObject *report;       /* glue.report(scope, exc): logs what the app raised */
+static PyObject *report; /* glue.report(scope, exc, lifespan_progress): logs what the app raised */
 static PyObject *create_task, *create_future, *event_loop;
 static PyObject *enter_task, *leave_task; /* asyncio's, or NULL: no eager steps */
 static PyObject *cancelled_error;
@@ -132,7 +132,11 @@ static int app_raised(runner *r) {
     return 0;
   }
   PyObject *exception = python_take_exception();
-  PyObject *logged = PyObject_CallFunctionObjArgs(report, r->scope, exception, NULL);
+  int progress = python_request_lifespan_progress(r->request);
+  PyObject *lifespan = progress < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(progress);
+  PyObject *logged =
+      lifespan ? PyObject_CallFunctionObjArgs(report, r->scope, exception, lifespan, NULL) : NULL;
+  Py_XDECREF(lifespan);
   if (!logged) PyErr_WriteUnraisable(report);
   Py_XDECREF(logged);
   if (PyErr_GivenExceptionMatches(exception, PyExc_SystemExit) ||

@@ -64,10 +64,16 @@ static int initialize(const asgid_settings *settings, char *err, size_t err_size
 
 /* Runs a few lines of Python; returns 0, or -1 with the exception logged. */
 static int run_python(const char *code, const char *what) {
-  if (PyRun_SimpleString(code) != 0) {
-    log_error("%s failed", what);
+  PyObject *main_module = PyImport_AddModule("__main__"); /* borrowed */
+  PyObject *globals = main_module ? PyModule_GetDict(main_module) : NULL;
+  PyObject *result = globals ? PyRun_String(code, Py_file_input, globals, globals) : NULL;
+  if (!result) {
+    char message[128];
+    snprintf(message, sizeof message, "%s failed", what);
+    python_log_exception(LOG_LEVEL_ERROR, message);
     return -1;
   }
+  Py_DECREF(result);
   return 0;
 }
 
@@ -93,25 +99,53 @@ static int set_sys_path(const asgid_settings *settings) {
   return rc;
 }
 
+/* Why worker_class = auto runs asyncio rather than uvloop, or "" (the boot line says it). */
+static char uvloop_fallback[256];
+
+const char *python_uvloop_fallback(void) { return uvloop_fallback[0] ? uvloop_fallback : NULL; }
+
+/* uvloop's module, or NULL with the reason in uvloop_fallback: not installed, or broken. */
+static PyObject *import_uvloop(void) {
+  PyObject *module = PyImport_ImportModule("uvloop");
+  if (module) return module;
+  PyObject *exception = python_take_exception();
+  PyObject *name = exception && PyErr_GivenExceptionMatches(exception, PyExc_ImportError)
+                       ? PyObject_GetAttrString(exception, "name")
+                       : NULL;
+  PyErr_Clear();
+  if (strcmp(python_text_or(name, ""), "uvloop") == 0 &&
+      PyErr_GivenExceptionMatches(exception, PyExc_ModuleNotFoundError)) {
+    snprintf(uvloop_fallback, sizeof uvloop_fallback, "uvloop is not installed");
+  } else {
+    PyObject *text = exception ? PyObject_Str(exception) : NULL;
+    snprintf(uvloop_fallback, sizeof uvloop_fallback, "uvloop cannot be imported (%s: %s)",
+             exception ? Py_TYPE(exception)->tp_name : "?", python_text_or(text, "?"));
+    Py_XDECREF(text);
+  }
+  PyErr_Clear();
+  Py_XDECREF(name);
+  Py_XDECREF(exception);
+  return NULL;
+}
+
 /* The asyncio loop (uvloop's when asked and importable), created and set before the app is
  * imported, so that objects made at import time belong to it. */
 static PyObject *create_event_loop(int use_uvloop, char *err, size_t err_size) {
   PyObject *factory_module = NULL;
+  uvloop_fallback[0] = '\0';
   if (use_uvloop != 0) {
-    factory_module = PyImport_ImportModule("uvloop");
-    if (!factory_module) {
-      PyErr_Clear();
-      if (use_uvloop == 1) {
-        snprintf(err, err_size, "worker_class uvloop is unavailable: the uvloop module cannot "
-                 "be imported (install python3-uvloop, or use worker_class = asyncio)");
-        return NULL;
-      }
-      log_info("worker_class auto: uvloop is not importable, using asyncio");
+    factory_module = import_uvloop();
+    if (!factory_module && use_uvloop == 1) {
+      snprintf(err, err_size, "worker_class uvloop is unavailable: %s (install python3-uvloop, "
+               "or use worker_class = asyncio)", uvloop_fallback);
+      uvloop_fallback[0] = '\0';
+      return NULL;
     }
   }
   PyObject *asyncio = PyImport_ImportModule("asyncio");
   if (!asyncio) {
     Py_XDECREF(factory_module);
+    python_log_exception(LOG_LEVEL_ERROR, "cannot import asyncio");
     snprintf(err, err_size, "cannot import asyncio");
     return NULL;
   }
@@ -122,7 +156,7 @@ static PyObject *create_event_loop(int use_uvloop, char *err, size_t err_size) {
   Py_XDECREF(factory_module);
   Py_DECREF(asyncio);
   if (!set) {
-    PyErr_Print();
+    python_log_exception(LOG_LEVEL_ERROR, "cannot create the event loop");
     Py_XDECREF(loop);
     snprintf(err, err_size, "cannot create the event loop");
     return NULL;
@@ -130,12 +164,64 @@ static PyObject *create_event_loop(int use_uvloop, char *err, size_t err_size) {
   return loop;
 }
 
+/* glue.py's module: loaded before the app is imported (its logging setup must come first),
+ * in the master too with preload_app (forked workers inherit it). */
+static PyObject *glue;
+
 static PyObject *load_glue(void) {
   PyObject *code = Py_CompileString(python_glue_source, "<asgid glue>", Py_file_input);
   if (!code) return NULL;
   PyObject *module = PyImport_ExecCodeModule("_asgid_glue", code);
   Py_DECREF(code);
   return module;
+}
+
+/* The app's Python logging, print() and sys.stdout / sys.stderr to the error log, at
+ * log_level, then log_config's file (glue.setup_logging). A broken log_config is one line in
+ * err; anything else is asgid's bug, logged with its traceback. */
+static int setup_logging(const asgid_settings *settings, char *err, size_t err_size) {
+  static const int python_levels[] = {10, 20, 30, 40}; /* the log_level choices' */
+  PyObject *r = PyObject_CallMethod(glue, "setup_logging", "is", python_levels[settings->log_level],
+                                    settings->log_config);
+  if (r) {
+    Py_DECREF(r);
+    return 0;
+  }
+  PyObject *exception = python_take_exception();
+  PyObject *config_error = PyObject_GetAttrString(glue, "LogConfigError");
+  PyErr_Clear();
+  if (exception && config_error && PyErr_GivenExceptionMatches(exception, config_error)) {
+    PyObject *text = PyObject_Str(exception);
+    snprintf(err, err_size, "%s", python_text_or(text, "log_config: invalid"));
+    Py_XDECREF(text);
+    Py_DECREF(exception);
+  } else {
+    if (exception) python_restore_exception(exception);
+    python_log_exception(LOG_LEVEL_ERROR, "cannot set up Python logging");
+    snprintf(err, err_size, "cannot set up Python logging");
+  }
+  Py_XDECREF(config_error);
+  return -1;
+}
+
+/* The pending exception, logged as one entry: err's text, then the traceback. err then gets
+ * the exception's last line, for the one-line summary the caller logs (what the master's exit
+ * and --check-config show). */
+static void log_exception_with_summary(char *err, size_t err_size) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  PyObject *text = value ? PyObject_Str(value) : NULL;
+  char last[512];
+  const char *said = python_text_or(text, "");
+  snprintf(last, sizeof last, "%s%s%s", type ? ((PyTypeObject *)type)->tp_name : "?",
+           said[0] ? ": " : "", said);
+  Py_XDECREF(text);
+  PyErr_Clear();
+  PyErr_Restore(type, value, tb);
+  python_log_exception(LOG_LEVEL_ERROR, err);
+  size_t used = strlen(err);
+  snprintf(err + used, err_size - used, ": %s", last);
 }
 
 /* The app named by "module:attribute" (the attribute may be dotted). One clear line in err
@@ -157,15 +243,15 @@ static PyObject *import_app(const asgid_settings *settings, char *err, size_t er
       PyErr_Fetch(&type, &value, &tb);
       PyObject *text = value ? PyObject_Str(value) : NULL;
       snprintf(err, err_size, "app \"%s\": cannot import module %.*s: %s", spec,
-               (int)(colon - spec), spec, text ? PyUnicode_AsUTF8(text) : "not found");
+               (int)(colon - spec), spec, python_text_or(text, "not found"));
       Py_XDECREF(text);
       Py_XDECREF(type);
       Py_XDECREF(value);
       Py_XDECREF(tb);
     } else {
-      PyErr_Print();
-      snprintf(err, err_size, "app \"%s\": importing module %.*s raised an exception (traceback "
-               "above)", spec, (int)(colon - spec), spec);
+      snprintf(err, err_size, "app \"%s\": importing module %.*s raised an exception", spec,
+               (int)(colon - spec), spec);
+      log_exception_with_summary(err, err_size);
     }
     return NULL;
   }
@@ -187,9 +273,8 @@ static PyObject *import_app(const asgid_settings *settings, char *err, size_t er
     PyObject *made = PyObject_CallNoArgs(app);
     Py_DECREF(app);
     if (!made) {
-      PyErr_Print();
-      snprintf(err, err_size, "app \"%s\": the factory raised an exception (traceback above)",
-               spec);
+      snprintf(err, err_size, "app \"%s\": the factory raised an exception", spec);
+      log_exception_with_summary(err, err_size);
       return NULL;
     }
     app = made;
@@ -203,14 +288,21 @@ static PyObject *import_app(const asgid_settings *settings, char *err, size_t er
   return app;
 }
 
-/* CPython started, faulthandler on, the app's directory on sys.path. */
+/* CPython started, faulthandler on, the app's directory on sys.path, asgid's glue loaded and
+ * Python's logging set up: all before the app is imported. */
 static int prepare(const asgid_settings *settings, char *err, size_t err_size) {
   if (initialize(settings, err, err_size) != 0) return -1;
   if (enable_faulthandler() != 0 || set_sys_path(settings) != 0) {
     snprintf(err, err_size, "cannot prepare Python");
     return -1;
   }
-  return 0;
+  glue = load_glue();
+  if (!glue) {
+    python_log_exception(LOG_LEVEL_ERROR, "cannot load asgid's ASGI glue");
+    snprintf(err, err_size, "cannot load asgid's ASGI glue");
+    return -1;
+  }
+  return setup_logging(settings, err, err_size);
 }
 
 int python_preload(const asgid_settings *settings, char *err, size_t err_size) {
@@ -243,20 +335,15 @@ const asgid_app *python_app_load(const asgid_settings *settings, const asgid_ser
     snprintf(err, err_size, "cannot prepare the event loop driver");
     return NULL;
   }
-  PyObject *glue = load_glue();
-  if (!glue) {
-    PyErr_Print();
-    snprintf(err, err_size, "cannot load asgid's ASGI glue");
-    return NULL;
-  }
   PyObject *app = preloaded_app ? preloaded_app : import_app(settings, err, err_size);
   preloaded_app = NULL;
   if (!app) return NULL;
-  PyObject *r = PyObject_CallMethod(glue, "configure", "O", app);
+  PyObject *r = PyObject_CallMethod(glue, "configure", "Oi", app,
+                                    settings->lifespan == ASGID_LIFESPAN_ON);
   Py_DECREF(app);
   if (!r) {
     Py_DECREF(loop);
-    PyErr_Print();
+    python_log_exception(LOG_LEVEL_ERROR, "cannot configure asgid's ASGI glue");
     snprintf(err, err_size, "cannot configure asgid's ASGI glue");
     return NULL;
   }
@@ -276,5 +363,6 @@ void python_app_unload(void) {
              "loop.run_until_complete(loop.shutdown_default_executor())\n"
              "loop.close()\n",
              "closing the event loop");
+  Py_CLEAR(glue);
   Py_FinalizeEx();
 }
