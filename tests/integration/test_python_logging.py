@@ -92,6 +92,15 @@ def test_thread_exception_is_one_error_entry(pyserver):
     assert entry["lines"][-1] == "RuntimeError: raised in a thread"
 
 
+def test_unraisable_exception_is_one_error_entry(pyserver):
+    srv = pyserver(APP)
+    assert get(srv, "/unraisable").status == 200
+    text = wait_for(srv.log, "RuntimeError: raised in __del__")
+    [entry] = [e for e in entries(text) if e["text"].startswith("Exception ignored in: ")]
+    assert "RaisesInDel.__del__" in entry["text"] and entry["level"] == "ERROR", entry
+    assert entry["lines"][-1] == "RuntimeError: raised in __del__"
+
+
 # ---------------------------------------------------------------- Python logging
 
 

@@ -81,8 +81,7 @@ int python_loop_in_pump(void) { return in_pump; }
 static void schedule(PyObject *callable, int *scheduled) {
   PyObject *handle = PyObject_CallOneArg(call_soon, callable);
   if (!handle) {
-    log_error("cannot schedule the libuv pump");
-    PyErr_Clear();
+    python_log_exception(LOG_LEVEL_ERROR, "cannot schedule the libuv pump");
     return;
   }
   Py_DECREF(handle);
@@ -128,8 +127,7 @@ static void reschedule(void) {
                          : NULL;
     Py_XDECREF(delay);
     if (!timer_handle) {
-      log_error("cannot schedule the libuv timer");
-      PyErr_Clear();
+      python_log_exception(LOG_LEVEL_ERROR, "cannot schedule the libuv timer");
     }
     timer_due_ms = due;
   }
@@ -177,17 +175,13 @@ void python_loop_run(uv_loop_t *loop, void (*deferred)(void *arg),
   PyObject *added = PyObject_CallMethod(event_loop, "add_reader", "iO", uv_backend_fd(loop),
                                         pump_callable);
   if (!added) {
-    PyErr_Print();
-    log_error("cannot register libuv with the asyncio loop");
+    python_log_exception(LOG_LEVEL_ERROR, "cannot register libuv with the asyncio loop");
     return;
   }
   Py_DECREF(added);
   wake_pump(); /* the first pump arms everything */
   PyObject *r = PyObject_CallMethod(event_loop, "run_forever", NULL);
-  if (!r) {
-    PyErr_Print();
-    log_error("the asyncio loop stopped with an exception");
-  }
+  if (!r) python_log_exception(LOG_LEVEL_ERROR, "the asyncio loop stopped with an exception");
   Py_XDECREF(r);
   r = PyObject_CallMethod(event_loop, "remove_reader", "i", uv_backend_fd(loop));
   Py_XDECREF(r);

@@ -180,6 +180,19 @@ class LogConfigError(Exception):
     """log_config cannot be applied; its str() is the one line that says why."""
 
 
+def unraisable(u):
+    """sys.unraisablehook: an exception Python had to ignore (in a __del__, a callback asgid
+    could not report), as one ERROR entry rather than lines printed to sys.stderr."""
+    message = u.err_msg or "Exception ignored in"
+    if u.object is not None:
+        try:
+            message += ": %r" % (u.object,)
+        except Exception:
+            message += ": <object repr() failed>"
+    text = "".join(traceback.format_exception(u.exc_type, u.exc_value, u.exc_traceback))
+    _asgid.log(logging.ERROR, message, text)
+
+
 def apply_log_config(path):
     """log_config: dictConfig from JSON (.json) or YAML (.yaml, .yml: needs PyYAML), else
     fileConfig's INI, as uvicorn's --log-config reads them. Raises LogConfigError."""
@@ -231,4 +244,5 @@ def setup_logging(level, log_config):
     if log_config:
         apply_log_config(log_config)
     threading.excepthook = thread_exception
+    sys.unraisablehook = unraisable
     redirect_standard_streams()

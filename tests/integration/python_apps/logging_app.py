@@ -18,6 +18,7 @@ Endpoints (GET; query parameters in brackets; each answers "ok" unless it raises
   /thread[?text]    print(text) from 4 threads at once, 50 times each, with an index
   /fd[?text]        os.write(sys.stdout.fileno(), text + "\\n"): below Python's streams
   /thread-raise     a thread that raises RuntimeError("raised in a thread")
+  /unraisable       an object whose __del__ raises RuntimeError("raised in __del__"), deleted
 """
 import logging
 import os
@@ -41,6 +42,11 @@ def pong(depth):
     if depth == 1:
         raise RuntimeError("bottom of a 60-frame stack")
     ping(depth - 1)
+
+
+class RaisesInDel:
+    def __del__(self):
+        raise RuntimeError("raised in __del__")
 
 
 def printer(text, index):
@@ -83,6 +89,8 @@ def act(path, query):
         t = threading.Thread(target=fail, name="failing-thread")
         t.start()
         t.join()
+    elif path == "/unraisable":
+        RaisesInDel()  # deleted at once: Python reports the exception and goes on
 
 
 async def app(scope, receive, send):
