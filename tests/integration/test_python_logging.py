@@ -285,6 +285,18 @@ def test_threads_print_whole_lines(pyserver):
     assert sorted(got) == sorted(expected), "lost, torn or repeated lines"
 
 
+def test_fork_flushes_the_partial_line_once(pyserver):
+    srv = pyserver(APP)
+    [worker] = srv.worker_pids()
+    assert get(srv, "/fork?text=partial-before-fork").status == 200
+    text = wait_for(srv.log, f"child of {worker}")
+    # The parent's unfinished line went out before the fork, so the child did not inherit it.
+    assert [e["pid"] for e in entries(text) if e["text"] == "stdout: partial-before-fork"] \
+        == [str(worker)], text
+    [child] = [e for e in entries(text) if e["text"] == f"stdout: child of {worker}"]
+    assert child["pid"] != str(worker)
+
+
 # ---------------------------------------------------------------- import-time errors
 
 

@@ -19,6 +19,8 @@ Endpoints (GET; query parameters in brackets; each answers "ok" unless it raises
   /fd[?text]        os.write(sys.stdout.fileno(), text + "\\n"): below Python's streams
   /thread-raise     a thread that raises RuntimeError("raised in a thread")
   /unraisable       an object whose __del__ raises RuntimeError("raised in __del__"), deleted
+  /fork[?text]      sys.stdout.write(text) (a partial line), then os.fork(): the child prints
+                    "child of <pid>" and exits at once (os._exit); the parent waits for it
 """
 import logging
 import os
@@ -89,6 +91,13 @@ def act(path, query):
         t = threading.Thread(target=fail, name="failing-thread")
         t.start()
         t.join()
+    elif path == "/fork":
+        sys.stdout.write(text)
+        child = os.fork()
+        if child == 0:
+            print(f"child of {os.getppid()}")
+            os._exit(0)
+        os.waitpid(child, 0)
     elif path == "/unraisable":
         RaisesInDel()  # deleted at once: Python reports the exception and goes on
 
