@@ -73,6 +73,11 @@ def test_quick_start_django_startproject(pyserver, tmp_path, venv):
     assert r.status_code == 200 and "Django" in r.text
     assert httpx.get(srv.url + "/admin/login/", headers={"host": "evil.example"},
                      timeout=10).status_code == 400
+    # The page: Django has no lifespan, which asgid says once, at INFO.
+    log = srv.log()
+    assert log.count("ASGI 'lifespan' protocol appears unsupported.") == 1, log
+    assert "[INFO] [worker 1] ASGI 'lifespan' protocol appears unsupported." in log
+    assert "[ERROR]" not in log, log
 
 
 def nginx_site(socket_path, port, static_dir):
