@@ -60,7 +60,9 @@ static const worker_class *check_app(preflight_report *r, const asgid_settings *
   }
   const worker_class *wclass = worker_class_resolve(s->worker_class, s->app, why, sizeof why);
   if (!wclass) {
-    report_error(r, why);
+    /* At start a worker finds it as it boots, and the master stops with a worker boot
+     * failure's status (3), as before this check existed. */
+    if (scope == PREFLIGHT_CHECK_CONFIG) report_error(r, why);
     return NULL;
   }
   const char *python = build_info_python_version();

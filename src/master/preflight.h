@@ -2,8 +2,9 @@
  * preflight.h - what is checked before the master binds or starts anything, and what
  * --check-config checks the same way, so that both say the same words.
  *
- * At start: what this platform cannot do (capabilities.h), that an app is given, that the
- * worker class can run it, that a Python app's virtualenv was made for the embedded Python.
+ * At start: what this platform cannot do (capabilities.h), that an app is given, that a
+ * Python app's virtualenv was made for the embedded Python (a worker class that cannot run
+ * the app is left to the worker, whose boot failure stops the master with its own status).
  * --check-config adds what only starting would otherwise find out: every bind (parsed,
  * resolved, its address one this machine has), the app itself loaded, and the warnings
  * the master would log for these settings.

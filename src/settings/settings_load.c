@@ -69,12 +69,12 @@ static int apply_environment(asgid_settings *s, char **envp, FILE *err) {
 /* ASGID_ variables that are not settings but are asgid's own: ASGID_CONFIG names the file;
  * a master started by USR2 inherits its listeners through ASGID_INHERIT_FDS and
  * ASGID_INHERIT_FDNAMES (master/listeners.h); the build and test scripts pass the others
- * (scripts/test.sh, tests/integration/conftest.py, tests/fuzz/run.sh), and asgid runs in
- * their environment. */
+ * (scripts/test.sh and test-windows.sh, ctest's environment in CMakeLists.txt,
+ * tests/integration/conftest.py, tests/fuzz/run.sh), and asgid runs in their environment. */
 static const char *const own_variables[] = {
-    "ASGID_CONFIG", "ASGID_INHERIT_FDS", "ASGID_INHERIT_FDNAMES", "ASGID_BIN",
-    "ASGID_EXAMPLES", "ASGID_SOURCE_DIR", "ASGID_WS_REFERENCE", "ASGID_WIN_BUILD",
-    "ASGID_FUZZ_SECONDS"};
+    "ASGID_CONFIG",     "ASGID_INHERIT_FDS",  "ASGID_INHERIT_FDNAMES", "ASGID_BIN",
+    "ASGID_BINARY",     "ASGID_EXAMPLES",     "ASGID_SOURCE_DIR",      "ASGID_WS_REFERENCE",
+    "ASGID_WIN_BUILD",  "ASGID_WIN_DEPS",     "ASGID_FUZZ_SECONDS"};
 #define OWN_VARIABLE_PREFIX "ASGID_TEST_" /* the test suites' own switches */
 
 static bool is_own_variable(const char *name, size_t length) {

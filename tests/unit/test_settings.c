@@ -597,7 +597,7 @@ static void test_environment(void **state) {
   load_ok(&s, NO_ARGS,
           ARGS("PATH=/bin", "ASGID_WORKERS=2", "ASGID_SERVER_HEADER=no", "ASGID_LIFESPAN=on",
                "ASGID_MAX_REQUESTS_JITTER=9", "ASGID_CONFIG=", "ASGID_TEST_WORKER_START=spawn",
-               "ASGID_BIN=/x/asgid", "ASGID_INHERIT_FDS=3"));
+               "ASGID_BIN=/x/asgid", "ASGID_BINARY=/x/asgid", "ASGID_INHERIT_FDS=3"));
   assert_int_equal(s.workers, 2);
   assert_int_equal(s.server_header, 0);
   assert_int_equal(s.lifespan, ASGID_LIFESPAN_ON);
