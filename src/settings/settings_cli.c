@@ -111,32 +111,15 @@ static const settings_descriptor *find_long_setting(const char *name, size_t len
   return settings_find(key, length);
 }
 
-/* The nearest candidate so far for a misspelt long option. */
-typedef struct option_guess {
-  const char *name;
-  size_t length;
-  const char *nearest;
-  size_t nearest_distance;
-} option_guess;
-
-static void consider(option_guess *guess, const char *candidate) {
-  size_t distance = settings_edit_distance(guess->name, guess->length, candidate, strlen(candidate));
-  if (distance < guess->nearest_distance &&
-      settings_name_is_near(guess->name, guess->length, candidate)) {
-    guess->nearest = candidate;
-    guess->nearest_distance = distance;
-  }
-}
-
 /* The long option nearest to `name` (`length` bytes, without "--"): a setting's, an
  * action's or --config; NULL when none is near. */
 static const char *nearest_long_option(const char *name, size_t length) {
-  option_guess guess = {.name = name, .length = length, .nearest_distance = (size_t)-1};
+  settings_guess guess = {.name = name, .length = length};
   for (size_t i = 0; i < ASGID_SETTING_COUNT; i++)
-    consider(&guess, settings_descriptors[i].name);
+    settings_guess_offer(&guess, settings_descriptors[i].name);
   for (size_t i = 0; i < settings_action_option_count; i++)
-    consider(&guess, settings_action_options[i].long_name);
-  consider(&guess, "config");
+    settings_guess_offer(&guess, settings_action_options[i].long_name);
+  settings_guess_offer(&guess, "config");
   if (guess.nearest)
     return guess.nearest;
   const settings_descriptor *d = settings_nearest(name, length); /* a shortened name */

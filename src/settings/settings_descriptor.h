@@ -58,6 +58,18 @@ size_t settings_edit_distance(const char *a, size_t a_length, const char *b, siz
  * most two edits, and fewer edits than `name` has characters. */
 bool settings_name_is_near(const char *name, size_t length, const char *candidate);
 
+/* The nearest of names offered one by one to a misspelt `name` (`length` bytes): start with
+ * {.name, .length}, offer each candidate; `nearest` is then the first of the nearest that
+ * settings_name_is_near accepts, or NULL. */
+typedef struct settings_guess {
+  const char *name;
+  size_t length;
+  const char *nearest;
+  size_t nearest_distance;
+} settings_guess;
+
+void settings_guess_offer(settings_guess *guess, const char *candidate);
+
 /* The setting to suggest for `name` (`length` bytes), which names none: the nearest within
  * two edits, else the first whose name begins with it when it has 4 characters or more
  * ("keepalive" -> keepalive_timeout); NULL when nothing is near. */

@@ -56,19 +56,21 @@ bool settings_name_is_near(const char *name, size_t length, const char *candidat
   return distance <= 2 && distance < length;
 }
 
-const settings_descriptor *settings_nearest(const char *name, size_t length) {
-  const settings_descriptor *nearest = NULL;
-  size_t nearest_distance = (size_t)-1;
-  for (size_t i = 0; i < ASGID_SETTING_COUNT; i++) {
-    const settings_descriptor *d = &settings_descriptors[i];
-    size_t distance = settings_edit_distance(name, length, d->name, strlen(d->name));
-    if (distance < nearest_distance && settings_name_is_near(name, length, d->name)) {
-      nearest = d;
-      nearest_distance = distance;
-    }
+void settings_guess_offer(settings_guess *guess, const char *candidate) {
+  size_t distance = settings_edit_distance(guess->name, guess->length, candidate, strlen(candidate));
+  if ((!guess->nearest || distance < guess->nearest_distance) &&
+      settings_name_is_near(guess->name, guess->length, candidate)) {
+    guess->nearest = candidate;
+    guess->nearest_distance = distance;
   }
-  if (nearest)
-    return nearest;
+}
+
+const settings_descriptor *settings_nearest(const char *name, size_t length) {
+  settings_guess guess = {.name = name, .length = length};
+  for (size_t i = 0; i < ASGID_SETTING_COUNT; i++)
+    settings_guess_offer(&guess, settings_descriptors[i].name);
+  if (guess.nearest)
+    return settings_find(guess.nearest, strlen(guess.nearest));
   /* a shortened name ("keepalive" for keepalive_timeout): the first setting it begins; not
    * for a name of a few letters, which begins too many */
   for (size_t i = 0; length >= SHORTEST_PREFIX && i < ASGID_SETTING_COUNT; i++)
