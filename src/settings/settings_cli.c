@@ -205,15 +205,47 @@ static int parse_option(settings_cli *cli, int argc, char **argv, int *index, FI
   return 0;
 }
 
+/* Whether `arg` is a BOOL option without an attached value ("--reuse-port", "-x"). */
+static bool is_bare_bool_option(const char *arg) {
+  if (arg[0] != '-' || strchr(arg, '='))
+    return false;
+  const settings_descriptor *d = arg[1] == '-' ? find_long_setting(arg + 2, strlen(arg + 2))
+                                 : arg[1] && !arg[2] ? settings_find_short(arg[1])
+                                                     : NULL;
+  return d && d->kind == ASGID_KIND_BOOL;
+}
+
+/* The app taken from the arguments: the positional one, and the BOOL option right before it
+ * (NULL if none), which a word that is not a boolean ("--reuse-port enabled") left alone. */
+typedef struct positional_app {
+  const char *app;
+  const char *after_bool;
+} positional_app;
+
+/* Ends a message about the positional app: when it followed a BOOL option, how that
+ * option's value is written, as it was likely meant for it. */
+static void end_app_message(FILE *err, const positional_app *positional) {
+  if (positional->after_bool) {
+    char flag[SHOWN_SIZE];
+    const char *option = positional->after_bool;
+    fprintf(err, "; if it was meant as the value of %s, write on, off, true, false, yes, no, 1 "
+                 "or 0",
+            shown(option, (int)strlen(option), flag));
+  }
+  fputc('\n', err);
+}
+
 /* A single positional argument is the app, unless --app/-a gives it. */
-static int add_positional_app(settings_cli *cli, const char *app, FILE *err) {
+static int add_positional_app(settings_cli *cli, const positional_app *positional, FILE *err) {
+  const char *app = positional->app;
   const settings_descriptor *d = settings_find("app", 3);
   for (size_t i = 0; i < cli->count; i++) {
     if (cli->values[i].setting == d) {
       char shown_app[SHOWN_SIZE], flag[SHOWN_SIZE];
-      fprintf(err, "command line %s: the app is given by %s too\n",
+      fprintf(err, "command line %s: the app is given by %s too",
               shown(app, (int)strlen(app), shown_app),
               shown(cli->values[i].flag, cli->values[i].flag_length, flag));
+      end_app_message(err, positional);
       return 1;
     }
   }
@@ -231,7 +263,7 @@ int settings_cli_parse(settings_cli *cli, int argc, char **argv, FILE *err) {
     return 1;
   }
   int errors = 0;
-  const char *app = NULL;
+  positional_app positional = {0};
   bool options_ended = false;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
@@ -239,17 +271,21 @@ int settings_cli_parse(settings_cli *cli, int argc, char **argv, FILE *err) {
       options_ended = true;
     } else if (!options_ended && arg[0] == '-' && arg[1] != '\0') {
       errors += parse_option(cli, argc, argv, &i, err);
-    } else if (app) {
+    } else if (positional.app) {
       char shown_arg[SHOWN_SIZE], shown_app[SHOWN_SIZE];
-      fprintf(err, "command line %s: unexpected argument (the app is already %s)\n",
+      const char *app = positional.app;
+      fprintf(err, "command line %s: unexpected argument (the app is already %s)",
               shown(arg, (int)strlen(arg), shown_arg), shown(app, (int)strlen(app), shown_app));
+      end_app_message(err, &positional);
       errors++;
     } else {
-      app = arg;
+      positional.app = arg;
+      if (!options_ended && is_bare_bool_option(argv[i - 1]))
+        positional.after_bool = argv[i - 1];
     }
   }
-  if (app)
-    errors += add_positional_app(cli, app, err);
+  if (positional.app)
+    errors += add_positional_app(cli, &positional, err);
   return errors;
 }
 

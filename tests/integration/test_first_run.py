@@ -87,6 +87,14 @@ def test_a_boolean_option_takes_on_or_off_as_its_next_argument():
     assert re.search(r"^server_header = off +# command line", out, re.M), out
 
 
+def test_a_boolean_option_followed_by_another_word_says_how_to_write_it():
+    code, out = run_asgid(["--reuse-port", "enabled", app_path("probe")])
+    assert code == 1, out
+    assert out == (f"command line {app_path('probe')}: unexpected argument (the app is already "
+                   "enabled); if it was meant as the value of --reuse-port, write on, off, true, "
+                   "false, yes, no, 1 or 0\n")
+
+
 def test_version_names_the_embedded_python_and_the_libraries():
     code, out = run_asgid(["--version"])
     assert code == 0, out

@@ -521,6 +521,14 @@ static void test_command_line_forms(void **state) {
              "command line --check-conifg: unknown option; did you mean --check-config? (see "
              "--help)\n"
              "command line --confg: unknown option; did you mean --config? (see --help)\n");
+  /* a word after a BOOL option that is no boolean becomes the app: when that clashes, the
+   * error says how the option's value is written */
+  load_fails(ARGS("--reuse-port", "enabled", "app.so"), NO_ARGS,
+             "command line app.so: unexpected argument (the app is already enabled); if it was "
+             "meant as the value of --reuse-port, write on, off, true, false, yes, no, 1 or 0\n");
+  load_fails(ARGS("--app", "x.so", "--factory", "y"), NO_ARGS,
+             "command line y: the app is given by --app too; if it was meant as the value of "
+             "--factory, write on, off, true, false, yes, no, 1 or 0\n");
   /* a boolean word after a BOOL option is its value; anything else is left alone */
   load_ok(&s, ARGS("--factory", "--reuse-port", "off", "on.so"), NO_ARGS);
   assert_int_equal(s.factory, 1);
