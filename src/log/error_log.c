@@ -15,8 +15,13 @@ static log_file error_file = LOG_FILE_INITIALIZER(PLATFORM_STDERR_FD, PLATFORM_S
 /* Atomic because log_open may change it while pool threads ask log_enabled. */
 static atomic_int least_level = LOG_LEVEL_INFO;
 
-/* "[worker 3] " or "": written after the level. */
+/* log_format: text or json (LOG_FORMAT_*). Atomic for the same reason. */
+static atomic_int line_format = LOG_FORMAT_TEXT;
+
+/* "[worker 3] " or "": written after the level in text lines; role_name is the role alone,
+ * the "role" of JSON lines. */
 static char role_tag[64 + sizeof "[] "];
+static char role_name[64];
 
 static const char *level_name(log_level level) {
   switch (level) {
@@ -34,6 +39,7 @@ static const char *level_name(log_level level) {
 
 int error_log_configure(const asgid_settings *s) {
   atomic_store(&least_level, s->log_level);
+  atomic_store(&line_format, s->log_format);
   int err = log_file_set(&error_file, s->error_log);
   if (err < 0)
     log_error("cannot open error log %s: %s", s->error_log, strerror(-err));
@@ -41,6 +47,8 @@ int error_log_configure(const asgid_settings *s) {
 }
 
 int log_error_fd(void) { return atomic_load(&error_file.fd); }
+
+int error_log_format(void) { return atomic_load(&line_format); }
 
 int error_log_reopen(void) {
   int err = log_file_reopen(&error_file);
@@ -51,15 +59,18 @@ int error_log_reopen(void) {
 
 void error_log_close(void) {
   log_file_close(&error_file);
+  atomic_store(&line_format, LOG_FORMAT_TEXT);
 }
 
 void log_set_role(const char *role) {
   if (role == NULL || role[0] == '\0') {
     role_tag[0] = '\0';
+    role_name[0] = '\0';
     return;
   }
   /* %.63s: the role is cut to its documented 63 bytes. */
   snprintf(role_tag, sizeof role_tag, "[%.63s] ", role);
+  snprintf(role_name, sizeof role_name, "%.63s", role);
 }
 
 int log_enabled(log_level level) {
@@ -78,18 +89,91 @@ static void append_prefix(log_line *line, log_level level) {
   log_line_append_escaped(line, role_tag, strlen(role_tag), LOG_ESCAPE_CONTROLS);
 }
 
+/* ------------------------------------------------------------------ JSON entries */
+
+static size_t without_trailing_newline(const char *text, size_t len) {
+  return len > 0 && text[len - 1] == '\n' ? len - 1 : len;
+}
+
+/* `,"name":"value"` with the value escaped for JSON, and "..." after it when it was `cut`. */
+static void append_json_field(log_line *line, const char *name, const char *value, size_t len,
+                              bool cut) {
+  log_line_append_str(line, ",\"");
+  log_line_append_str(line, name);
+  log_line_append_str(line, "\":\"");
+  log_line_append_json(line, value, len);
+  log_line_append_str(line, cut ? "...\"" : "\"");
+}
+
+/* One JSON object, without its newline: {"time":...,"level":...,"pid":...,"role":...,
+ * "logger":...,"message":...,"traceback":...}, role, logger and traceback only when given.
+ * `cut`: the message was cut before it got here, so it ends with "...". Each string at most
+ * `max` bytes before escaping (more are cut and end with "..."). */
+static void append_json_entry(log_line *line, const log_record *r, bool cut, size_t max) {
+  uv_timeval64_t now;
+  uv_gettimeofday(&now);
+  log_line_append_str(line, "{\"time\":\"");
+  log_line_append_iso_time(line, (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_usec);
+  log_line_append_str(line, "\",\"level\":\"");
+  log_line_append_str(line, level_name(r->level));
+  log_line_append_str(line, "\",\"pid\":");
+  log_line_append_uint(line, (uint64_t)uv_os_getpid());
+  if (role_name[0] != '\0')
+    append_json_field(line, "role", role_name, strlen(role_name), false);
+  if (r->logger != NULL && r->logger_len > 0)
+    append_json_field(line, "logger", r->logger, r->logger_len > max ? max : r->logger_len,
+                      r->logger_len > max);
+  size_t message_len = r->message != NULL ? without_trailing_newline(r->message, r->message_len)
+                                          : 0;
+  append_json_field(line, "message", r->message != NULL ? r->message : "",
+                    message_len > max ? max : message_len, cut || message_len > max);
+  size_t traceback_len =
+      r->traceback != NULL ? without_trailing_newline(r->traceback, r->traceback_len) : 0;
+  if (traceback_len > 0 && max == SIZE_MAX)
+    append_json_field(line, "traceback", r->traceback, traceback_len, false);
+  log_line_append_str(line, "}");
+}
+
+/* The bytes of the logger and the message a JSON line keeps when memory is short, so that the
+ * escaped line (at most 6 bytes per byte) fits a LOG_ERROR_LINE_MAX stack line whole: a JSON
+ * line cut anywhere else would not parse. The traceback is dropped then. */
+#define JSON_FALLBACK_STRING_MAX 256
+
+static void write_json_entry(const log_record *r, bool cut) {
+  char buf[LOG_ERROR_LINE_MAX];
+  log_line line;
+  log_line_init_growable(&line, buf, sizeof buf);
+  append_json_entry(&line, r, cut, SIZE_MAX);
+  if (line.truncated) { /* only when the heap is short */
+    log_line_release(&line);
+    log_line_init(&line, buf, sizeof buf);
+    append_json_entry(&line, r, cut, JSON_FALLBACK_STRING_MAX);
+  }
+  log_file_write(&error_file, line.buf, log_line_finish(&line));
+  log_line_release(&line);
+}
+
+/* ------------------------------------------------------------------ one-line messages */
+
 void log_vwrite(log_level level, const char *fmt, va_list ap) {
   if (!log_enabled(level))
     return;
   /* The message before escaping. A message vsnprintf has to cut here is longer than what is
-   * left of the line after the prefix, so the line builder cuts and marks the line anyway. */
+   * left of a text line after the prefix, so the line builder cuts and marks the line anyway;
+   * a JSON line, never cut, ends its message with "..." instead. */
   char message[LOG_ERROR_LINE_MAX];
   int message_len = vsnprintf(message, sizeof message, fmt, ap);
+  bool cut = message_len >= 0 && (size_t)message_len >= sizeof message;
   if (message_len < 0)
     message_len = 0;
-  else if ((size_t)message_len >= sizeof message)
+  else if (cut)
     message_len = (int)sizeof message - 1;
 
+  if (atomic_load_explicit(&line_format, memory_order_relaxed) == LOG_FORMAT_JSON) {
+    log_record r = {.level = level, .message = message, .message_len = (size_t)message_len};
+    write_json_entry(&r, cut);
+    return;
+  }
   char buf[LOG_ERROR_LINE_MAX];
   log_line line;
   log_line_init(&line, buf, sizeof buf);
@@ -109,10 +193,6 @@ typedef struct record_lines {
   int at;        /* the part being split; 2 when done */
   size_t offset; /* where its next line starts */
 } record_lines;
-
-static size_t without_trailing_newline(const char *text, size_t len) {
-  return len > 0 && text[len - 1] == '\n' ? len - 1 : len;
-}
 
 static void record_lines_start(record_lines *it, const log_record *r) {
   it->part[0] = r->message != NULL ? r->message : "";
@@ -179,6 +259,10 @@ static void write_line_by_line(const log_line *prefix, const log_record *r) {
 void log_write_record(const log_record *r) {
   if (!log_enabled(r->level))
     return;
+  if (atomic_load_explicit(&line_format, memory_order_relaxed) == LOG_FORMAT_JSON) {
+    write_json_entry(r, false);
+    return;
+  }
   char prefix_buf[256]; /* the time, the pid, the level and the 63-byte role fit */
   log_line prefix;
   log_line_init(&prefix, prefix_buf, sizeof prefix_buf);

@@ -21,18 +21,28 @@
  * The access log writes one line per finished request from gunicorn-style `%(x)s` atoms (see
  * access_log_format_line).
  *
+ * With log_format = json both logs write one JSON object per line instead (the fields are
+ * documented in docs/operations.md): the error log {"time","level","pid","role","logger",
+ * "message","traceback"}, the access log a built-in object when access_log_format is at its
+ * default, else the user's format with its atoms escaped for JSON strings. Every line is valid
+ * UTF-8 JSON whatever the input (invalid UTF-8 becomes U+FFFD), and JSON lines are never cut:
+ * one that outgrows its stack buffer is built on the heap.
+ *
  * Every line (and every multi-line entry) is written with a single write() so lines from the
  * master, the workers and the threads of one process never interleave (the write is atomic for
  * a pipe up to PIPE_BUF bytes, which is why log_write caps lines at LOG_ERROR_LINE_MAX; a
  * longer entry of log_write_record is still one write(): whole in a regular file opened for
- * appending, while a pipe may let another process's line in after PIPE_BUF bytes). Lines are built on the stack; only an entry longer than LOG_ERROR_LINE_MAX is
- * built on the heap, and written line by line if that allocation fails. A log_write line that
- * would not fit is cut and ends with "..."; a log_write_record entry is never cut.
+ * appending, while a pipe may let another process's line in after PIPE_BUF bytes). Lines are
+ * built on the stack; only an entry longer than its stack buffer (a log_write_record entry, a
+ * JSON line) is built on the heap. If that allocation fails, a text entry is written line by
+ * line, a JSON error line keeps only the first bytes of its message (and no traceback), and a
+ * JSON access line is dropped. A text log_write line that would not fit is cut and ends with
+ * "..."; a log_write_record entry is never cut.
  *
  * Nothing written can forge a line: error log messages have their control bytes (below 0x20
  * and 0x7f, including CR and LF) written as \xNN, except the newlines that split an entry into
  * its marked lines; in the access log every byte that came from a client is escaped as
- * described at access_log_format_line.
+ * described at access_log_format_line; in JSON lines every string is escaped for JSON.
  *
  * Threads: log_write, log_vwrite, log_write_record, log_enabled, access_log_enabled,
  * access_log_write and access_log_format_line may be called from any thread, concurrently with
@@ -217,8 +227,8 @@ uint64_t access_log_clock_elapsed_usec(const access_log_clock *clock);
 size_t access_log_format_line(const char *format, const access_log_entry *entry, char *out,
                               size_t out_size);
 
-/* Formats one line with the configured format (cut at ACCESS_LOG_LINE_MAX bytes) and writes it
- * with one write(). Does nothing when the access log is off. */
+/* Formats one line with the configured format (a text line cut at ACCESS_LOG_LINE_MAX bytes, a
+ * JSON line whole) and writes it with one write(). Does nothing when the access log is off. */
 void access_log_write(const access_log_entry *entry);
 
 #endif /* ASGID_LOG_H */

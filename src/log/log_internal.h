@@ -110,6 +110,14 @@ void log_line_append_uint(log_line *line, uint64_t value);
 /* Appends len bytes escaped by `escape`; each byte's escape goes in whole or not at all. */
 void log_line_append_escaped(log_line *line, const char *bytes, size_t len, log_escape escape);
 
+/* Appends len bytes as the inside of a JSON string (RFC 8259), valid UTF-8 whatever the input:
+ * '"' as \", '\' as \\, LF as \n, tab as \t, other C0 controls, DEL and the C1 controls
+ * (U+0080-U+009F, which terminals obey too) as \u00XX; valid UTF-8 sequences as they are; each
+ * maximal invalid subpart (Unicode's recommended practice, as Python's errors="replace") as
+ * U+FFFD. Each character's escape goes in whole or not at all. (A function of its own rather
+ * than a log_escape: the text lines' per-request escaping pays for no extra case.) */
+void log_line_append_json(log_line *line, const char *bytes, size_t len);
+
 /* Ends the line with "..." if it was cut, then a newline and a NUL. A buffer too small for that
  * tail gets only the newline and the NUL, a 1-byte buffer only the NUL, a 0-byte buffer
  * nothing. Returns the length without the NUL. */
@@ -125,6 +133,9 @@ enum { LOG_TIMEZONE_UTC, LOG_TIMEZONE_LOCAL };
  * timestamps use from then on whatever the process does to its zone (see log_time.c). */
 void log_time_configure(const asgid_settings *s);
 
+/* true when timestamps are in local time (log_timezone = local). */
+bool log_time_is_local(void);
+
 /* Back to UTC, the zone forgotten: the next log_time_configure captures it again (log_close). */
 void log_time_forget_zone(void);
 
@@ -136,6 +147,7 @@ long log_time_utc_offset(time_t when);
 typedef enum log_time_style {
   LOG_TIME_ERROR_LOG,  /* 2026-11-21 13:25:43 +0000 */
   LOG_TIME_ACCESS_LOG, /* 21/Nov/2026:13:25:43 +0000 (without the brackets) */
+  LOG_TIME_ISO,        /* 2026-11-21T13:25:43Z, 2026-11-21T14:25:43+01:00 (RFC 3339) */
   LOG_TIME_STYLE_COUNT
 } log_time_style;
 
@@ -145,13 +157,28 @@ typedef enum log_time_style {
  * changes the access log's format. */
 void log_line_append_time(log_line *line, time_t when, log_time_style style);
 
+/* Appends `usec` (microseconds since the epoch) in RFC 3339 with milliseconds, as JSON lines
+ * carry it: 2026-11-21T13:25:43.123Z in UTC mode, 2026-11-21T14:25:43.123+01:00 in local. */
+void log_line_append_iso_time(log_line *line, uint64_t usec);
+
 /* ------------------------------------------------------------------ the two logs */
+
+/* log_format's values: indexes into its choices. */
+enum { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+
+/* The error log's log_format now (LOG_FORMAT_*). */
+int error_log_format(void);
 
 /* Each log's part of log_open / log_reopen / log_close (see log.h). */
 int error_log_configure(const asgid_settings *s);
 int error_log_reopen(void);
 void error_log_close(void);
 int access_log_configure(const asgid_settings *s);
+/* Appends one access log entry as JSON (without the newline) to a growable line: the built-in
+ * object when format is NULL, else `format` with its atoms escaped for JSON strings. */
+struct access_log_entry;
+void access_log_append_json(log_line *line, const char *format,
+                            const struct access_log_entry *entry);
 int access_log_reopen(void);
 void access_log_close(void);
 

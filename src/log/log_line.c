@@ -121,6 +121,93 @@ static size_t escape_byte(unsigned char byte, log_escape escape, char out[4]) {
   return 1;
 }
 
+/* ------------------------------------------------------------------ JSON strings */
+
+/* The length of the well-formed UTF-8 sequence at s (len > 0 bytes, s[0] >= 0x80), or 0 when
+ * there is none, with *invalid set to the length of the maximal subpart that one U+FFFD
+ * replaces: the lead byte and the continuation bytes that were still possible (Unicode 15,
+ * 3.9, table 3-7: no overlong form, no surrogate, nothing above U+10FFFF). */
+static size_t utf8_sequence(const unsigned char *s, size_t len, size_t *invalid) {
+  unsigned char lead = s[0];
+  size_t need;
+  unsigned char low = 0x80, high = 0xbf; /* the second byte's range */
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    need = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    need = 3;
+    if (lead == 0xe0)
+      low = 0xa0; /* overlong below U+0800 */
+    else if (lead == 0xed)
+      high = 0x9f; /* surrogates U+D800-U+DFFF */
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    need = 4;
+    if (lead == 0xf0)
+      low = 0x90; /* overlong below U+10000 */
+    else if (lead == 0xf4)
+      high = 0x8f; /* above U+10FFFF */
+  } else {
+    *invalid = 1; /* a continuation byte, C0, C1 (overlong ASCII) or F5-FF */
+    return 0;
+  }
+  size_t i = 1;
+  while (i < need && i < len && s[i] >= low && s[i] <= high) {
+    i++;
+    low = 0x80;
+    high = 0xbf;
+  }
+  if (i == need)
+    return need;
+  *invalid = i;
+  return 0;
+}
+
+/* Bytes that go into a JSON string as they are: printable ASCII but '"' and '\'. */
+static bool json_plain(unsigned char byte) {
+  return byte >= 0x20 && byte < 0x7f && byte != '"' && byte != '\\';
+}
+
+void log_line_append_json(log_line *line, const char *bytes, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *s = (const unsigned char *)bytes;
+  size_t i = 0;
+  while (i < len && !line->truncated) {
+    size_t run = i;
+    while (run < len && json_plain(s[run]))
+      run++;
+    if (run > i) { /* a run of plain ASCII at once: the common case */
+      log_line_append(line, bytes + i, run - i);
+      i = run;
+      continue;
+    }
+    unsigned char byte = s[i];
+    size_t invalid = 0;
+    size_t sequence = byte >= 0x80 ? utf8_sequence(s + i, len - i, &invalid) : 1;
+    /* The code point when it is a control (C1 included: U+0080-U+009F is C2 80-C2 9F). */
+    unsigned code = byte < 0x80 ? byte : 0xa0;
+    if (sequence == 2 && byte == 0xc2 && s[i + 1] < 0xa0)
+      code = s[i + 1];
+    if (sequence == 0) {
+      log_line_append_str(line, "\xef\xbf\xbd"); /* U+FFFD */
+      i += invalid;
+      continue;
+    }
+    if (byte == '"' || byte == '\\') {
+      char escaped[2] = {'\\', (char)byte};
+      log_line_append(line, escaped, 2);
+    } else if (byte == '\n') {
+      log_line_append_str(line, "\\n");
+    } else if (byte == '\t') {
+      log_line_append_str(line, "\\t");
+    } else if (code < 0x20 || (code >= 0x7f && code < 0xa0)) {
+      char escaped[6] = {'\\', 'u', '0', '0', hex[code >> 4], hex[code & 0xf]};
+      log_line_append(line, escaped, sizeof escaped);
+    } else {
+      log_line_append(line, bytes + i, sequence);
+    }
+    i += sequence;
+  }
+}
+
 void log_line_append_escaped(log_line *line, const char *bytes, size_t len, log_escape escape) {
   for (size_t i = 0; i < len && !line->truncated; i++) {
     char escaped[4];

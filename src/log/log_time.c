@@ -108,6 +108,10 @@ void log_time_forget_zone(void) {
   atomic_fetch_add(&zone_version, 1);
 }
 
+bool log_time_is_local(void) {
+  return atomic_load_explicit(&zone_mode, memory_order_relaxed) == LOG_TIMEZONE_LOCAL;
+}
+
 long log_time_utc_offset(time_t when) {
   if (atomic_load_explicit(&zone_mode, memory_order_relaxed) != LOG_TIMEZONE_LOCAL ||
       !zone.captured)
@@ -149,9 +153,13 @@ static void format_time(time_t when, log_time_style style, char out[TIMESTAMP_MA
   /* "+0100": written out rather than strftime's %z, which not every C library has. */
   long minutes = (utc_offset < 0 ? -utc_offset : utc_offset) / 60;
   char offset[16];
-  snprintf(offset, sizeof offset, "%c%02ld%02ld", utc_offset < 0 ? '-' : '+', minutes / 60 % 100,
-           minutes % 60);
-  if (style == LOG_TIME_ERROR_LOG)
+  snprintf(offset, sizeof offset, style == LOG_TIME_ISO ? "%c%02ld:%02ld" : "%c%02ld%02ld",
+           utc_offset < 0 ? '-' : '+', minutes / 60 % 100, minutes % 60);
+  if (style == LOG_TIME_ISO)
+    snprintf(out, TIMESTAMP_MAX, "%04d-%02d-%02dT%02d:%02d:%02d%s", local.tm_year + 1900,
+             local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec,
+             log_time_is_local() ? offset : "Z");
+  else if (style == LOG_TIME_ERROR_LOG)
     snprintf(out, TIMESTAMP_MAX, "%04d-%02d-%02d %02d:%02d:%02d %s", local.tm_year + 1900,
              local.tm_mon + 1, local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec, offset);
   else
@@ -160,7 +168,8 @@ static void format_time(time_t when, log_time_style style, char out[TIMESTAMP_MA
              local.tm_sec, offset);
 }
 
-void log_line_append_time(log_line *line, time_t when, log_time_style style) {
+/* The cached text of `when` in `style`. */
+static const char *time_text(time_t when, log_time_style style) {
   /* Per thread, so no lock: every thread converts at most once a second per style. The zone's
    * version is part of the key, so a reload that switches the mode is seen at once. */
   static _Thread_local struct {
@@ -176,5 +185,28 @@ void log_line_append_time(log_line *line, time_t when, log_time_style style) {
     cache[style].version = version;
     cache[style].valid = true;
   }
-  log_line_append_str(line, cache[style].text);
+  return cache[style].text;
+}
+
+void log_line_append_time(log_line *line, time_t when, log_time_style style) {
+  log_line_append_str(line, time_text(when, style));
+}
+
+void log_line_append_iso_time(log_line *line, uint64_t usec) {
+  const char *text = time_text((time_t)(usec / 1000000), LOG_TIME_ISO);
+  /* "2026-12-06T13:17:54" then ".123" then "Z" or "+01:00". */
+  size_t seconds_len = sizeof "2026-12-06T13:17:54" - 1;
+  size_t len = strlen(text);
+  if (len < seconds_len) { /* a year beyond four digits never comes from a clock */
+    log_line_append(line, text, len);
+    return;
+  }
+  char millis[4] = {'.', 0, 0, 0};
+  unsigned ms = (unsigned)(usec / 1000 % 1000);
+  millis[1] = (char)('0' + ms / 100);
+  millis[2] = (char)('0' + ms / 10 % 10);
+  millis[3] = (char)('0' + ms % 10);
+  log_line_append(line, text, seconds_len);
+  log_line_append(line, millis, sizeof millis);
+  log_line_append_str(line, text + seconds_len);
 }

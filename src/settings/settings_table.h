@@ -170,6 +170,9 @@
   X(log_timezone, "log", ENUM, "utc", 0, 0, 0, "utc|local", RELOAD,                              \
     "Time zone of both logs' timestamps: utc, or local (the zone asgid started in, whatever "  \
     "the app does to TZ later)")                                                               \
+  X(log_format, "log", ENUM, "text", 0, 0, 0, "text|json", RELOAD,                             \
+    "Format of both logs: text (gunicorn's lines), or json (one object per line; "             \
+    "docs/operations.md names the fields)")                                                    \
   X(log_config, "log", STR, "", 0, 0, 0, NULL, RELOAD,                                         \
     "Python logging config applied before the app is imported, as uvicorn's --log-config: "   \
     "dictConfig .json or .yaml (PyYAML), else fileConfig INI; empty: to the error log")        \

@@ -12,6 +12,7 @@ previous test's change) and sends HUP. worker_start covers fork -> spawn and its
 spawn -> fork (the other way round under ASGID_TEST_WORKER_START=spawn)."""
 
 import grp
+import json
 import os
 import pwd
 import re
@@ -179,6 +180,13 @@ def reloader(tmp_path_factory):
         r.srv.kill()
 
 
+def messages(log):
+    """The log's lines as text; a JSON line (after a reload to log_format = json) by its
+    message."""
+    for entry in log.splitlines():
+        yield json.loads(entry)["message"] if entry.startswith("{") else entry
+
+
 def shown(kind, values):
     """Values as the master's reload lines show them."""
     if kind in ("text", "list"):
@@ -204,7 +212,7 @@ def test_hup_after_changing_one_setting(reloader, request, name, section, kind, 
     pid = wait_for(lambda: get_pid(srv), 5)
     assert pid in reloader.workers, f"not served by the new worker(s) {reloader.workers}: {pid}"
     line = f"reload: {name} {shown(kind, before)} -> {shown(kind, after)}"
-    lines = [entry for entry in log.splitlines() if line in entry]
+    lines = [entry for entry in messages(log) if line in entry]
     assert len(lines) == 1, f"expected one line with {line!r}:\n{log}"
     if start_only:
         assert "applies only at start: restart, or USR2" in lines[0], lines[0]

@@ -502,7 +502,8 @@ static void test_record_shapes(void **state) {
   log_write_record(&plain);
   /* An empty logger is no logger; an empty traceback adds no line; one trailing newline goes. */
   log_record empty = {.level = LOG_LEVEL_ERROR, .logger = "", .logger_len = 0,
-                      .message = "trimmed\n", .message_len = 8, .traceback = "", .traceback_len = 0};
+                      .message = "trimmed\n", .message_len = 8,
+                      .traceback = "", .traceback_len = 0};
   log_write_record(&empty);
   /* Only one trailing newline goes: a second one is an empty continuation line. */
   log_record blank = {.level = LOG_LEVEL_ERROR, .message = "two\n\n", .message_len = 5};

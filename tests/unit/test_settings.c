@@ -707,9 +707,9 @@ static void test_file_errors_escape_unknown_names(void **state) {
         "x\xc3\xa9\xc2\x9b\xc0\xaf\xed\xa0\x80 = 1\n"
         "workers = 2\n",
         "conf.ini:2: unknown key \"lev\\x1b[2Jel\" in section [log] (its keys: log_level, "
-        "error_log, access_log, access_log_format, log_timezone, log_config)\n"
+        "error_log, access_log, access_log_format, log_timezone, log_format, log_config)\n"
         "conf.ini:3: unknown key \"a\\\"b\\\\c\\x7f\" in section [log] (its keys: log_level, "
-        "error_log, access_log, access_log_format, log_timezone, log_config)\n"
+        "error_log, access_log, access_log_format, log_timezone, log_format, log_config)\n"
         "conf.ini:5: unknown key \"x\xc3\xa9\\xc2\\x9b\\xc0\\xaf\\xed\\xa0\\x80\" in unknown "
         "section [we\\x01" "b\\xff] (sections: server, app, workers, http, websocket, log, process)\n"
         "conf.ini:6: workers belongs in [workers], not [we\\x01" "b\\xff]\n");
@@ -725,7 +725,7 @@ static void test_file_errors_escape_unknown_names(void **state) {
   for (int i = 0; i < 22; i++)
     strcat(expected, "\\x01");
   strcat(expected, "...\" in section [log] (its keys: log_level, error_log, access_log, "
-                   "access_log_format, log_timezone, log_config)\n");
+                   "access_log_format, log_timezone, log_format, log_config)\n");
   apply(&s, text, expected);
   asgid_settings_free(&s);
 }
