@@ -37,6 +37,8 @@ def text_values(srv):
     alias = workdir / "probe-alias.so"  # another app spec, the same app
     if not alias.exists():
         alias.symlink_to(app_path("probe"))
+    log_config = workdir / "logging.json"  # Python only, as virtualenv
+    log_config.write_text('{"version": 1, "disable_existing_loggers": false}\n')
     return {
         "bind": [srv.settings["bind"], f"127.0.0.1:{free_port()}"],
         "root_path": "/mounted",
@@ -47,6 +49,7 @@ def text_values(srv):
         "error_log": str(workdir / "error2.log"),
         "access_log": str(workdir / "access.log"),
         "access_log_format": "%(h)s %(s)s changed",
+        "log_config": str(log_config),
         "pidfile": str(workdir / "asgid.pid"),
         "user": pwd.getpwuid(os.getuid()).pw_name,
         "group": grp.getgrgid(os.getgid()).gr_name,
