@@ -1,13 +1,16 @@
 """The logs' formats as a user sees them: timestamps in UTC by default or in the zone asgid
-started in (log_timezone), whatever the app does to TZ; the JSON format of both logs."""
+started in (log_timezone), whatever the app does to TZ; the JSON format of both logs
+(log_format = json), for any bytes a client sends, a stuck worker's last words, and a Python
+app's tracebacks, logging and print()."""
 import calendar
+import json
 import re
 import time
 
 import pytest
 
 from master_util import wait_for
-from python_apps.harness import get, pyserver, requires_python  # noqa: F401 (fixture)
+from python_apps.harness import TESTS_DIR, get, pyserver, requires_python  # noqa: F401
 
 # [2026-12-06 13:17:54 +0000] [pid] [LEVEL] [role] ...
 ERROR_LINE = re.compile(
@@ -120,7 +123,6 @@ HOSTILE_REQUESTS = [
 
 def json_lines(path):
     """Every line of a log file, each parsed by a strict parser (bytes must be UTF-8)."""
-    import json
     data = path.read_bytes()
     assert data.endswith(b"\n"), data[-200:]
     lines = data[:-1].split(b"\n")
@@ -135,11 +137,11 @@ def json_lines(path):
 
 
 def send_all(srv, requests):
+    """Each request on a connection of its own, its answer read."""
     for raw in requests:
         with srv.raw() as conn:
             conn.send(raw)
-            conn.read_until_close(timeout=5) if b"Connection: close" in raw else \
-                conn.read_response()
+            conn.read_response()
 
 
 @pytest.mark.parametrize("timezone,suffix", [("utc", "Z"), ("local", "+05:30")])
@@ -160,7 +162,7 @@ def test_both_logs_in_json_parse_for_any_request(server, tmp_path, timezone, suf
         assert e["remote_addr"] == "127.0.0.1"
         assert isinstance(e["status"], int) and isinstance(e["bytes"], int)
         assert isinstance(e["duration_ms"], (int, float)) and e["duration_ms"] >= 0
-        assert e["pid"] in srv_pids(srv, errors)
+        assert e["pid"] in logged_pids(errors)
 
     # What the strings hold: the client's bytes, invalid UTF-8 replaced as Python's
     # errors="replace" does (one U+FFFD per maximal invalid subpart), nothing else changed.
@@ -186,9 +188,8 @@ def test_both_logs_in_json_parse_for_any_request(server, tmp_path, timezone, suf
                for e in logged), logged
 
 
-def srv_pids(srv, errors_path):
+def logged_pids(errors_path):
     """The pids the error log names: the master's and its workers'."""
-    import json
     return {json.loads(line)["pid"] for line in errors_path.read_text().splitlines()}
 
 
@@ -227,3 +228,37 @@ def test_a_stuck_workers_last_words_are_json_too(server, tmp_path):
     assert e["message"].endswith('the last request it started: GET /spin?ms=20000&q=??%FF'), e
     assert e["level"] == "ERROR" and e["role"] == "worker 1", e
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+05:30$", e["time"]), e
+
+
+@requires_python
+def test_python_errors_logging_and_prints_in_json(pyserver, tmp_path):
+    # The app's traceback (60 frames), its logger's records, a caught exception's traceback,
+    # print() with bytes to escape: each one JSON object, strictly parsed.
+    errors, access = tmp_path / "error.log", tmp_path / "access.log"
+    srv = pyserver("python_apps.logging_app:app", app_dir=TESTS_DIR, error_log=str(errors),
+                   access_log=str(access), log_format="json")
+    assert get(srv, "/deep").status == 500
+    assert get(srv, "/log?level=WARNING&text=%22quoted%22%0Aand%1Bcontrols").status == 200
+    assert get(srv, "/exception").status == 200
+    assert get(srv, "/print?text=printed%09%C3%A9%FF").status == 200
+    wait_for(lambda: errors.exists() and "printed" in errors.read_text(errors="replace"), 5)
+    srv.stop()
+
+    entries = json_lines(errors)
+    [deep] = [e for e in entries if e["message"] == "Exception in ASGI application (GET /deep)"]
+    assert deep["level"] == "ERROR" and deep["role"] == "worker 1", deep
+    tb = deep["traceback"].split("\n")
+    assert tb[0] == "Traceback (most recent call last):", tb[:3]
+    frames = [l for l in tb if re.search(r'logging_app\.py", line \d+, in p[io]ng$', l)]
+    assert len(frames) == 60, f"{len(frames)} frames of 60"
+    assert tb[-1] == "RuntimeError: bottom of a 60-frame stack", tb[-3:]
+
+    [warned] = [e for e in entries if e.get("logger") == "app" and e["level"] == "WARNING"]
+    assert warned["message"] == '"quoted"\nand\x1bcontrols', warned
+    [caught] = [e for e in entries if e["message"] == "caught it"]
+    assert caught["logger"] == "app" and caught["level"] == "ERROR", caught
+    assert caught["traceback"].endswith("ValueError: the caught exception"), caught
+    assert any(e["message"] == "logged at import" and e.get("logger") == "app"
+               for e in entries), entries
+    assert any(e["message"] == "printed\t\u00e9\ufffd" for e in entries), entries
+    assert len(json_lines(access)) == 4
