@@ -2,6 +2,7 @@
 #include "master/preflight.h"
 
 #include <stdio.h>
+#include <uv.h>
 
 #include "master/capabilities.h"
 #include "master/listeners.h"
@@ -48,6 +49,25 @@ static void check_binds(preflight_report *r, const asgid_settings *s) {
   }
 }
 
+/* 1 when path names a regular file this process can open, else 0 with why. */
+static int readable_file(const char *path, char *why, size_t why_size) {
+  uv_fs_t req;
+  int rc = uv_fs_open(NULL, &req, path, UV_FS_O_RDONLY, 0, NULL);
+  uv_fs_req_cleanup(&req);
+  if (rc < 0) {
+    snprintf(why, why_size, "%s", uv_strerror(rc));
+    return 0;
+  }
+  uv_file file = rc;
+  rc = uv_fs_fstat(NULL, &req, file, NULL);
+  int regular = rc == 0 && (req.statbuf.st_mode & S_IFMT) == S_IFREG;
+  uv_fs_req_cleanup(&req);
+  uv_fs_close(NULL, &req, file, NULL);
+  uv_fs_req_cleanup(&req);
+  if (!regular) snprintf(why, why_size, "not a regular file");
+  return regular;
+}
+
 /* The app: given, a class that runs it, a virtualenv made for this Python; with --check-config
  * loaded too. Returns the class, or NULL after reporting why there is none. */
 static const worker_class *check_app(preflight_report *r, const asgid_settings *s,
@@ -70,6 +90,12 @@ static const worker_class *check_app(preflight_report *r, const asgid_settings *
   if (python_app && python && s->virtualenv[0] &&
       virtualenv_check(s->virtualenv, python, why, sizeof why) != 0) {
     report_error(r, why); /* loading the app would only fail less clearly */
+    return wclass;
+  }
+  if (python_app && s->log_config[0] && !readable_file(s->log_config, why, sizeof why)) {
+    char line[1200];
+    snprintf(line, sizeof line, "log_config %s: %s", s->log_config, why);
+    report_error(r, line); /* every worker would fail on it after the master bound */
     return wclass;
   }
   if (scope == PREFLIGHT_CHECK_CONFIG && worker_check_app(s, why, sizeof why) != 0)

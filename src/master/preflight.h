@@ -3,7 +3,7 @@
  * --check-config checks the same way, so that both say the same words.
  *
  * At start: what this platform cannot do (capabilities.h), that an app is given, that a
- * Python app's virtualenv was made for the embedded Python (a worker class that cannot run
+ * Python app's virtualenv was made for the embedded Python and its log_config file opens (a worker class that cannot run
  * the app is left to the worker, whose boot failure stops the master with its own status).
  * --check-config adds what only starting would otherwise find out: every bind (parsed,
  * resolved, its address one this machine has), the app itself loaded, and the warnings

@@ -8,6 +8,7 @@ Apps: python_apps/logging_app.py, django_errors.py, starlette_lifespan_fail.py,
 lifespan_app.py, raising_import_app.py."""
 import json
 import re
+import socket
 import subprocess
 import time
 
@@ -188,7 +189,6 @@ def test_log_config_switches_to_the_apps_own_format(pyserver, tmp_path, kind):
 
 @pytest.mark.parametrize("name,content,words", [
     ("broken.json", '{"version": 1,', "JSONDecodeError"),
-    ("missing.json", None, "FileNotFoundError"),
     ("bad-handler.json", json.dumps({"version": 1, "handlers": {"h": {"class": "no.Such"}}}),
      "Unable to configure handler 'h'"),
     ("broken.ini", "[loggers]\nkeys=root\n", "missing section or key 'formatters'"),
@@ -203,6 +203,23 @@ def test_broken_log_config_is_one_clear_error(pyserver, tmp_path, name, content,
     lines = [l for l in srv.log().splitlines() if f"log_config {path}: " in l and words in l]
     assert len(lines) == 1, srv.log()
     assert "Traceback" not in srv.log()
+
+
+def test_a_missing_log_config_is_one_line_before_anything_binds(tmp_path):
+    from conftest import free_port, run_asgid
+    port = free_port()
+    path = tmp_path / "missing.json"
+    code, out = run_asgid(["--app", APP, "--app-dir", str(TESTS_DIR), "--log-config",
+                           str(path), "-b", f"127.0.0.1:{port}"])
+    assert code == 1, out
+    lines = out.splitlines()
+    assert len(lines) == 1 and lines[0].endswith(
+        f"[ERROR] [master] log_config {path}: no such file or directory"), out
+    with socket.socket() as s:  # nothing was bound: the port is still free
+        s.bind(("127.0.0.1", port))
+    code, out = run_asgid(["--app", APP, "--app-dir", str(TESTS_DIR), "--log-config",
+                           str(path), "--check-config"])
+    assert code == 1 and out == f"log_config {path}: no such file or directory\n", out
 
 
 def test_broken_log_config_fails_check_config(tmp_path):
