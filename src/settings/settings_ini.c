@@ -136,10 +136,10 @@ static void report_misplaced_key(ini_parse_state *state, const char *section, co
       fprintf(state->err, "unknown key %s before any [section] (sections: ", shown_key);
     list_names(state->err, NULL);
     fputs(")", state->err);
-    const char *near = *section ? nearest_section(section) : NULL;
+    const char *suggested = *section ? nearest_section(section) : NULL;
     const settings_descriptor *nearest = settings_nearest(key, strlen(key));
-    if (near)
-      fprintf(state->err, "; did you mean [%s]?", near);
+    if (suggested)
+      fprintf(state->err, "; did you mean [%s]?", suggested);
     else if (nearest)
       fprintf(state->err, "; did you mean %s in [%s]?", nearest->name, nearest->section);
     fputc('\n', state->err);

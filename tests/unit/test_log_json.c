@@ -19,6 +19,7 @@
 
 #include "log/log.h"
 #include "log/log_internal.h"
+#include "../fuzz/utf8_reference.h" /* the fuzz target checks against it too */
 
 /* ------------------------------------------------------------------ the escaper */
 
@@ -100,42 +101,12 @@ static void test_invalid_sequences(void **state) {
   CHECK("\r\n\b\f", "\\u000d\\n\\u0008\\u000c");
 }
 
-/* An independent reading of UTF-8 (decode the code point, then check it) for the properties
- * below: returns the length of the valid sequence at s, 0 when invalid. */
-static size_t reference_sequence(const unsigned char *s, size_t len, uint32_t *code) {
-  size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-           : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-  if (n == 0 || n > len)
-    return 0;
-  uint32_t c = n == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> n));
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    c = (c << 6) | (s[i] & 0x3f);
-  }
-  static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (c < least[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-    return 0;
-  *code = c;
-  return n;
-}
-
-static bool reference_valid(const unsigned char *s, size_t len) {
-  for (size_t i = 0; i < len;) {
-    uint32_t code;
-    size_t n = reference_sequence(s + i, len - i, &code);
-    if (n == 0)
-      return false;
-    i += n;
-  }
-  return true;
-}
 
 /* Input without anything the escaper rewrites: valid UTF-8, no control, quote or backslash. */
 static bool plain_text(const unsigned char *s, size_t len) {
   for (size_t i = 0; i < len;) {
     uint32_t code;
-    size_t n = reference_sequence(s + i, len - i, &code);
+    size_t n = utf8_at(s + i, len - i, &code);
     if (n == 0 || code < 0x20 || (code >= 0x7f && code < 0xa0) || code == '"' || code == '\\')
       return false;
     i += n;
@@ -148,7 +119,7 @@ static bool plain_text(const unsigned char *s, size_t len) {
 static void check_property(const unsigned char *in, size_t len) {
   size_t out_len;
   const unsigned char *out = (const unsigned char *)escape((const char *)in, len, &out_len);
-  assert_true(reference_valid(out, out_len));
+  assert_true(utf8_valid(out, out_len));
   for (size_t i = 0; i < out_len; i++)
     assert_true(out[i] >= 0x20 && out[i] != 0x7f);
   if (plain_text(in, len)) {
