@@ -68,7 +68,10 @@ def test_saving_a_module_reloads_the_workers(pyserver, tmp_path):
     (app_dir / "version.py").write_text("BODY = 'v2.'\n")
     assert served(srv, "v2."), srv.log()
     assert "reload = on: version.py changed: reloading" in srv.log()
-    # Every worker was replaced: a dozen connections all see the new code.
+    # Once the old generation has exited (it stops only when all new workers are ready),
+    # every worker serves the new code: a dozen connections all see it.
+    assert wait_for(lambda: srv.log().count("of the previous configuration") == 2
+                    and srv.log().count(") exited with status 0") == 2, 15), srv.log()
     assert all(body(srv) == "v2." for _ in range(12))
 
 
