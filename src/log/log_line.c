@@ -208,11 +208,30 @@ void log_line_append_json(log_line *line, const char *bytes, size_t len) {
   }
 }
 
+/* Appends bytes that need no escaping. A run that ends within marked_room goes in with one
+ * copy (the access log appends one per request field); one that may be cut goes in byte by
+ * byte, so that the line is cut exactly where byte-wise appending would cut it. */
+static void append_plain_run(log_line *line, const char *bytes, size_t len) {
+  if (!line->truncated && line->len <= line->marked_room && len <= line->marked_room - line->len) {
+    log_line_append(line, bytes, len);
+    return;
+  }
+  for (size_t i = 0; i < len && !line->truncated; i++)
+    log_line_append(line, bytes + i, 1);
+}
+
 void log_line_append_escaped(log_line *line, const char *bytes, size_t len, log_escape escape) {
+  size_t run_start = 0;
   for (size_t i = 0; i < len && !line->truncated; i++) {
     char escaped[4];
-    log_line_append(line, escaped, escape_byte((unsigned char)bytes[i], escape, escaped));
+    size_t escaped_len = escape_byte((unsigned char)bytes[i], escape, escaped);
+    if (escaped_len == 1)
+      continue;
+    append_plain_run(line, bytes + run_start, i - run_start);
+    log_line_append(line, escaped, escaped_len);
+    run_start = i + 1;
   }
+  append_plain_run(line, bytes + run_start, len - run_start);
 }
 
 size_t log_line_finish(log_line *line) {
