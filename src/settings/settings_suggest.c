@@ -50,19 +50,38 @@ size_t settings_edit_distance(const char *a, size_t a_length, const char *b, siz
   return previous[b_length];
 }
 
+/* The distance between name and candidate when the candidate is near enough to suggest (at
+ * most two edits, and fewer edits than `name` has characters: as many would turn anything
+ * into anything), else (size_t)-1. Lengths further apart than two edits are not compared:
+ * every unknown key or option is measured against every setting, and the fuzzer's long
+ * garbage names made that the costliest part of loading settings. */
+static size_t near_distance(const char *name, size_t length, const char *candidate,
+                            size_t candidate_length) {
+  size_t gap = length > candidate_length ? length - candidate_length : candidate_length - length;
+  if (gap > 2)
+    return (size_t)-1;
+  size_t distance = settings_edit_distance(name, length, candidate, candidate_length);
+  return distance <= 2 && distance < length ? distance : (size_t)-1;
+}
+
 bool settings_name_is_near(const char *name, size_t length, const char *candidate) {
-  size_t distance = settings_edit_distance(name, length, candidate, strlen(candidate));
-  /* as many edits as the name has characters would turn anything into anything */
-  return distance <= 2 && distance < length;
+  return near_distance(name, length, candidate, strlen(candidate)) != (size_t)-1;
 }
 
 void settings_guess_offer(settings_guess *guess, const char *candidate) {
-  size_t distance = settings_edit_distance(guess->name, guess->length, candidate, strlen(candidate));
-  if ((!guess->nearest || distance < guess->nearest_distance) &&
-      settings_name_is_near(guess->name, guess->length, candidate)) {
+  size_t distance = near_distance(guess->name, guess->length, candidate, strlen(candidate));
+  if (distance != (size_t)-1 && (!guess->nearest || distance < guess->nearest_distance)) {
     guess->nearest = candidate;
     guess->nearest_distance = distance;
   }
+}
+
+/* Whether `text` begins with the `length` bytes of `prefix`, case, '-' and '_' ignored. */
+static bool begins_alike(const char *text, const char *prefix, size_t length) {
+  for (size_t i = 0; i < length; i++)
+    if (text[i] == '\0' || folded(text[i]) != folded(prefix[i]))
+      return false;
+  return true;
 }
 
 const settings_descriptor *settings_nearest(const char *name, size_t length) {
@@ -75,7 +94,7 @@ const settings_descriptor *settings_nearest(const char *name, size_t length) {
    * for a name of a few letters, which begins too many */
   for (size_t i = 0; length >= SHORTEST_PREFIX && i < ASGID_SETTING_COUNT; i++)
     if (strlen(settings_descriptors[i].name) > length &&
-        settings_edit_distance(name, length, settings_descriptors[i].name, length) == 0)
+        begins_alike(settings_descriptors[i].name, name, length))
       return &settings_descriptors[i];
   return NULL;
 }
