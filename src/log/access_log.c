@@ -298,21 +298,18 @@ size_t access_log_format_line(const char *format, const access_log_entry *entry,
  * comma before it. */
 static void append_json_string(log_line *line, const char *name, const char *value, size_t len,
                                bool first) {
-  log_line_append_str(line, first ? "\"" : ",\"");
-  log_line_append_str(line, name);
+  log_line_append_json_key(line, name, first);
   if (value == NULL) {
-    log_line_append_str(line, "\":null");
+    log_line_append_str(line, "null");
     return;
   }
-  log_line_append_str(line, "\":\"");
+  log_line_append_str(line, "\"");
   log_line_append_json(line, value, len);
   log_line_append_str(line, "\"");
 }
 
 static void append_json_uint(log_line *line, const char *name, uint64_t value) {
-  log_line_append_str(line, ",\"");
-  log_line_append_str(line, name);
-  log_line_append_str(line, "\":");
+  log_line_append_json_key(line, name, false);
   log_line_append_uint(line, value);
 }
 
@@ -326,9 +323,8 @@ static void append_json_header(log_line *line, const char *field, const access_l
     if (h->name_len != name_len || !ascii_equal_ignoring_case(h->name, name, name_len))
       continue;
     if (found++ == 0) {
-      log_line_append_str(line, ",\"");
-      log_line_append_str(line, field);
-      log_line_append_str(line, "\":\"");
+      log_line_append_json_key(line, field, false);
+      log_line_append_str(line, "\"");
     } else {
       log_line_append_str(line, ",");
     }

@@ -98,9 +98,8 @@ static size_t without_trailing_newline(const char *text, size_t len) {
 /* `,"name":"value"` with the value escaped for JSON, and "..." after it when it was `cut`. */
 static void append_json_field(log_line *line, const char *name, const char *value, size_t len,
                               bool cut) {
-  log_line_append_str(line, ",\"");
-  log_line_append_str(line, name);
-  log_line_append_str(line, "\":\"");
+  log_line_append_json_key(line, name, false);
+  log_line_append_str(line, "\"");
   log_line_append_json(line, value, len);
   log_line_append_str(line, cut ? "...\"" : "\"");
 }

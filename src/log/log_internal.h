@@ -118,6 +118,10 @@ void log_line_append_escaped(log_line *line, const char *bytes, size_t len, log_
  * than a log_escape: the text lines' per-request escaping pays for no extra case.) */
 void log_line_append_json(log_line *line, const char *bytes, size_t len);
 
+/* Appends the key of a JSON object's member: `"name":`, after a comma unless it is the
+ * `first` member. `name` is written as it is (asgid's own field names need no escaping). */
+void log_line_append_json_key(log_line *line, const char *name, bool first);
+
 /* Ends the line with "..." if it was cut, then a newline and a NUL. A buffer too small for that
  * tail gets only the newline and the NUL, a 1-byte buffer only the NUL, a 0-byte buffer
  * nothing. Returns the length without the NUL. */

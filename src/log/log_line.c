@@ -249,3 +249,9 @@ size_t log_line_finish(log_line *line) {
   line->buf[line->len] = '\0';
   return line->len;
 }
+
+void log_line_append_json_key(log_line *line, const char *name, bool first) {
+  log_line_append_str(line, first ? "\"" : ",\"");
+  log_line_append_str(line, name);
+  log_line_append_str(line, "\":");
+}
