@@ -130,10 +130,12 @@ typedef struct asgid_scope {
   const char *spec_version;  /* "2.3" (http), "2.5" (websocket) */
   const char *http_version;  /* "1.0" or "1.1" ("1.1" for websocket) */
   const char *method;        /* uppercase, e.g. "GET"; NULL for websocket */
-  const char *scheme;        /* "http", "ws" */
-  const char *path;          /* percent-decoded, without root_path, without the query */
+  const char *scheme;        /* "http", "ws"; "https", "wss" when a trusted proxy says the
+                                client used TLS (forwarded_allow_ips) */
+  const char *path;          /* root_path, then the percent-decoded request path (ASGI; as
+                                uvicorn >= 0.26); without the query */
   size_t path_len;
-  const char *raw_path;      /* the path as sent, without the query */
+  const char *raw_path;      /* the path as sent, without root_path and the query */
   size_t raw_path_len;
   const char *query_string;  /* the bytes after '?', not decoded; "" when none */
   size_t query_string_len;

@@ -24,7 +24,8 @@ void asgi_websocket_scope_init(asgid_scope *scope) {
   scope->type_name = "websocket";
   scope->spec_version = "2.5";
   scope->http_version = "1.1";
-  scope->scheme = "ws";
+  /* the connection's scheme, said by a trusted proxy (http/forwarded.h), as WebSocket's */
+  scope->scheme = scope->scheme && strcmp(scope->scheme, "https") == 0 ? "wss" : "ws";
   scope->method = NULL;
 }
 

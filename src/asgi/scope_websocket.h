@@ -36,7 +36,8 @@ typedef enum asgi_websocket_phase {
 int asgi_app_handles_websocket(const asgid_app *app);
 
 /* Sets the constant members of a websocket scope (type, type_name, spec_version "2.5",
- * http_version "1.1", scheme "ws", method NULL), after asgi_request_init. */
+ * http_version "1.1", method NULL), after asgi_request_init and the connection's members:
+ * scheme "ws", or "wss" when they say "https" (a TLS-terminating proxy's X-Forwarded-Proto). */
 void asgi_websocket_scope_init(asgid_scope *scope);
 
 /* The code a websocket.close that passed the rules closes with (the app's 0 is 1000). */

@@ -56,7 +56,7 @@ int http_exchange_begin(http_exchange *ex) {
                    !service->stopping;
   asgi_request_init(&ex->request, service->asgi, &http_exchange_transport, ex);
   ex->scope_storage = http_request_scope_build(&ex->request.scope, &ex->head, ex->transport,
-                                               settings_of(ex));
+                                               service);
   if (!ex->scope_storage) return -1;
   service->requests_in_progress++; /* until the app releases it (transport_release) */
   log_note_request(ex->request.scope.method, ex->head.method_len,
@@ -248,7 +248,8 @@ static void write_access_log(const http_exchange *ex) {
   access_log_header *response_headers =
       log_headers(ex->response_headers, ex->response_header_count);
   access_log_entry entry = {
-      .remote_addr = ex->transport->client_host,
+      /* the client the app was told of: a trusted proxy's client, as uvicorn logs it */
+      .remote_addr = scope->client.present ? scope->client.host : "-",
       .method = scope->method,
       .method_len = ex->head.method_len,
       .target = ex->head.arena + ex->head.target_offset,
@@ -282,7 +283,7 @@ void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_by
   http_target_split(target, target_len, &path, &path_len, &query, &query_len);
   const llhttp_t *parser = &ex->parser->llhttp;
   access_log_entry entry = {
-      .remote_addr = ex->transport->client_host,
+      .remote_addr = ex->transport->client_host[0] ? ex->transport->client_host : "-",
       .method = head->method_len ? head->arena + head->method_offset : "-",
       .method_len = head->method_len ? head->method_len : 1,
       .target = target,

@@ -64,7 +64,7 @@ static void end_after_output(h1_session *s) { transport_end_after_output(s->tran
 /* Answers a protocol error with status and closes the connection. */
 static void fail(h1_session *s, int status, const char *reason) {
   transport *t = s->transport;
-  log_info("%d from %s: %s", status, t->client_host, reason ? reason : "");
+  log_info("%d from %s: %s", status, transport_peer_name(t), reason ? reason : "");
   http_exchange *ex = s->ex;
   /* Once part of a response is out, only the end of the connection can signal the error. */
   if (!ex || (!ex->start_received && !ex->head_written)) {
@@ -144,7 +144,7 @@ static uint64_t next_deadline(void *data) {
  * response is out. A response already out leaves nothing to protect: close now (the server
  * read all the client sent, so the close sends a FIN, not a reset). */
 static void end_drain(h1_session *s, const char *why) {
-  log_info("closing connection from %s: %s", s->transport->client_host, why);
+  log_info("closing connection from %s: %s", transport_peer_name(s->transport), why);
   s->drain_deadline = 0;
   if (!output_pending(s))
     transport_close(s->transport);
@@ -264,7 +264,7 @@ static int upgrade_to_websocket(h1_session *s) {
     case WS_UPGRADE_NONE:
       if (hs.rule)
         log_debug("serving an Upgrade: websocket request from %s as HTTP: %s",
-                  s->transport->client_host, hs.rule);
+                  transport_peer_name(s->transport), hs.rule);
       return 0;
     case WS_UPGRADE_REFUSED:
       fail(s, hs.status, hs.rule);

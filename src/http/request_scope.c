@@ -1,10 +1,13 @@
 /* request_scope.c - the ASGI scope of a request head. See request_scope.h. */
 #include "http/request_scope.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/forwarded.h"
 #include "http/target.h"
+#include "log/log.h"
 
 /* Copies len bytes to *cursor as a NUL-terminated string and advances the cursor. */
 static const char *put_string(char **cursor, const char *bytes, size_t len) {
@@ -15,15 +18,106 @@ static const char *put_string(char **cursor, const char *bytes, size_t len) {
   return start;
 }
 
+static int name_is(const http_head *head, const http_field *f, const char *lowercase,
+                   size_t len) {
+  return f->name_len == len && memcmp(head->arena + f->name_offset, lowercase, len) == 0;
+}
+
+/* Whether the head holds a forwarding header (the parser lowercases names), and the longest
+ * value a Host the app sees may be built from: only a request that has one pays for reading
+ * them. */
+static int has_forwarding_header(const http_head *head, size_t *longest_host_source) {
+  int found = 0;
+  *longest_host_source = 0;
+  for (size_t i = 0; i < head->field_count; i++) {
+    const http_field *f = &head->fields[i];
+    int host_source = name_is(head, f, "host", 4) || name_is(head, f, "forwarded", 9) ||
+                      name_is(head, f, "x-forwarded-host", 16);
+    if (host_source || name_is(head, f, "x-forwarded-for", 15) ||
+        name_is(head, f, "x-forwarded-proto", 17) || name_is(head, f, "x-forwarded-port", 16))
+      found |= !name_is(head, f, "host", 4);
+    if (host_source && f->value_len > *longest_host_source) *longest_host_source = f->value_len;
+  }
+  return found;
+}
+
+static asgid_header *find_header(asgid_header *headers, size_t count, const char *lowercase) {
+  size_t len = strlen(lowercase);
+  for (size_t i = 0; i < count; i++)
+    if (headers[i].name_len == len && memcmp(headers[i].name, lowercase, len) == 0)
+      return &headers[i];
+  return NULL;
+}
+
+/* The Host the client asked the proxy for: X-Forwarded-Host or Forwarded's host= in place of
+ * the request's own, with X-Forwarded-Port in place of its port (left out when it is the
+ * scheme's default, so that URLs an app builds from it carry none). Written at *cursor;
+ * returns its length, or 0 when there is no host to say it of. */
+static size_t forwarded_host(const http_forwarded *fwd, const asgid_header *host_header,
+                             int secure, char *cursor) {
+  const char *host = fwd->host ? fwd->host : host_header ? host_header->value : NULL;
+  size_t len = fwd->host ? fwd->host_len : host_header ? host_header->value_len : 0;
+  if (!host || len == 0) return 0;
+  if (fwd->port >= 0) {
+    /* the port of "name:port" or "[v6]:port" goes; a bracketed address keeps its colons */
+    const char *close = memchr(host, ']', len);
+    const char *colon = memchr(close ? close : host, ':', len - (size_t)(close ? close - host : 0));
+    if (colon) len = (size_t)(colon - host);
+  }
+  memcpy(cursor, host, len);
+  if (fwd->port >= 0 && fwd->port != (secure ? 443 : 80))
+    len += (size_t)snprintf(cursor + len, 7, ":%d", fwd->port);
+  return len;
+}
+
+/* What a trusted proxy's headers change in the scope: the client, the scheme and the Host
+ * header. The text they need is written at *cursor (room for the client's address and a
+ * Host of longest_host_source + 6 bytes). */
+static void apply_forwarded(asgid_scope *scope, asgid_header *headers, size_t *header_count,
+                            const http_service *service, const transport *t, char **cursor) {
+  http_forwarded fwd;
+  http_forwarded_read(headers, *header_count, &service->forwarded_allow, &fwd);
+  if (fwd.rule) log_info("%s (from trusted proxy %s)", fwd.rule, transport_peer_name(t));
+  if (fwd.client_set) {
+    scope->client = fwd.client_known
+                        ? (asgid_address){1, put_string(cursor, fwd.client_host,
+                                                        strlen(fwd.client_host)),
+                                          fwd.client_port}
+                        : (asgid_address){0, NULL, 0};
+  }
+  if (fwd.secure >= 0) scope->scheme = fwd.secure ? "https" : "http";
+  if (!fwd.host && fwd.port < 0) return;
+  asgid_header *host_header = find_header(headers, *header_count, "host");
+  size_t len = forwarded_host(&fwd, host_header, fwd.secure == 1, *cursor);
+  if (len == 0) return;
+  if (!host_header) { /* an HTTP/1.0 request may have none: the app gets one */
+    host_header = &headers[(*header_count)++];
+    *host_header = (asgid_header){"host", 4, NULL, 0};
+  }
+  host_header->value = *cursor;
+  host_header->value_len = len;
+  (*cursor)[len] = '\0';
+  *cursor += len + 1;
+}
+
 char *http_request_scope_build(asgid_scope *scope, const http_head *head, const transport *t,
-                               const asgid_settings *settings) {
+                               const http_service *service) {
+  const asgid_settings *settings = service->settings;
   const char *target = head->arena + head->target_offset;
   const char *path, *query;
   size_t path_len, query_len;
   http_target_split(target, head->target_len, &path, &path_len, &query, &query_len);
+  size_t root_path_len = strlen(settings->root_path);
 
-  size_t headers_size = head->field_count * sizeof(asgid_header);
-  size_t size = headers_size + (head->method_len + 1) + 2 * (path_len + 1) + (query_len + 1);
+  size_t longest_host_source;
+  int forwarded = has_forwarding_header(head, &longest_host_source) &&
+                  address_match_has_peer(&service->forwarded_allow, t->client_host);
+  /* a forwarded Host may be added to the headers; its text and the client's go last */
+  size_t header_slots = head->field_count + (forwarded ? 1 : 0);
+  size_t headers_size = header_slots * sizeof(asgid_header);
+  size_t size = headers_size + (head->method_len + 1) + (path_len + 1) +
+                (root_path_len + path_len + 1) + (query_len + 1) +
+                (forwarded ? IP_ADDRESS_TEXT_SIZE + longest_host_source + 7 : 0);
   char *storage = malloc(size);
   if (!storage) return NULL;
   asgid_header *headers = (asgid_header *)storage;
@@ -41,23 +135,27 @@ char *http_request_scope_build(asgid_scope *scope, const http_head *head, const 
   scope->method = put_string(&cursor, head->arena + head->method_offset, head->method_len);
   scope->raw_path = put_string(&cursor, path, path_len);
   scope->raw_path_len = path_len;
-  char *decoded = cursor;
-  scope->path_len = http_percent_decode(path, path_len, decoded);
-  decoded[scope->path_len] = '\0';
-  scope->path = decoded;
-  cursor += path_len + 1;
+  /* path is root_path followed by the decoded target path (the ASGI spec, uvicorn >= 0.26):
+   * a router strips root_path from it (Starlette's Mount, FastAPI's root_path) */
+  char *full_path = cursor;
+  memcpy(full_path, settings->root_path, root_path_len);
+  scope->path_len = root_path_len + http_percent_decode(path, path_len, full_path + root_path_len);
+  full_path[scope->path_len] = '\0';
+  scope->path = full_path;
+  cursor += root_path_len + path_len + 1;
   scope->query_string = put_string(&cursor, query, query_len);
   scope->query_string_len = query_len;
   scope->root_path = settings->root_path;
-  scope->root_path_len = strlen(scope->root_path);
+  scope->root_path_len = root_path_len;
   scope->headers = headers;
   scope->header_count = head->field_count;
-  if (t->listener->kind == LISTENER_TCP) {
-    scope->client = (asgid_address){1, t->client_host, t->client_port};
-    scope->server = (asgid_address){1, t->listener->host, t->listener->port};
-  } else {
-    scope->client = (asgid_address){0, NULL, 0};
-    scope->server = (asgid_address){1, t->listener->host, -1};
-  }
+  /* An empty client_host is a peer with no address: a Unix socket, or a PROXY header that
+   * named none */
+  scope->client = t->client_host[0] ? (asgid_address){1, t->client_host, t->client_port}
+                                    : (asgid_address){0, NULL, 0};
+  scope->server = t->listener->kind == LISTENER_TCP
+                      ? (asgid_address){1, t->listener->host, t->listener->port}
+                      : (asgid_address){1, t->listener->host, -1};
+  if (forwarded) apply_forwarded(scope, headers, &scope->header_count, service, t, &cursor);
   return storage;
 }

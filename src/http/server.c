@@ -21,6 +21,17 @@ http_limits http_server_limits(const asgid_settings *settings) {
 
 static void on_connection_closed(transport_group *group);
 
+/* The master checked forwarded_allow_ips at start (preflight.c); a value a reload brought is
+ * checked only here: an entry that is not one is left out (its peers are not trusted) and
+ * said so, and the worker serves on. */
+static void trust_forwarding_peers(address_match *trusted, const asgid_settings *settings) {
+  for (size_t i = 0; i < settings->forwarded_allow_ips.count; i++) {
+    char why[160];
+    if (address_match_add(trusted, settings->forwarded_allow_ips.items[i], why, sizeof why) != 0)
+      log_error("forwarded_allow_ips: %s: left out", why);
+  }
+}
+
 int http_server_init(http_server *server, uv_loop_t *loop, const asgid_settings *settings,
                      asgi_context *asgi) {
   memset(server, 0, sizeof *server);
@@ -31,6 +42,7 @@ int http_server_init(http_server *server, uv_loop_t *loop, const asgid_settings 
   server->service.limits = http_server_limits(settings);
   server->service.websocket = ws_limits_from_settings(settings);
   server->connection_limit = (size_t)settings->max_connections;
+  trust_forwarding_peers(&server->service.forwarded_allow, settings);
   int rc = transport_group_init(&server->transports, loop, settings);
   server->transports.on_connection_closed = on_connection_closed;
   return rc;
@@ -222,6 +234,7 @@ void http_server_close(http_server *server) {
   close_listeners(server);
   transport_group_close(&server->transports);
   ws_buffer_free(&server->service.websocket_scratch);
+  address_match_free(&server->service.forwarded_allow);
 }
 
 void http_server_run_deferred(void *server) {

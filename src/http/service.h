@@ -11,6 +11,7 @@
 
 #include "asgi/request.h"
 #include "http/parser.h"
+#include "net/address_match.h"
 #include "settings/settings.h"
 #include "websocket/buffer.h"
 #include "websocket/limits.h"
@@ -26,6 +27,7 @@ typedef struct http_service {
   int stopping;          /* a graceful stop began: no connection is kept alive */
   ws_limits websocket;   /* the [websocket] settings */
   ws_buffer websocket_scratch; /* a compressed message being framed (one loop: one at a time) */
+  address_match forwarded_allow; /* forwarded_allow_ips: the proxies whose headers count */
 } http_service;
 
 #endif /* ASGID_HTTP_SERVICE_H */

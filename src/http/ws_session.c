@@ -3,6 +3,7 @@
 #include "http/ws_session.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,9 @@ typedef struct ws_session {
   char *scope_storage;
   char *target;            /* the request target, for the access log, once the head is gone */
   size_t target_len;
+  /* the scope's client address (a trusted proxy's, forwarded.h, lives in scope_storage):
+   * the scope and the access log keep it after the app has taken the scope */
+  char client_host[IP_ADDRESS_TEXT_SIZE];
   char **subprotocols;
   ws_handshake *handshake; /* until the 101 is written */
   ws_state state;
@@ -149,7 +153,7 @@ static void write_access_log(ws_session *ws) {
   size_t path_len, query_len;
   http_target_split(target, target_len, &path, &path_len, &query, &query_len);
   access_log_entry entry = {
-      .remote_addr = ws->transport->client_host,
+      .remote_addr = ws->request.scope.client.present ? ws->client_host : "-",
       .method = "GET", /* a WebSocket handshake is one (websocket/handshake.c) */
       .method_len = 3,
       .target = target,
@@ -225,7 +229,7 @@ static void start_close(ws_session *ws, unsigned code, const uint8_t *reason, si
 
 /* The client broke a rule: close with the code the rule gives (RFC 6455 §7.1.7). */
 static void fail(ws_session *ws, unsigned code, const char *rule) {
-  log_info("closing WebSocket from %s with %u: %s", ws->transport->client_host, code, rule);
+  log_info("closing WebSocket from %s with %u: %s", transport_peer_name(ws->transport), code, rule);
   set_disconnect(ws, code, NULL, 0);
   if (!ws->close_sent) write_close_frame(ws, code, NULL, 0);
   end_connection(ws);
@@ -658,12 +662,12 @@ static void on_deadline(void *data, uint64_t now) {
   if (deadline_passed(ws->handshake_deadline, now)) {
     ws->handshake_deadline = 0;
     log_info("503 from %s: the app did not accept the WebSocket within ws_handshake_timeout",
-             ws->transport->client_host);
+             transport_peer_name(ws->transport));
     refuse(ws, 503);
   } else if (deadline_passed(ws->close_deadline, now)) {
     ws->close_deadline = 0;
     log_info("closing WebSocket from %s: no close frame in answer within ws_close_timeout",
-             ws->transport->client_host);
+             transport_peer_name(ws->transport));
     transport_close(ws->transport);
   } else if (deadline_passed(ws->pong_deadline, now)) {
     ws->pong_deadline = 0;
@@ -736,7 +740,11 @@ void ws_session_start(http_service *service, transport *t, http_head *head,
   access_log_clock_start(&ws->started);
   asgi_request_init(&ws->request, service->asgi, &ws_asgi_transport, ws);
   asgid_scope *scope = &ws->request.scope;
-  ws->scope_storage = http_request_scope_build(scope, &ws->head, t, service->settings);
+  ws->scope_storage = http_request_scope_build(scope, &ws->head, t, service);
+  if (ws->scope_storage && scope->client.present) {
+    snprintf(ws->client_host, sizeof ws->client_host, "%s", scope->client.host);
+    scope->client.host = ws->client_host;
+  }
   asgi_websocket_scope_init(scope);
   ws_handshake_request req = handshake_request(ws);
   size_t count = 0;

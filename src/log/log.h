@@ -161,7 +161,7 @@ typedef struct access_log_header {
  * not be NUL-terminated and may contain any byte, NUL included. A NULL string (with any length)
  * is written as "-". */
 typedef struct access_log_entry {
-  const char *remote_addr;       /* h: client address (NUL-terminated), "-" for a Unix socket */
+  const char *remote_addr;       /* h: the scope's client address (NUL-terminated), "-" for none */
   const char *method;            /* m */
   size_t method_len;
   const char *target;            /* the raw request target: path?query */

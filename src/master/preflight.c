@@ -8,6 +8,7 @@
 #include "master/listeners.h"
 #include "master/master.h"
 #include "master/virtualenv_check.h"
+#include "net/address_match.h"
 #include "platform/build_info.h"
 #include "platform/platform.h"
 #include "worker/worker.h"
@@ -47,6 +48,18 @@ static void check_binds(preflight_report *r, const asgid_settings *s) {
       report_error(r, line);
     }
   }
+}
+
+static void check_forwarded_allow_ips(preflight_report *r, const asgid_settings *s) {
+  address_match trusted = {0};
+  for (size_t i = 0; i < s->forwarded_allow_ips.count; i++) {
+    char why[160], line[256];
+    if (address_match_add(&trusted, s->forwarded_allow_ips.items[i], why, sizeof why) != 0) {
+      snprintf(line, sizeof line, "forwarded_allow_ips: %s", why);
+      report_error(r, line);
+    }
+  }
+  address_match_free(&trusted);
 }
 
 /* 1 when path names a regular file this process can open, else 0 with why. */
@@ -108,6 +121,7 @@ size_t preflight_check(asgid_settings *settings, preflight_scope scope, const ch
   preflight_report r = {.report = report, .data = data};
   capabilities_fit(settings, platform_get_capabilities(), report_error, &r);
   const worker_class *wclass = NULL;
+  check_forwarded_allow_ips(&r, settings);
   if (app_error)
     report_error(&r, app_error);
   else

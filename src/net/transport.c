@@ -98,7 +98,7 @@ transport *transport_accept(transport_group *group, uv_stream_t *server, const l
     }
     uv_tcp_nodelay(&t->io.tcp, 1);
   } else {
-    strcpy(t->client_host, "-");
+    t->client_host[0] = '\0'; /* a Unix-socket peer has no address */
     t->client_port = -1;
   }
   t->next = group->connections;
@@ -189,7 +189,7 @@ static void on_write_deadline(transport *t, uint64_t now) {
     return;
   }
   log_info("closing connection from %s: client took no response byte within write_timeout",
-           t->client_host);
+           transport_peer_name(t));
   transport_close(t);
 }
 
@@ -206,7 +206,7 @@ static void on_timer(uv_timer_t *timer) {
     if (rate_meter_too_slow(&t->send_meter, now, write_progress(t), s->min_data_rate,
                             s->min_data_rate_grace)) {
       log_info("closing connection from %s: client took the response slower than "
-               "min_data_rate", t->client_host);
+               "min_data_rate", transport_peer_name(t));
       transport_close(t);
     }
   } else if (deadline_passed(t->ops->next_deadline(t->session), now)) {
@@ -218,6 +218,10 @@ static void on_timer(uv_timer_t *timer) {
 /* ---------------------------------------------------------------- writing */
 
 byte_buffer *transport_output(transport *t) { return &t->out; }
+
+const char *transport_peer_name(const transport *t) {
+  return t->client_host[0] ? t->client_host : "unix";
+}
 
 size_t transport_queued(const transport *t) { return t->out.len + t->in_flight.len; }
 

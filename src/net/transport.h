@@ -103,7 +103,7 @@ struct transport {
   unsigned lingering : 1;    /* output done, write side shut: discard input until EOF */
   unsigned closing : 1;
   unsigned open_handles : 2;
-  char client_host[46];
+  char client_host[46];      /* numeric; "" when the peer has no address (a Unix socket) */
   int client_port;
 };
 
@@ -200,6 +200,9 @@ byte_buffer *transport_output(transport *t);
 
 /* Output queued and not yet taken by the kernel. */
 size_t transport_queued(const transport *t);
+
+/* The peer for a log line: its address, or "unix" for a peer with none (client_host ""). */
+const char *transport_peer_name(const transport *t);
 
 /* write_buffer_limit (at least write_buffer_size): the most output a client may have queued. */
 size_t transport_output_limit(const transport *t);

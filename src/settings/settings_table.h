@@ -45,7 +45,10 @@
   X(limit_concurrency, "server", INT, "0", 0, 0, 1000000, NULL, RELOAD,                       \
     "Requests in progress per worker beyond which new ones get 503 with Retry-After; 0: none") \
   X(root_path, "server", STR, "", 0, 0, 0, NULL, RELOAD,                                        \
-    "ASGI root_path: the prefix the app is mounted under behind a proxy")                     \
+    "ASGI root_path: the prefix the app is mounted under behind a proxy; path includes it")     \
+  X(forwarded_allow_ips, "server", LIST, "127.0.0.1, ::1, unix", 0, 0, 0, NULL, RELOAD,         \
+    "Peers whose X-Forwarded-For/-Proto/-Host/-Port or Forwarded headers set the client, "      \
+    "scheme and Host: IP addresses, CIDR ranges, unix (Unix-socket peers), * (all)")            \
   X(server_header, "server", BOOL, "on", 0, 0, 0, NULL, RELOAD,                                 \
     "Send a Server: asgid header when the app sets none")                                      \
   /* [app] what runs and how */                                                                \

@@ -1,7 +1,7 @@
 /*
  * probe.c - a native test app for the integration tests (tests/integration).
  *
- * Each endpoint, chosen by scope->path, exercises one part of the ABI so that a test can see
+ * Each endpoint, chosen by scope->path past root_path, exercises one part of the ABI so that a test can see
  * from the outside what the server did. It works under worker_class = event and thread:
  * per-request state lives in a table keyed by the request handle and guarded by a mutex,
  * because under the thread class callbacks of different requests run on different threads.
@@ -275,8 +275,21 @@ static void query_str(const asgid_scope *scope, const char *key, char *out, size
   }
 }
 
+/* The route: the path past root_path, which path starts with (as a router strips a mount's
+ * prefix). */
+static const char *route_of(const asgid_scope *scope, size_t *len) {
+  size_t skip = scope->root_path_len <= scope->path_len &&
+                        memcmp(scope->path, scope->root_path, scope->root_path_len) == 0
+                    ? scope->root_path_len
+                    : 0;
+  *len = scope->path_len - skip;
+  return scope->path + skip;
+}
+
 static int path_is(const asgid_scope *scope, const char *path) {
-  return scope->path_len == strlen(path) && memcmp(scope->path, path, scope->path_len) == 0;
+  size_t len;
+  const char *route = route_of(scope, &len);
+  return len == strlen(path) && memcmp(route, path, len) == 0;
 }
 
 static int send_start(asgid_request *req, int status, const asgid_header *headers,
@@ -556,7 +569,9 @@ static void lifespan_event(probe_req *p, const asgid_event *ev) {
 /* ------------------------------------------------------------------------ callbacks */
 
 static kind kind_of(const asgid_scope *s) {
-  if (s->path_len >= 6 && memcmp(s->path, "/scope", 6) == 0)
+  size_t route_len;
+  const char *route = route_of(s, &route_len);
+  if (route_len >= 6 && memcmp(route, "/scope", 6) == 0)
     return K_SCOPE;
   if (path_is(s, "/echo"))
     return K_ECHO;

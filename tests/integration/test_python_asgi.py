@@ -82,12 +82,12 @@ def test_http10_scope(probe):
         assert conn.is_closed(), "HTTP/1.0 without keep-alive must be closed"
 
 
-def test_root_path_from_settings_not_in_path(pyserver):
-    # Starlette 0.26's Mount matches scope["path"] directly: path must not carry root_path.
+def test_root_path_from_settings_starts_path(pyserver):
+    # The ASGI spec, uvicorn >= 0.26 and Starlette >= 0.33: path carries root_path.
     srv = pyserver(PROBE, root_path="/mount")
     scope = scope_of(srv, "/scope")
     assert scope["root_path"] == "/mount"
-    assert scope["path"] == "/scope"
+    assert scope["path"] == "/mount/scope"
 
 
 def test_server_address_of_each_listener_in_turn(pyserver, short_tmp):

@@ -40,6 +40,7 @@ def test_root_path_from_settings(server):
     srv = server(root_path="/mount")
     scope, _ = get_scope(srv, request_bytes("GET", "/scope"))
     assert scope["root_path"] == "/mount"
+    assert scope["path"] == "/mount/scope"
 
 
 def test_root_path_empty_by_default(server):

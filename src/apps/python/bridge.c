@@ -236,6 +236,13 @@ PyObject *python_header_list(const asgid_header *headers, size_t count) {
   return list;
 }
 
+/* The templates hold "http" and "ws"; a trusted proxy may have said the client used TLS. */
+static int set_secure_scheme(PyObject *scope, const asgid_scope *s) {
+  int http = s->type == ASGID_SCOPE_HTTP;
+  if (strcmp(s->scheme, http ? "https" : "wss") != 0) return 0;
+  return PyDict_SetItem(scope, pystr.scheme, http ? pystr.https : pystr.wss);
+}
+
 /* The keys http and websocket scopes share, from the request. */
 static int set_connection_items(PyObject *scope, const asgid_scope *s) {
   /* set_item takes the reference: headers first, so that no failure below can leak it. */
@@ -249,7 +256,8 @@ static int set_connection_items(PyObject *scope, const asgid_scope *s) {
          set_item(scope, pystr.root_path,
                   PyUnicode_FromStringAndSize(s->root_path, (Py_ssize_t)s->root_path_len)) ||
          set_item(scope, pystr.client, client_address(&s->client)) ||
-         set_item(scope, pystr.server, server_address(&s->server));
+         set_item(scope, pystr.server, server_address(&s->server)) ||
+         set_secure_scheme(scope, s);
 }
 
 static PyObject *http_scope(const asgid_scope *s) {

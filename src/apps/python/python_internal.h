@@ -99,7 +99,7 @@ PyObject *python_awaitable_receive(PyObject *request, PyObject *event, PyObject 
 typedef struct python_strings {
   PyObject *type, *asgi, *http_version, *method, *scheme, *path, *raw_path, *query_string,
       *root_path, *headers, *client, *server, *state, *subprotocols, *extensions;
-  PyObject *http, *lifespan, *websocket, *ws, *v1_0, *v1_1;
+  PyObject *http, *https, *lifespan, *websocket, *ws, *wss, *v1_0, *v1_1;
   PyObject *done, *set_result, *await, *throw_, *cancel, *cancelling,
       *asyncio_future_blocking;
   PyObject *empty_bytes, *asgi_info, *asgi_info_websocket, *websocket_extensions;

@@ -15,7 +15,7 @@ int python_strings_init(void) {
       {&pystr.root_path, "root_path"}, {&pystr.headers, "headers"}, {&pystr.client, "client"},
       {&pystr.server, "server"}, {&pystr.state, "state"}, {&pystr.http, "http"},
       {&pystr.lifespan, "lifespan"}, {&pystr.v1_0, "1.0"}, {&pystr.v1_1, "1.1"},
-      {&pystr.websocket, "websocket"}, {&pystr.ws, "ws"}, {&pystr.subprotocols, "subprotocols"},
+      {&pystr.websocket, "websocket"}, {&pystr.ws, "ws"}, {&pystr.https, "https"}, {&pystr.wss, "wss"}, {&pystr.subprotocols, "subprotocols"},
       {&pystr.extensions, "extensions"},
       {&pystr.done, "done"},
       {&pystr.set_result, "set_result"}, {&pystr.await, "__await__"},

@@ -163,6 +163,8 @@ async def app(scope, receive, send):
         return
     assert scope["type"] == "http", scope["type"]
     path = scope["path"]
+    if path.startswith(scope["root_path"]):  # routes are past root_path, as a router strips it
+        path = path[len(scope["root_path"]):]
     query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode("latin-1")).items()}
     key = query.get("key", path)
     handler = ROUTES.get(path) or (r_scope if path.startswith("/scope/") else None)

@@ -28,8 +28,8 @@ route's name):
   /bad-subprotocol[?key]  accept with "not-offered"; records the exception's type, re-raises
   /send-after-close[?key]  accept, close 1000, then send; records "<is OSError> <type>"
   /send-after-disconnect[?key]  accept, wait for the disconnect, then send; records the same
-  /scope               accept, send the scope as JSON (type, asgi, path, query_string,
-                       subprotocols, headers)
+  /scope               accept, send the scope as JSON (type, asgi, path, root_path,
+                       raw_path, scheme, client, query_string, subprotocols, headers)
   /hold                accept, wait for the disconnect, append "disconnect <code>" to the
                        file $WS_APP_EVENTS; with ?ignore=1 ignore it and sleep (the server
                        must cancel the task)
@@ -82,7 +82,8 @@ async def app(scope, receive, send):
     elif scope["type"] == "http":
         await http(scope, receive, send)
     elif scope["type"] == "websocket":
-        route = ROUTES.get(scope["path"])
+        path = scope["path"]  # the route is past root_path, which path starts with
+        route = ROUTES.get(path[len(scope.get("root_path", "")):])
         if route is None:
             await send({"type": "websocket.close", "code": 1000})
             return
@@ -284,6 +285,8 @@ async def ws_send_after_disconnect(scope, receive, send, q):
 async def ws_scope(scope, receive, send, q):
     await accept(receive, send)
     out = {"type": scope["type"], "asgi": scope.get("asgi"), "path": scope["path"],
+           "root_path": scope.get("root_path"), "raw_path": scope.get("raw_path", b"").decode(
+               "latin-1"), "scheme": scope.get("scheme"), "client": scope.get("client"),
            "query_string": scope["query_string"].decode("latin-1"),
            "subprotocols": list(scope.get("subprotocols", [])),
            "headers": [[n.decode("latin-1"), v.decode("latin-1")] for n, v in scope["headers"]]}

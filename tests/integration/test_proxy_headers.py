@@ -1,0 +1,192 @@
+"""Proxy headers (forwarded_allow_ips): from a trusted peer, X-Forwarded-For (the right-most
+untrusted entry), -Proto (scheme http/https, ws/wss), -Host, -Port and RFC 7239 Forwarded set
+the scope's client, scheme and Host header; from an untrusted peer the same headers reach
+the app untouched and change nothing. Unix-socket peers, the access log, the Python scope,
+a malformed header from a trusted proxy (logged, ignored, served) and --check-config."""
+
+import json
+import re
+import time
+
+import httpx
+
+from conftest import app_path, run_asgid
+from python_apps.harness import PROBE, get_json, pyserver, requires_python  # noqa: F401
+from rawhttp import request_bytes
+from wsharness import WS_APP, connect
+
+SPOOF = [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-Proto", "https"),
+         ("X-Forwarded-Host", "evil.example"), ("X-Forwarded-Port", "8443"),
+         ("Forwarded", 'for="[2001:db8::6]";proto=https;host=evil2.example')]
+
+
+def scope_with(srv, headers, host="app.internal"):
+    """The probe's scope of GET /scope with headers, and the client port of the request."""
+    with srv.raw() as conn:
+        conn.send(request_bytes("GET", "/scope", headers=headers, host=host))
+        resp = conn.read_response()
+        port = conn.local_port()
+    assert resp.status == 200, resp
+    return json.loads(resp.body), port
+
+
+def header_values(scope, name):
+    return [v for n, v in scope["headers"] if n == name]
+
+
+def test_trusted_peer_sets_client_and_scheme(server):
+    # The default trusts 127.0.0.1, as uvicorn's: the test client is that proxy.
+    srv = server()
+    scope, _ = scope_with(srv, [("X-Forwarded-For", "203.0.113.7"),
+                                ("X-Forwarded-Proto", "https")])
+    assert scope["client"] == ["203.0.113.7", 0]
+    assert scope["scheme"] == "https"
+    assert scope["server"] == ["127.0.0.1", srv.port]  # the listening address, as ASGI says
+    # the headers themselves still reach the app
+    assert header_values(scope, "x-forwarded-for") == ["203.0.113.7"]
+
+
+def test_untrusted_peer_changes_nothing(server):
+    srv = server(forwarded_allow_ips="10.0.0.0/8")
+    scope, port = scope_with(srv, SPOOF)
+    assert scope["client"] == ["127.0.0.1", port]
+    assert scope["scheme"] == "http"
+    assert header_values(scope, "host") == ["app.internal"]
+    for name, value in SPOOF:
+        assert header_values(scope, name.lower()) == [value]
+    assert "ignored" not in srv.log()
+
+
+def test_right_most_untrusted_address_is_the_client(server):
+    srv = server(forwarded_allow_ips=["127.0.0.1", "10.0.0.0/8, fd00::/8"])
+    # the client wrote 1.1.1.1 itself; 203.0.113.7 is what the first trusted proxy saw
+    scope, _ = scope_with(srv, [("X-Forwarded-For", "1.1.1.1, 203.0.113.7"),
+                                ("X-Forwarded-For", "10.0.0.5, fd00::1")])
+    assert scope["client"] == ["203.0.113.7", 0]
+    # every entry trusted: the left-most
+    scope, _ = scope_with(srv, [("X-Forwarded-For", "10.1.1.1, 10.2.2.2")])
+    assert scope["client"] == ["10.1.1.1", 0]
+
+
+def test_star_trusts_every_peer_and_entry(server):
+    srv = server(forwarded_allow_ips="*")
+    scope, _ = scope_with(srv, [("X-Forwarded-For", "198.51.100.1, 203.0.113.7")])
+    assert scope["client"] == ["198.51.100.1", 0]
+
+
+def test_forwarded_host_and_port_make_the_host_header(server):
+    srv = server()
+    scope, _ = scope_with(srv, [("X-Forwarded-Proto", "https"),
+                                ("X-Forwarded-Host", "public.example"),
+                                ("X-Forwarded-Port", "443")])
+    assert header_values(scope, "host") == ["public.example"]  # 443 is https's own
+    scope, _ = scope_with(srv, [("X-Forwarded-Proto", "https"),
+                                ("X-Forwarded-Host", "public.example:9000"),
+                                ("X-Forwarded-Port", "8443")])
+    assert header_values(scope, "host") == ["public.example:8443"]
+    # the port alone replaces the request's own Host port
+    scope, _ = scope_with(srv, [("X-Forwarded-Port", "8080")], host="app.internal:8000")
+    assert header_values(scope, "host") == ["app.internal:8080"]
+    assert scope["scheme"] == "http"
+
+
+def test_rfc7239_forwarded(server):
+    srv = server()
+    scope, _ = scope_with(srv, [("Forwarded", 'for=198.51.100.9;proto=http, '
+                                              'for="[2001:db8:cafe::17]:4711";proto=https;'
+                                              'host=api.example')])
+    assert scope["client"] == ["2001:db8:cafe::17", 4711]
+    assert scope["scheme"] == "https"
+    assert header_values(scope, "host") == ["api.example"]
+    # for=unknown: the proxy does not know the client; the scope says so
+    scope, _ = scope_with(srv, [("Forwarded", "for=unknown;proto=https")])
+    assert scope["client"] is None
+    assert scope["scheme"] == "https"
+
+
+def test_x_forwarded_headers_win_over_forwarded(server):
+    # Behind nginx (X-Forwarded-For), a client's own Forwarded header arrives untouched.
+    srv = server()
+    scope, _ = scope_with(srv, [("Forwarded", "for=6.6.6.6;proto=https"),
+                                ("X-Forwarded-For", "203.0.113.7")])
+    assert scope["client"] == ["203.0.113.7", 0]
+    assert scope["scheme"] == "http"
+
+
+def test_malformed_header_from_trusted_proxy_is_logged_and_ignored(server):
+    srv = server()
+    scope, port = scope_with(srv, [("X-Forwarded-Proto", "gopher"),
+                                   ("X-Forwarded-Host", "evil.example/path")])
+    assert scope["scheme"] == "http"
+    assert header_values(scope, "host") == ["app.internal"]
+    assert scope["client"] == ["127.0.0.1", port]
+    deadline = time.monotonic() + 5
+    while "X-Forwarded-Host ignored" not in srv.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert re.search(r"X-Forwarded-Host ignored: not a host name.*from trusted proxy "
+                     r"127\.0\.0\.1", srv.log()), srv.log()
+    scope, port = scope_with(srv, [("Forwarded", 'for="1.2.3.4')])  # quote not closed
+    assert scope["client"] == ["127.0.0.1", port]
+    srv.assert_serves()
+
+
+def test_unix_socket_peers(server, short_tmp):
+    path = str(short_tmp / "fwd.sock")
+    headers = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    srv = server(bind=f"unix:{path}")  # the default trusts Unix-socket peers
+    with httpx.Client(transport=httpx.HTTPTransport(uds=path), timeout=5) as client:
+        scope = client.get("http://localhost/scope", headers=headers).json()
+    assert scope["client"] == ["203.0.113.7", 0]
+    assert scope["scheme"] == "https"
+    srv.stop()
+    srv = server(bind=f"unix:{path}", forwarded_allow_ips="127.0.0.1")
+    with httpx.Client(transport=httpx.HTTPTransport(uds=path), timeout=5) as client:
+        scope = client.get("http://localhost/scope", headers=headers).json()
+    assert scope["client"] is None
+    assert scope["scheme"] == "http"
+
+
+def test_access_log_shows_the_forwarded_client(server, tmp_path):
+    log = tmp_path / "access.log"
+    srv = server(access_log=str(log))
+    srv.request(request_bytes("GET", "/echo", headers=[("X-Forwarded-For", "203.0.113.7")]))
+    srv.request(request_bytes("GET", "/echo"))
+    assert srv.stop() == 0, srv.log()
+    lines = log.read_text().splitlines()
+    assert lines[0].startswith("203.0.113.7 "), lines
+    assert lines[1].startswith("127.0.0.1 "), lines
+
+
+def test_check_config_names_an_invalid_entry(tmp_path):
+    code, out = run_asgid(["--app", app_path("probe"), "--forwarded-allow-ips",
+                           "10.0.0.0/8, proxy.internal", "--check-config"])
+    assert code != 0, out
+    assert 'forwarded_allow_ips: "proxy.internal" is not an IP address' in out, out
+
+
+@requires_python
+def test_python_scope_scheme_and_client(pyserver):
+    srv = pyserver(PROBE)
+    scope = get_json(srv, "/scope", headers=[("X-Forwarded-For", "203.0.113.7"),
+                                             ("X-Forwarded-Proto", "https")])
+    assert scope["scheme"] == "https"
+    assert scope["client"] == ["203.0.113.7", 0]
+    assert get_json(srv, "/scope")["scheme"] == "http"
+
+
+@requires_python
+def test_websocket_scheme_wss_from_trusted_proxy_only(pyserver):
+    srv = pyserver(WS_APP)
+    with connect(srv, "/scope", headers=[("X-Forwarded-Proto", "https"),
+                                         ("X-Forwarded-For", "203.0.113.7")]) as c:
+        scope = json.loads(c.recv_text())
+        c.close_handshake(1000)
+    assert scope["scheme"] == "wss"
+    assert scope["client"] == ["203.0.113.7", 0]
+    srv.stop()
+    srv = pyserver(WS_APP, forwarded_allow_ips="10.0.0.0/8")
+    with connect(srv, "/scope", headers=[("X-Forwarded-Proto", "https")]) as c:
+        scope = json.loads(c.recv_text())
+        c.close_handshake(1000)
+    assert scope["scheme"] == "ws"
+    assert scope["client"][0] == "127.0.0.1"
