@@ -64,7 +64,7 @@ static int valid_host(span s) {
     i++;
   } else {
     for (; i < s.len && s.p[i] != ':'; i++)
-      if (!is_alnum(s.p[i]) && !strchr("-._~%", s.p[i])) return 0;
+      if (!is_alnum(s.p[i]) && !(s.p[i] && strchr("-._~%", s.p[i]))) return 0;
     if (i == 0) return 0;
   }
   if (i == s.len) return 1;

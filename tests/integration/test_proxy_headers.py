@@ -2,15 +2,22 @@
 untrusted entry), -Proto (scheme http/https, ws/wss), -Host, -Port and RFC 7239 Forwarded set
 the scope's client, scheme and Host header; from an untrusted peer the same headers reach
 the app untouched and change nothing. Unix-socket peers, the access log, the Python scope,
-a malformed header from a trusted proxy (logged, ignored, served) and --check-config."""
+a malformed header from a trusted proxy (logged, ignored, served), --check-config, and a real
+nginx in front, its client on 127.0.0.2 (loopback, but not a trusted proxy)."""
 
+import getpass
 import json
+import os
 import re
+import shutil
+import subprocess
 import time
+from pathlib import Path
 
 import httpx
+import pytest
 
-from conftest import app_path, run_asgid
+from conftest import app_path, free_port, run_asgid
 from python_apps.harness import PROBE, get_json, pyserver, requires_python  # noqa: F401
 from rawhttp import request_bytes
 from wsharness import WS_APP, connect
@@ -190,3 +197,76 @@ def test_websocket_scheme_wss_from_trusted_proxy_only(pyserver):
         c.close_handshake(1000)
     assert scope["scheme"] == "ws"
     assert scope["client"][0] == "127.0.0.1"
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def start_nginx(prefix, port, upstream_port):
+    """nginx on 127.0.0.1:port in front of asgid, as a TLS-terminating one would be set up
+    (X-Forwarded-Proto is its $scheme there: https). Returns the process."""
+    prefix.mkdir()
+    # As root, nginx's workers would switch to nobody, who cannot enter the test's folders.
+    user_line = f"user {getpass.getuser()};" if os.geteuid() == 0 else ""
+    (prefix / "nginx.conf").write_text(f"""
+daemon off;
+{user_line}
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log;
+events {{ worker_connections 16; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream_port};
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto https;
+        }}
+    }}
+}}
+""")
+    proc = subprocess.Popen([NGINX, "-e", str(prefix / "error.log"), "-p", str(prefix),
+                             "-c", str(prefix / "nginx.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/echo", timeout=1)
+            return proc
+        except httpx.TransportError:
+            if proc.poll() is not None:
+                pytest.fail(f"nginx exited: {proc.stderr.read().decode()}")
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail("nginx did not answer within 10 s")
+
+
+@pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed")
+def test_behind_nginx_the_app_sees_the_client_not_the_spoof(server, tmp_path):
+    srv = server()  # the default trusts 127.0.0.1: nginx here
+    port = free_port()
+    proc = start_nginx(tmp_path / "nginx", port, srv.port)
+    # the client connects from 127.0.0.2 (loopback, not trusted) with a header of its own
+    client = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=5)
+    try:
+        with client:
+            spoof = {"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https"}
+            scope = client.get(f"http://127.0.0.1:{port}/scope", headers=spoof).json()
+            # straight to asgid, the same client and headers change nothing
+            direct = client.get(f"http://127.0.0.1:{srv.port}/scope", headers=spoof).json()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert scope["client"] == ["127.0.0.2", 0]
+    assert scope["scheme"] == "https"
+    assert header_values(scope, "x-forwarded-for") == ["6.6.6.6, 127.0.0.2"]
+    assert direct["client"][0] == "127.0.0.2" and direct["client"][1] != 0
+    assert direct["scheme"] == "http"
+    assert header_values(direct, "x-forwarded-for") == ["6.6.6.6"]

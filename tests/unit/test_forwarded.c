@@ -131,6 +131,12 @@ static void test_x_forwarded_malformed_ignored_with_rule(void **state) {
     assert_null(fwd.host);
     assert_non_null(strstr(fwd.rule, "X-Forwarded-Host"));
   }
+  /* a NUL byte inside (the fuzzer's find: strchr matches the terminator) */
+  asgid_header nul = {"x-forwarded-host", 16, "a\0b.example", 11};
+  address_match none = {0};
+  http_forwarded_read(&nul, 1, &none, &fwd);
+  assert_null(fwd.host);
+  assert_non_null(fwd.rule);
   static const char *const bad_ports[] = {"0", "65536", "80a", "-1", "123456"};
   for (size_t i = 0; i < sizeof bad_ports / sizeof *bad_ports; i++) {
     char line[64];
