@@ -510,5 +510,10 @@ int h1_session_start(http_service *service, transport *t) {
   http_parser_init(&s->parser, &service->limits);
   arm_header_deadline(s);
   transport_start(t, &h1_ops, s);
+  /* A session before this one (the PROXY header's) may have read the first request's bytes
+   * behind its own: no read will announce them again. */
+  size_t unread;
+  transport_unread(t, &unread);
+  if (unread) on_input(s, unread);
   return 0;
 }

@@ -13,8 +13,9 @@
 #include "http/service.h"
 #include "net/transport.h"
 
-/* Starts serving HTTP/1.1 on a freshly accepted transport. Returns 0, or -1 when out of
- * memory (the transport is closed). */
+/* Starts serving HTTP/1.1 on a freshly accepted transport, or on one whose PROXY header was
+ * read (its unread bytes are the first request's). Returns 0, or -1 when out of memory (the
+ * transport is closed). */
 int h1_session_start(http_service *service, transport *t);
 
 #endif /* ASGID_HTTP_H1_SESSION_H */

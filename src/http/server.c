@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/h1_session.h"
+#include "http/proxy_session.h"
 #include "log/log.h"
 #include "platform/platform.h"
 
@@ -58,7 +59,9 @@ static int accept_one(http_listener *l) {
   int rc;
   transport *t = transport_accept(&l->server->transports, &l->io.stream, l->info, &rc);
   if (!t) return rc;
-  return h1_session_start(&l->server->service, t) == 0 ? 0 : UV_ENOMEM;
+  int started = l->info->proxy_protocol ? proxy_session_start(&l->server->service, t)
+                                        : h1_session_start(&l->server->service, t);
+  return started == 0 ? 0 : UV_ENOMEM;
 }
 
 /* Parking. A worker at its connection_limit (max_connections, or less under the open-file

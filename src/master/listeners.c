@@ -19,26 +19,57 @@ static int parse_port(const char *text, int *port) {
   return 0;
 }
 
-/* "unix:PATH" or "unix:PATH mode=0660" */
-static int parse_unix(const char *rest, char **path, unsigned *mode, char *err,
-                      size_t err_size) {
-  const char *options = strstr(rest, " mode=");
-  size_t path_len = options ? (size_t)(options - rest) : strlen(rest);
-  if (path_len == 0) {
+/* "unix:PATH" (the options are parsed apart) */
+static int parse_unix(const char *rest, char **path, char *err, size_t err_size) {
+  if (!*rest) {
     snprintf(err, err_size, "unix: needs a socket path, e.g. unix:/run/asgid/asgid.sock");
     return -1;
   }
-  if (options) {
-    char *end;
-    unsigned long value = strtoul(options + strlen(" mode="), &end, 8);
-    if (*end != '\0' || value > 0777 || end == options + strlen(" mode=")) {
-      snprintf(err, err_size, "mode must be an octal file mode such as 0660");
+  *path = strdup(rest);
+  return *path ? 0 : -1;
+}
+
+/* The words after a bind's address: "mode=0660" (unix: only) and "proxy_protocol". */
+static int parse_options(const char *words, int is_unix, bind_options *options, char *err,
+                         size_t err_size) {
+  while (*words) {
+    size_t len = strcspn(words, " ");
+    if (len == strlen("proxy_protocol") && strncmp(words, "proxy_protocol", len) == 0) {
+      options->proxy_protocol = 1;
+    } else if (len >= 5 && strncmp(words, "mode=", 5) == 0) {
+      if (!is_unix) {
+        snprintf(err, err_size, "mode= is an option of unix: binds only");
+        return -1;
+      }
+      char *end;
+      unsigned long value = strtoul(words + 5, &end, 8);
+      if (words[5] < '0' || words[5] > '7' || end != words + len || value > 0777) {
+        snprintf(err, err_size, "mode must be an octal file mode such as 0660");
+        return -1;
+      }
+      options->mode = (unsigned)value;
+    } else if (len > 0) {
+      snprintf(err, err_size, "unknown bind option \"%.*s\" (the options are proxy_protocol "
+               "and, for unix:, mode=0660)", (int)len, words);
       return -1;
     }
-    *mode = (unsigned)value;
+    words += len + (words[len] == ' ');
   }
-  *path = platform_strndup(rest, path_len);
-  return *path ? 0 : -1;
+  return 0;
+}
+
+/* Splits a bind value at its first space: the address (malloc'd into *address) and its
+ * options. Returns 0, or -1 with err set. */
+static int split_bind(const char *spec, char **address, bind_options *options, char *err,
+                      size_t err_size) {
+  memset(options, 0, sizeof *options);
+  size_t len = strcspn(spec, " ");
+  *address = NULL;
+  if (parse_options(spec + len + (spec[len] == ' '), strncmp(spec, "unix:", 5) == 0, options,
+                    err, err_size) != 0)
+    return -1;
+  *address = platform_strndup(spec, len);
+  return *address ? 0 : -1;
 }
 
 /* Whether text is all digits ("8001"): a port written without the colon. */
@@ -49,14 +80,12 @@ static int all_digits(const char *text) {
   return 1;
 }
 
-int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int *port,
-                        unsigned *mode, char *err, size_t err_size) {
-  *mode = 0;
-  *port = -1;
-  *host = NULL;
+/* A bind's address part: HOST:PORT, [IPV6]:PORT, HOST, :PORT or unix:PATH. */
+static int parse_address(const char *spec, listener_kind *kind, char **host, int *port,
+                         char *err, size_t err_size) {
   if (strncmp(spec, "unix:", 5) == 0) {
     *kind = LISTENER_UNIX;
-    return parse_unix(spec + 5, host, mode, err, err_size);
+    return parse_unix(spec + 5, host, err, err_size);
   }
   *kind = LISTENER_TCP;
   /* As gunicorn reads them: a host without a port is port 8000, and ":PORT" (no host) is
@@ -95,6 +124,17 @@ int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int 
   *host = host_end == host_start ? strdup("0.0.0.0")
                                  : platform_strndup(host_start, (size_t)(host_end - host_start));
   return *host ? 0 : -1;
+}
+
+int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int *port,
+                        bind_options *options, char *err, size_t err_size) {
+  *port = -1;
+  *host = NULL;
+  char *address;
+  if (split_bind(spec, &address, options, err, err_size) != 0) return -1;
+  int rc = parse_address(address, kind, host, port, err, err_size);
+  free(address);
+  return rc;
 }
 
 /* Resolves host (numeric or a name) to its first address. */
@@ -170,12 +210,16 @@ static int check_unix_directory(const char *path, char *err, size_t err_size) {
 }
 
 int listeners_check_bind(const char *spec, char *err, size_t err_size) {
-  if (strncmp(spec, "fd://", 5) == 0) return 0; /* open_bind says what is wrong at start */
   listener_kind kind;
   char *host;
   int port;
-  unsigned mode;
-  if (listener_parse_bind(spec, &kind, &host, &port, &mode, err, err_size) != 0) return -1;
+  bind_options options;
+  if (strncmp(spec, "fd://", 5) == 0) { /* open_bind says what is wrong at start */
+    int rc = split_bind(spec, &host, &options, err, err_size);
+    free(host);
+    return rc;
+  }
+  if (listener_parse_bind(spec, &kind, &host, &port, &options, err, err_size) != 0) return -1;
   int rc;
   if (kind == LISTENER_UNIX) {
     rc = check_unix_directory(host, err, err_size);
@@ -329,13 +373,14 @@ static long fd_number(const char *spec) {
   if (strncmp(spec, "fd://", 5) != 0 || !isdigit((unsigned char)spec[5])) return -1;
   char *end;
   long fd = strtol(spec + 5, &end, 10);
-  return *end ? -1 : fd;
+  return *end && *end != ' ' ? -1 : fd; /* options may follow */
 }
 
-/* Opens (or adopts) the listener for one bind value other than fd://NAME. Returns 0 or -1
- * with err set. */
-static int open_bind(listener *l, const char *spec, const asgid_settings *settings,
-                     inherited *in, char *err, size_t err_size) {
+/* Opens (or adopts) the listener for the address part of a bind value (other than
+ * fd://NAME) and its options. Returns 0 or -1 with err set. */
+static int open_bind(listener *l, const char *spec, const bind_options *options,
+                     const asgid_settings *settings, inherited *in, char *err,
+                     size_t err_size) {
   if (strncmp(spec, "fd://", 5) == 0) {
     long fd = fd_number(spec);
     if (fd < 0) {
@@ -350,8 +395,7 @@ static int open_bind(listener *l, const char *spec, const asgid_settings *settin
   listener_kind kind;
   char *host;
   int port;
-  unsigned mode;
-  if (listener_parse_bind(spec, &kind, &host, &port, &mode, err, err_size) != 0) return -1;
+  if (parse_address(spec, &kind, &host, &port, err, err_size) != 0) return -1;
   long reused = find_by_address(in, kind, host, port);
   int rc;
   if (reused >= 0) {
@@ -360,7 +404,7 @@ static int open_bind(listener *l, const char *spec, const asgid_settings *settin
     l->kind = kind;
     l->port = -1;
     l->name = strdup(host);
-    rc = platform_listen_unix(host, (int)settings->backlog, mode, &l->socket);
+    rc = platform_listen_unix(host, (int)settings->backlog, options->mode, &l->socket);
     if (rc != 0) snprintf(err, err_size, "%s", uv_strerror(rc));
     if (rc == 0) {
       l->host = host;
@@ -385,9 +429,8 @@ static listener *next_listener(listener_set *set, const char *spec) {
 
 /* A bind fd://NAME: every systemd socket with that FileDescriptorName (a socket unit with
  * several ListenStream= lines names them all alike). Returns 0 or -1 with err set. */
-static int claim_named(listener_set *set, const char *spec, inherited *in, char *err,
-                       size_t err_size) {
-  const char *name = spec + 5;
+static int claim_named(listener_set *set, const char *spec, const char *name, inherited *in,
+                       char *err, size_t err_size) {
   size_t found = 0;
   for (size_t i = 0; i < in->count; i++) {
     if (in->sockets[i] == PLATFORM_INVALID_SOCKET || !in->names[i] ||
@@ -408,6 +451,19 @@ static int claim_named(listener_set *set, const char *spec, inherited *in, char 
   if (used > 0 && (size_t)used < err_size)
     snprintf(err + used, err_size - (size_t)used, "%s)", named ? "" : " none");
   return -1;
+}
+
+/* Whether two bind values name the same socket: the same address and mode (a changed
+ * proxy_protocol keeps the socket). */
+static int same_socket(const char *a, const char *b) {
+  char *address_a = NULL, *address_b = NULL, err[8];
+  bind_options options_a, options_b;
+  int same = split_bind(a, &address_a, &options_a, err, sizeof err) == 0 &&
+             split_bind(b, &address_b, &options_b, err, sizeof err) == 0 &&
+             strcmp(address_a, address_b) == 0 && options_a.mode == options_b.mode;
+  free(address_a);
+  free(address_b);
+  return same;
 }
 
 static int open_all(const asgid_settings *settings, const listener_set *current, inherited *in,
@@ -433,24 +489,32 @@ static int open_all(const asgid_settings *settings, const listener_set *current,
       if (!in->names[i]) continue; /* an old master's socket that systemd did not pass */
       snprintf(spec, sizeof spec, "fd://%d", (int)in->sockets[i]);
     }
-    size_t reused = 0;
+    char *address = NULL;
+    bind_options options;
+    if (split_bind(bind, &address, &options, why, sizeof why) != 0) rc = -1;
+    size_t first = set->count, reused = 0;
     for (size_t j = 0; current && j < current->count && rc == 0; j++) {
       const listener *same = &current->items[j];
-      if (strcmp(same->spec, bind) != 0) continue;
-      /* a reload keeps the socket(s) of an unchanged bind */
+      if (!same_socket(same->spec, bind)) continue;
+      /* a reload keeps the socket(s) of an unchanged bind (proxy_protocol may change) */
       listener *l = next_listener(set, bind);
       rc = l ? adopt(l, platform_dup_socket(same->socket), same->fdname, why, sizeof why) : -1;
       reused++;
     }
-    if (!reused && systemd_only) {
-      listener *l = next_listener(set, bind);
-      rc = l ? take(l, in, i, why, sizeof why) : -1;
-    } else if (!reused && strncmp(bind, "fd://", 5) == 0 && bind[5] && fd_number(bind) < 0) {
-      rc = claim_named(set, bind, in, why, sizeof why);
-    } else if (!reused) {
-      listener *l = next_listener(set, bind);
-      rc = l ? open_bind(l, bind, settings, in, why, sizeof why) : -1;
+    if (rc == 0 && !reused) {
+      if (systemd_only) {
+        listener *l = next_listener(set, bind);
+        rc = l ? take(l, in, i, why, sizeof why) : -1;
+      } else if (strncmp(address, "fd://", 5) == 0 && address[5] && fd_number(address) < 0) {
+        rc = claim_named(set, bind, address + 5, in, why, sizeof why);
+      } else {
+        listener *l = next_listener(set, bind);
+        rc = l ? open_bind(l, address, &options, settings, in, why, sizeof why) : -1;
+      }
     }
+    free(address);
+    for (size_t k = first; k < set->count; k++)
+      set->items[k].proxy_protocol = options.proxy_protocol;
     if (rc != 0) {
       snprintf(err, err_size, "bind %s: %s", bind, why);
       listener_set_close(set, 0);

@@ -4,7 +4,8 @@
  * Each `bind` value becomes one listener: HOST:PORT (IPv4 or a name), [IPV6]:PORT, or
  * unix:PATH with an optional " mode=0660"; fd://N adopts the inherited listening socket N and
  * fd://NAME every socket systemd passed with that FileDescriptorName (LISTEN_FDNAMES), so it
- * may become several. Workers receive the opened sockets; they never bind anything
+ * may become several. Any of them may end with " proxy_protocol" (the listener's connections
+ * start with a PROXY protocol header). Workers receive the opened sockets; they never bind anything
  * themselves, which is what lets listeners survive reloads.
  */
 #ifndef ASGID_LISTENERS_H
@@ -19,13 +20,19 @@
 /* The port of a bind that names a host alone ("127.0.0.1", "localhost"), as in gunicorn. */
 #define LISTENER_DEFAULT_PORT "8000"
 
+/* The words after a bind's address. */
+typedef struct bind_options {
+  unsigned mode;      /* unix: "mode=0660"; 0 when not given */
+  int proxy_protocol; /* "proxy_protocol": connections start with a PROXY protocol header */
+} bind_options;
+
 /* Parses one bind value. On success fills *kind, the host or path (malloc'd into *host),
- * *port and *mode (0 when not given) and returns 0; otherwise writes why into err and
+ * *port and *options and returns 0; otherwise writes why into err and
  * returns -1. As gunicorn reads a bind, a host alone listens on port 8000 and ":PORT" on
  * every IPv4 address (0.0.0.0); a port alone ("8001") is refused with both spellings, as
  * it would otherwise be read as a host name. Exposed for unit tests. */
 int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int *port,
-                        unsigned *mode, char *err, size_t err_size);
+                        bind_options *options, char *err, size_t err_size);
 
 /* For --check-config: whether bind value `spec` would open, without opening it. It must
  * parse; a host must resolve and its address be one this machine can listen on (tried on

@@ -291,7 +291,8 @@ static int send_bootstrap(master *m, worker_proc *w) {
     char record[BOOTSTRAP_RECORD_MAX];
     size_t name_len = strlen(l->name), host_len = strlen(l->host);
     n = snprintf(record, sizeof record, BOOTSTRAP_LISTENER_FORMAT,
-                 l->kind == LISTENER_UNIX ? "unix" : "tcp", l->port, name_len, host_len);
+                 l->kind == LISTENER_UNIX ? "unix" : "tcp", l->port, name_len, host_len,
+                 l->proxy_protocol ? BOOTSTRAP_PROXY_PROTOCOL : "");
     if ((size_t)n + name_len + host_len > sizeof record) return UV_E2BIG;
     memcpy(record + n, l->name, name_len);
     memcpy(record + n + name_len, l->host, host_len);

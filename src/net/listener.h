@@ -23,6 +23,8 @@ typedef struct listener {
   char *name; /* for logs and the ASGI server address: "127.0.0.1:8000", "[::1]:8000", path */
   char *host; /* TCP: numeric address; Unix: the socket path */
   int port;   /* TCP: the bound port (resolved when 0 was asked); Unix: -1 */
+  int proxy_protocol; /* the bind's proxy_protocol option: connections start with a PROXY
+                         protocol header (http/proxy_session.c) */
 } listener;
 
 typedef struct listener_set {

@@ -34,8 +34,8 @@
   /* [server] listeners and connections */                                                     \
   X(bind, "server", LIST, "127.0.0.1:8000", 'b', 0, 0, NULL, RELOAD,                            \
     "Address to listen on: HOST:PORT (HOST alone: port 8000; :PORT: every IPv4 address, as "   \
-    "in gunicorn), [IPV6]:PORT, unix:PATH [mode=0660], fd://N or fd://NAME (systemd); "        \
-    "repeatable")                                                                              \
+    "in gunicorn), [IPV6]:PORT, unix:PATH [mode=0660], fd://N or fd://NAME (systemd) "         \
+    "[proxy_protocol]; repeatable")                                                            \
   X(backlog, "server", INT, "2048", 0, 1, 65535, NULL, RELOAD,                                  \
     "Listen queue length of each listening socket")                                            \
   X(reuse_port, "server", BOOL, "off", 0, 0, 0, NULL, START,                                   \
@@ -96,6 +96,8 @@
     "Idle time allowed between requests on a keep-alive connection; 0 disables keep-alive")    \
   X(header_timeout, "http", DURATION, "20s", 0, 100, 3600000, NULL, RELOAD,                     \
     "Deadline for the whole request line and header block (not reset per byte): 408")          \
+  X(proxy_protocol_timeout, "http", DURATION, "5s", 0, 100, 3600000, NULL, RELOAD,             \
+    "Deadline for the PROXY protocol header on a bind with proxy_protocol; then the connection is closed")\
   X(body_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL, RELOAD,                       \
     "Longest wait for the next request body bytes while the app wants them: 408")              \
   X(write_timeout, "http", DURATION, "60s", 0, 100, 3600000, NULL, RELOAD,                      \

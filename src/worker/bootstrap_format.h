@@ -11,9 +11,12 @@
 #define BOOTSTRAP_HEADER_SCAN "asgid-bootstrap %d %d %zu %zu"
 #define BOOTSTRAP_UNVERSIONED_HEADER_SCAN "asgid-bootstrap %*d %*u %*u"
 
-/* kind ("tcp" or "unix"), port, name length, host length; then name and host bytes */
-#define BOOTSTRAP_LISTENER_FORMAT "listener %s %d %zu %zu\n"
+/* kind ("tcp" or "unix"), port, name length, host length, then the options (nothing, or
+ * BOOTSTRAP_PROXY_PROTOCOL); then name and host bytes. A master of a release before the
+ * proxy_protocol option wrote no options: its records read as listeners without them. */
+#define BOOTSTRAP_LISTENER_FORMAT "listener %s %d %zu %zu%s\n"
 #define BOOTSTRAP_LISTENER_SCAN "listener %7s %d %zu %zu"
+#define BOOTSTRAP_PROXY_PROTOCOL " proxy_protocol"
 
 /* Bounds both ends keep to, so that the worker never sizes memory by a number it read
  * unchecked: the longest header or record line, newline included; the bytes of one record

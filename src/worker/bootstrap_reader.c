@@ -75,8 +75,10 @@ static long decode_record(bootstrap_reader *r, const char *line, size_t line_len
   int port, end = -1;
   size_t name_len, host_len;
   if (sscanf(line, BOOTSTRAP_LISTENER_SCAN "%n", kind, &port, &name_len, &host_len, &end) != 4 ||
-      end < 0 || line[end] != '\0')
+      end < 0)
     return -1;
+  int proxy_protocol = strcmp(line + end, BOOTSTRAP_PROXY_PROTOCOL) == 0;
+  if (line[end] != '\0' && !proxy_protocol) return -1;
   int is_unix = strcmp(kind, "unix") == 0;
   if ((!is_unix && strcmp(kind, "tcp") != 0) || port < -1 || port > 65535 ||
       name_len > BOOTSTRAP_RECORD_MAX || host_len > BOOTSTRAP_RECORD_MAX - name_len ||
@@ -89,6 +91,7 @@ static long decode_record(bootstrap_reader *r, const char *line, size_t line_len
   listener *l = &r->listeners.items[r->records++];
   l->kind = is_unix ? LISTENER_UNIX : LISTENER_TCP;
   l->port = port;
+  l->proxy_protocol = proxy_protocol;
   l->name = platform_strndup(name, name_len);
   l->host = platform_strndup(host, host_len);
   if (!l->name || !l->host) return -1;

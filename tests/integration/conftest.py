@@ -202,7 +202,7 @@ class Server:
             if b.startswith("unix:"):
                 self.unix_path = self.unix_path or b[len("unix:"):].split()[0]
                 continue
-            host, _, port = b.rpartition(":")
+            host, _, port = b.split()[0].rpartition(":")  # options follow a space
             if self.port is None:
                 self.host = host.strip("[]")
                 self.port = int(port)

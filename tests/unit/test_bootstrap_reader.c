@@ -50,7 +50,7 @@ static int decode(bootstrap_reader *r, const char *text, size_t len, size_t chun
 static void test_bootstrap_decodes(void **state) {
   (void)state;
   const char records[] = "listener tcp 8000 14 9\n127.0.0.1:8000127.0.0.1"
-                         "listener unix -1 4 4\n/s/a/s/a";
+                         "listener unix -1 4 4 proxy_protocol\n/s/a/s/a";
   char text[512];
   size_t len = make_bootstrap(text, sizeof text, records, sizeof records - 1, 2);
   for (size_t chunk = 1; chunk <= len; chunk += chunk < 8 ? 1 : 37) {
@@ -64,8 +64,10 @@ static void test_bootstrap_decodes(void **state) {
     assert_int_equal(r.listeners.items[0].port, 8000);
     assert_string_equal(r.listeners.items[0].name, "127.0.0.1:8000");
     assert_string_equal(r.listeners.items[0].host, "127.0.0.1");
+    assert_false(r.listeners.items[0].proxy_protocol);
     assert_int_equal(r.listeners.items[1].kind, LISTENER_UNIX);
     assert_string_equal(r.listeners.items[1].host, "/s/a");
+    assert_true(r.listeners.items[1].proxy_protocol);
     bootstrap_reader_free(&r);
   }
 }
@@ -127,6 +129,8 @@ static void test_malformed_records(void **state) {
       RECORD("listener sctp 1 1 1\nab"),
       RECORD("listener tcp 70000 1 1\nab"),
       RECORD("listener tcp 1 1 1 extra\nab"),
+      RECORD("listener tcp 1 1 1 proxy_protocol extra\nab"),
+      RECORD("listener tcp 1 1 1  proxy_protocol\nab"),
       RECORD("listener tcp 1 1 1\n\0b"), /* strndup would cut the name short, unseen */
 #undef RECORD
   };

@@ -20,15 +20,16 @@ static void check_tcp(const char *spec, const char *want_host, int want_port) {
   listener_kind kind = LISTENER_UNIX;
   char *host = NULL;
   int port = -2;
-  unsigned mode = 7;
+  bind_options options = {7, 7};
   char err[256] = "";
-  if (listener_parse_bind(spec, &kind, &host, &port, &mode, err, sizeof err) != 0)
+  if (listener_parse_bind(spec, &kind, &host, &port, &options, err, sizeof err) != 0)
     fail_msg("%s: refused: %s", spec, err);
   assert_int_equal(kind, LISTENER_TCP);
   assert_non_null(host);
   assert_string_equal(host, want_host);
   assert_int_equal(port, want_port);
-  assert_int_equal(mode, 0);
+  assert_int_equal(options.mode, 0);
+  assert_int_equal(options.proxy_protocol, strstr(spec, " proxy_protocol") != NULL);
   free(host);
 }
 
@@ -36,15 +37,16 @@ static void check_unix(const char *spec, const char *want_path, unsigned want_mo
   listener_kind kind = LISTENER_TCP;
   char *host = NULL;
   int port = 0;
-  unsigned mode = 7;
+  bind_options options = {7, 7};
   char err[256] = "";
-  if (listener_parse_bind(spec, &kind, &host, &port, &mode, err, sizeof err) != 0)
+  if (listener_parse_bind(spec, &kind, &host, &port, &options, err, sizeof err) != 0)
     fail_msg("%s: refused: %s", spec, err);
   assert_int_equal(kind, LISTENER_UNIX);
   assert_non_null(host);
   assert_string_equal(host, want_path);
   assert_int_equal(port, -1);
-  assert_int_equal(mode, want_mode);
+  assert_int_equal(options.mode, want_mode);
+  assert_int_equal(options.proxy_protocol, strstr(spec, " proxy_protocol") != NULL);
   free(host);
 }
 
@@ -53,9 +55,9 @@ static void check_refused(const char *spec, const char *message_part) {
   listener_kind kind;
   char *host = (char *)"untouched";
   int port;
-  unsigned mode;
+  bind_options options;
   char err[256] = "";
-  if (listener_parse_bind(spec, &kind, &host, &port, &mode, err, sizeof err) != -1)
+  if (listener_parse_bind(spec, &kind, &host, &port, &options, err, sizeof err) != -1)
     fail_msg("%s: accepted", spec);
   assert_null(host);
   assert_true(strlen(err) > 0);
@@ -76,6 +78,8 @@ static void test_tcp_binds(void **state) {
   check_tcp("localhost", "localhost", 8000);
   check_tcp("[::1]", "::1", 8000);
   check_tcp(":8001", "0.0.0.0", 8001);
+  check_tcp("0.0.0.0:8000 proxy_protocol", "0.0.0.0", 8000);
+  check_tcp("[::1]:8000 proxy_protocol", "::1", 8000);
 }
 
 static void test_unix_binds(void **state) {
@@ -84,6 +88,9 @@ static void test_unix_binds(void **state) {
   check_unix("unix:/run/x.sock mode=0660", "/run/x.sock", 0660);
   check_unix("unix:/run/x.sock mode=600", "/run/x.sock", 0600);
   check_unix("unix:relative.sock", "relative.sock", 0);
+  check_unix("unix:/run/x.sock proxy_protocol", "/run/x.sock", 0);
+  check_unix("unix:/run/x.sock mode=0660 proxy_protocol", "/run/x.sock", 0660);
+  check_unix("unix:/run/x.sock proxy_protocol mode=0600", "/run/x.sock", 0600);
 }
 
 static void test_refused_binds(void **state) {
@@ -108,6 +115,9 @@ static void test_refused_binds(void **state) {
   check_refused("unix:/run/x.sock mode=1777", "mode"); /* beyond permission bits */
   check_refused("unix:/run/x.sock mode=rw", "mode");
   check_refused("", NULL);
+  check_refused("0.0.0.0:8000 proxy-protocol", "unknown bind option \"proxy-protocol\"");
+  check_refused("0.0.0.0:8000 mode=0660", "unix: binds only");
+  check_refused("unix:/run/x.sock proxy_protocolx", "unknown bind option");
 }
 
 /* A message that does not fit is cut, not overflowed. */
@@ -116,10 +126,10 @@ static void test_refusal_message_truncated(void **state) {
   listener_kind kind;
   char *host;
   int port;
-  unsigned mode;
+  bind_options options;
   char err[8];
   memset(err, 'x', sizeof err);
-  assert_int_equal(listener_parse_bind("host:port", &kind, &host, &port, &mode, err, sizeof err),
+  assert_int_equal(listener_parse_bind("host:port", &kind, &host, &port, &options, err, sizeof err),
                    -1);
   assert_int_equal(strlen(err), sizeof err - 1);
 }

@@ -1,0 +1,221 @@
+"""PROXY protocol v1 and v2 on a listener with the proxy_protocol bind option, as a load
+balancer (HAProxy, an AWS NLB) sends it: raw bytes on real sockets, the client address the
+app's scope and the access log then carry, and what happens to everything else: garbage and
+a plain HTTP request are closed unanswered, a header cut short is closed at
+proxy_protocol_timeout, and the worker keeps serving through all of it."""
+
+import json
+import signal
+import socket
+import struct
+import time
+
+from conftest import free_port, write_ini
+from master_util import wait_for, wait_gone
+from rawhttp import RawConnection, request_bytes
+
+V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
+SCOPE = request_bytes("GET", "/scope")
+
+
+def v2_header(command, family, addresses=b"", tlvs=b""):
+    """A v2 header: command 0 LOCAL or 1 PROXY; family 0x11 TCP over IPv4, 0x21 TCP over
+    IPv6, 0x31 stream over AF_UNIX, 0x00 UNSPEC."""
+    body = addresses + tlvs
+    return V2_SIGNATURE + bytes([0x20 | command, family]) + struct.pack("!H", len(body)) + body
+
+
+def v2_inet(host, port, command=1, tlvs=b""):
+    addresses = (socket.inet_pton(socket.AF_INET, host) + socket.inet_pton(socket.AF_INET, "127.0.0.1")
+                 + struct.pack("!HH", port, 8000))
+    return v2_header(command, 0x11, addresses, tlvs)
+
+
+def v2_inet6(host, port):
+    addresses = (socket.inet_pton(socket.AF_INET6, host) + socket.inet_pton(socket.AF_INET6, "::1")
+                 + struct.pack("!HH", port, 443))
+    return v2_header(1, 0x21, addresses)
+
+
+def proxy_server(server, **settings):
+    port = free_port()
+    return server(bind=f"127.0.0.1:{port} proxy_protocol", **settings)
+
+
+def scope_after(srv, header, conn=None):
+    """The scope the app sees for a request sent in one packet with the header (on conn, left
+    open, or on a connection of its own)."""
+    if conn is None:
+        with srv.raw() as own:
+            return scope_after(srv, header, own)
+    conn.send(header + SCOPE)
+    response = conn.read_response()
+    assert response.status == 200, response
+    return json.loads(response.body)
+
+
+def test_v1_tcp4_gives_the_client_address(server):
+    srv = proxy_server(server)
+    with srv.raw() as conn:
+        scope = scope_after(srv, b"PROXY TCP4 192.0.2.7 198.51.100.1 56324 443\r\n", conn)
+        assert scope["client"] == ["192.0.2.7", 56324]
+        # the next request on the connection carries no header and keeps the client
+        conn.send(SCOPE)
+        assert json.loads(conn.read_response().body)["client"] == ["192.0.2.7", 56324]
+    # the listener is still the server
+    assert scope["server"] == ["127.0.0.1", srv.port]
+
+
+def test_v1_tcp6_and_unknown(server):
+    srv = proxy_server(server)
+    scope = scope_after(srv, b"PROXY TCP6 2001:DB8::7 2001:db8::1 4000 80\r\n")
+    assert scope["client"] == ["2001:db8::7", 4000]
+    # UNKNOWN names no client: the real peer stays
+    with srv.raw() as conn:
+        scope = scope_after(srv, b"PROXY UNKNOWN\r\n", conn)
+        assert scope["client"] == ["127.0.0.1", conn.local_port()]
+
+
+def test_v2_proxy_and_local_over_tcp(server):
+    srv = proxy_server(server)
+    assert scope_after(srv, v2_inet("203.0.113.9", 40000))["client"] == ["203.0.113.9", 40000]
+    assert scope_after(srv, v2_inet6("2001:db8::9", 41000))["client"] == ["2001:db8::9", 41000]
+    # TLVs (ALPN, an AWS VPC endpoint id, NOOP) are skipped
+    tlvs = b"\x01\x00\x02h2" + b"\xea\x00\x0d\x01vpce-0123abc" + b"\x04\x00\x00"
+    scope = scope_after(srv, v2_inet("203.0.113.10", 40001, tlvs=tlvs))
+    assert scope["client"] == ["203.0.113.10", 40001]
+    # LOCAL (the balancer's own health check) keeps the real peer, whatever it carries
+    with srv.raw() as conn:
+        scope = scope_after(srv, v2_inet("203.0.113.11", 1, command=0), conn)
+        assert scope["client"] == ["127.0.0.1", conn.local_port()]
+    with srv.raw() as conn:
+        scope = scope_after(srv, v2_header(0, 0x00), conn)
+        assert scope["client"] == ["127.0.0.1", conn.local_port()]
+
+
+def test_v2_over_a_unix_socket_listener(server, short_tmp, tmp_path):
+    path = str(short_tmp / "pp.sock")
+    access = tmp_path / "access.log"
+    srv = server(bind=f"unix:{path} proxy_protocol", access_log=str(access),
+                 access_log_format="%(h)s %(U)s")
+    for header, path_info in ((v2_inet("198.51.100.23", 51000), "/scope"),
+                              (v2_header(1, 0x31, b"/run/client.sock".ljust(216, b"\0")), "/pid"),
+                              (v2_header(0, 0x00), "/echo")):
+        with RawConnection.unix(path) as conn:
+            conn.send(header + request_bytes("GET", path_info))
+            assert conn.read_response().status == 200
+    lines = wait_for(lambda: access.exists() and len(access.read_text().splitlines()) == 3 and
+                     access.read_text().splitlines(), 5)
+    assert lines, access.read_text() if access.exists() else "no access log"
+    # the access log's client is the header's; an AF_UNIX source and LOCAL name none
+    assert lines[0] == "198.51.100.23 /scope"
+    assert lines[1] == "- /pid"
+    assert lines[2] == "- /echo"
+    srv.stop()
+
+
+def test_header_split_over_several_writes(server):
+    srv = proxy_server(server)
+    header = b"PROXY TCP4 192.0.2.44 198.51.100.1 1234 443\r\n"
+    with srv.raw() as conn:
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(0, len(header), 5):
+            conn.send(header[i:i + 5])
+            time.sleep(0.01)
+        # the request's first bytes with the header's last write would work too; here apart
+        conn.send(SCOPE)
+        assert json.loads(conn.read_response().body)["client"] == ["192.0.2.44", 1234]
+    v2 = v2_inet("192.0.2.45", 5678)
+    with srv.raw() as conn:
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(len(v2)):
+            conn.send(v2[i:i + 1])
+            time.sleep(0.005)
+        conn.send(SCOPE)
+        assert json.loads(conn.read_response().body)["client"] == ["192.0.2.45", 5678]
+
+
+def test_garbage_is_closed_and_the_worker_keeps_serving(server):
+    srv = proxy_server(server)
+    refusals = [
+        (SCOPE, "does not start with a PROXY protocol header"),  # plain HTTP
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "does not start"),  # TLS hello
+        (b"PROXY TCP4 192.0.2.7 198.51.100.1 99999 443\r\n" + SCOPE, "a port is not a number"),
+        (b"PROXY TCP4 192.0.2.7\t198.51.100.1 1 2\r\n", "not printable ASCII"),
+        (b"PROXY TCP4 " + b"9" * 120, "no CRLF within 107 bytes"),
+        (V2_SIGNATURE + b"\x31\x11", "the version is not 2"),
+        (v2_inet("192.0.2.7", 1, tlvs=b"\x01\x00\x09h2"), "a TLV runs past the header"),
+    ]
+    for data, rule in refusals:
+        with srv.raw() as conn:
+            conn.send(data)
+            assert conn.is_closed(timeout=5), data
+        assert wait_for(lambda: rule in srv.log(), 5), (rule, srv.log())
+    assert "closing connection from 127.0.0.1 on a proxy_protocol listener" in srv.log()
+    # the same worker serves the next proxied request
+    assert scope_after(srv, b"PROXY TCP4 192.0.2.8 198.51.100.1 1 443\r\n")["client"] == \
+        ["192.0.2.8", 1]
+
+
+def test_truncated_header_is_closed_at_the_timeout(server):
+    srv = proxy_server(server, proxy_protocol_timeout="500ms")
+    for partial in (b"PROXY TCP4 192.0.2.7 198.5", v2_inet("192.0.2.7", 1)[:20], b""):
+        with srv.raw() as conn:
+            conn.send(partial)
+            started = time.monotonic()
+            # not refused at once: a valid beginning waits for the rest
+            assert not conn.is_closed(timeout=0.2), partial
+            assert conn.is_closed(timeout=10), partial
+            assert time.monotonic() - started >= 0.2
+    assert srv.log().count("no whole PROXY protocol header within proxy_protocol_timeout") == 3
+    assert scope_after(srv, b"PROXY UNKNOWN\r\n")["client"][0] == "127.0.0.1"
+
+
+def test_peer_closing_before_the_header_is_logged(server):
+    srv = proxy_server(server)
+    with srv.raw() as conn:
+        conn.send(b"PROXY TCP4 1.2")
+        conn.sock.shutdown(socket.SHUT_WR)
+        assert conn.is_closed(timeout=5)
+    assert wait_for(lambda: "peer closed before a whole PROXY protocol header" in srv.log(), 5)
+
+
+def test_only_the_listener_with_the_option_reads_headers(server):
+    """A PROXY line on a plain listener is an HTTP request line, refused 400 as before; the
+    client address of a plain listener is never taken from a header."""
+    proxied, plain = free_port(), free_port()
+    while plain == proxied:
+        plain = free_port()
+    server(bind=[f"127.0.0.1:{plain}", f"127.0.0.1:{proxied} proxy_protocol"])
+    with RawConnection("127.0.0.1", plain) as conn:
+        conn.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 56324 443\r\n" + SCOPE)
+        assert conn.read_response().status == 400
+    with RawConnection("127.0.0.1", proxied) as conn:
+        conn.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 56324 443\r\n" + SCOPE)
+        assert json.loads(conn.read_response().body)["client"] == ["192.0.2.7", 56324]
+
+
+def test_reload_turns_the_option_on_and_off_on_the_same_socket(server):
+    """A HUP that adds proxy_protocol to a bind keeps its socket (no rebind, which would fail
+    while the old one listens) and the new workers read headers; dropping it again turns
+    them back to plain HTTP."""
+    port = free_port()
+    srv = server(bind=f"127.0.0.1:{port}", workers=1)
+    for bind, proxied in ((f"127.0.0.1:{port} proxy_protocol", True),
+                          (f"127.0.0.1:{port}", False)):
+        old = srv.wait_workers(1)
+        srv.settings["bind"] = bind
+        write_ini(srv.ini_path, srv.settings)
+        srv.proc.send_signal(signal.SIGHUP)
+        srv.wait_workers(1, timeout=10, differ_from=old)
+        for pid in old:
+            assert wait_gone(pid, 10), f"old worker {pid} still runs"
+        with srv.raw() as conn:
+            conn.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 56324 443\r\n" + SCOPE)
+            response = conn.read_response()
+        if proxied:
+            assert json.loads(response.body)["client"] == ["192.0.2.7", 56324]
+        else:
+            assert response.status == 400
+    assert srv.proc.poll() is None
+    assert "Address already in use" not in srv.log()
