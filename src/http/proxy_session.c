@@ -16,8 +16,8 @@ typedef struct proxy_session {
 } proxy_session;
 
 static void refuse(proxy_session *s, const char *rule) {
-  log_info("closing connection from %s on a proxy_protocol listener: %s", s->transport->client_host,
-           rule);
+  log_info("closing connection from %s on a proxy_protocol listener: %s",
+           transport_peer_name(s->transport), rule);
   transport_close(s->transport);
 }
 

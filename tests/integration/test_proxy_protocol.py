@@ -103,7 +103,10 @@ def test_v2_over_a_unix_socket_listener(server, short_tmp, tmp_path):
                               (v2_header(0, 0x00), "/echo")):
         with RawConnection.unix(path) as conn:
             conn.send(header + request_bytes("GET", path_info))
-            assert conn.read_response().status == 200
+            response = conn.read_response()
+            assert response.status == 200
+            if path_info == "/scope":
+                assert json.loads(response.body)["client"] == ["198.51.100.23", 51000]
     lines = wait_for(lambda: access.exists() and len(access.read_text().splitlines()) == 3 and
                      access.read_text().splitlines(), 5)
     assert lines, access.read_text() if access.exists() else "no access log"
@@ -219,3 +222,22 @@ def test_reload_turns_the_option_on_and_off_on_the_same_socket(server):
             assert response.status == 400
     assert srv.proc.poll() is None
     assert "Address already in use" not in srv.log()
+
+
+def test_proxy_headers_are_judged_by_the_header_client(server):
+    """forwarded_allow_ips is checked against the PROXY header's client, not the balancer: an
+    X-Forwarded-For from a client the header names is that client's own say, ignored; one from
+    a proxy the header names as trusted (127.0.0.1, the default) is followed."""
+    srv = proxy_server(server)
+    spoof = request_bytes("GET", "/scope", headers=[("X-Forwarded-For", "203.0.113.66"),
+                                                    ("X-Forwarded-Proto", "https")])
+    with srv.raw() as conn:
+        conn.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 56324 443\r\n" + spoof)
+        scope = json.loads(conn.read_response().body)
+    assert scope["client"] == ["192.0.2.7", 56324]
+    assert scope["scheme"] == "http"
+    with srv.raw() as conn:
+        conn.send(b"PROXY TCP4 127.0.0.1 198.51.100.1 1000 443\r\n" + spoof)
+        scope = json.loads(conn.read_response().body)
+    assert scope["client"][0] == "203.0.113.66"
+    assert scope["scheme"] == "https"
