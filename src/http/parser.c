@@ -214,6 +214,17 @@ static int on_headers_complete(llhttp_t *l) {
       case 7:
         if (memcmp(name, "upgrade", 7) == 0) head->upgrade = 1;
         break;
+      case 9:
+        if (memcmp(name, "forwarded", 9) == 0) head->forwarding = 1;
+        break;
+      case 15:
+        if (memcmp(name, "x-forwarded-for", 15) == 0) head->forwarding = 1;
+        break;
+      case 16:
+        if (memcmp(name, "x-forwarded-", 12) == 0 &&
+            (memcmp(name + 12, "host", 4) == 0 || memcmp(name + 12, "port", 4) == 0))
+          head->forwarding = 1;
+        break;
       case 14:
         if (memcmp(name, "content-length", 14) == 0) {
           content_length_count++;
@@ -222,6 +233,7 @@ static int on_headers_complete(llhttp_t *l) {
         }
         break;
       case 17:
+        if (memcmp(name, "x-forwarded-proto", 17) == 0) head->forwarding = 1;
         if (memcmp(name, "transfer-encoding", 17) == 0) {
           has_transfer_encoding = 1;
           if (check_transfer_coding(value, f->value_len, &chunked_seen, &other_coding) != 0)

@@ -42,6 +42,8 @@ typedef struct http_head {
   int keep_alive;         /* the client allows another request on this connection */
   int expect_continue;    /* "Expect: 100-continue" on HTTP/1.1 */
   int upgrade;            /* an Upgrade field is present (a WebSocket handshake, maybe) */
+  int forwarding;         /* X-Forwarded-For/-Proto/-Host/-Port or Forwarded is present: what
+                             a trusted proxy says (http/forwarded.h) */
   int chunked;            /* the body is chunked */
   int has_content_length;
   uint64_t content_length;

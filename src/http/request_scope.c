@@ -18,27 +18,19 @@ static const char *put_string(char **cursor, const char *bytes, size_t len) {
   return start;
 }
 
-static int name_is(const http_head *head, const http_field *f, const char *lowercase,
-                   size_t len) {
-  return f->name_len == len && memcmp(head->arena + f->name_offset, lowercase, len) == 0;
-}
-
-/* Whether the head holds a forwarding header (the parser lowercases names), and the longest
- * value a Host the app sees may be built from: only a request that has one pays for reading
- * them. */
-static int has_forwarding_header(const http_head *head, size_t *longest_host_source) {
-  int found = 0;
-  *longest_host_source = 0;
+/* The longest value a Host the app sees may be built from: the request's Host, a Forwarded
+ * or an X-Forwarded-Host header. */
+static size_t longest_host_source(const http_head *head) {
+  size_t longest = 0;
   for (size_t i = 0; i < head->field_count; i++) {
     const http_field *f = &head->fields[i];
-    int host_source = name_is(head, f, "host", 4) || name_is(head, f, "forwarded", 9) ||
-                      name_is(head, f, "x-forwarded-host", 16);
-    if (host_source || name_is(head, f, "x-forwarded-for", 15) ||
-        name_is(head, f, "x-forwarded-proto", 17) || name_is(head, f, "x-forwarded-port", 16))
-      found |= !name_is(head, f, "host", 4);
-    if (host_source && f->value_len > *longest_host_source) *longest_host_source = f->value_len;
+    const char *name = head->arena + f->name_offset;
+    int source = (f->name_len == 4 && memcmp(name, "host", 4) == 0) ||
+                 (f->name_len == 9 && memcmp(name, "forwarded", 9) == 0) ||
+                 (f->name_len == 16 && memcmp(name, "x-forwarded-host", 16) == 0);
+    if (source && f->value_len > longest) longest = f->value_len;
   }
-  return found;
+  return longest;
 }
 
 static asgid_header *find_header(asgid_header *headers, size_t count, const char *lowercase) {
@@ -109,15 +101,15 @@ char *http_request_scope_build(asgid_scope *scope, const http_head *head, const 
   http_target_split(target, head->target_len, &path, &path_len, &query, &query_len);
   size_t root_path_len = strlen(settings->root_path);
 
-  size_t longest_host_source;
-  int forwarded = has_forwarding_header(head, &longest_host_source) &&
+  /* only a request with a forwarding header pays for the peer's trust */
+  int forwarded = head->forwarding &&
                   address_match_has_peer(&service->forwarded_allow, t->client_host);
   /* a forwarded Host may be added to the headers; its text and the client's go last */
   size_t header_slots = head->field_count + (forwarded ? 1 : 0);
   size_t headers_size = header_slots * sizeof(asgid_header);
   size_t size = headers_size + (head->method_len + 1) + (path_len + 1) +
                 (root_path_len + path_len + 1) + (query_len + 1) +
-                (forwarded ? IP_ADDRESS_TEXT_SIZE + longest_host_source + 7 : 0);
+                (forwarded ? IP_ADDRESS_TEXT_SIZE + longest_host_source(head) + 7 : 0);
   char *storage = malloc(size);
   if (!storage) return NULL;
   asgid_header *headers = (asgid_header *)storage;
@@ -138,7 +130,7 @@ char *http_request_scope_build(asgid_scope *scope, const http_head *head, const 
   /* path is root_path followed by the decoded target path (the ASGI spec, uvicorn >= 0.26):
    * a router strips root_path from it (Starlette's Mount, FastAPI's root_path) */
   char *full_path = cursor;
-  memcpy(full_path, settings->root_path, root_path_len);
+  if (root_path_len) memcpy(full_path, settings->root_path, root_path_len);
   scope->path_len = root_path_len + http_percent_decode(path, path_len, full_path + root_path_len);
   full_path[scope->path_len] = '\0';
   scope->path = full_path;

@@ -95,6 +95,12 @@ def test_forwarded_host_and_port_make_the_host_header(server):
     scope, _ = scope_with(srv, [("X-Forwarded-Port", "8080")], host="app.internal:8000")
     assert header_values(scope, "host") == ["app.internal:8080"]
     assert scope["scheme"] == "http"
+    # an HTTP/1.0 request without Host gets the forwarded one
+    with srv.raw() as conn:
+        conn.send(request_bytes("GET", "/scope", version="HTTP/1.0",
+                                headers=[("X-Forwarded-Host", "[2001:db8::5]:8000")]))
+        scope = json.loads(conn.read_response().body)
+    assert header_values(scope, "host") == ["[2001:db8::5]:8000"]
 
 
 def test_rfc7239_forwarded(server):

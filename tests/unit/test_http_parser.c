@@ -522,6 +522,35 @@ static void test_http2_preface_refused(void **state) {
   expect_head_error("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505);
 }
 
+/* The head says whether a proxy's forwarding header came (http/forwarded.h reads them only
+ * then); a name that merely starts like one does not count. */
+static int forwarding_flag(const char *field) {
+  char request[256];
+  snprintf(request, sizeof request, "GET / HTTP/1.1\r\nHost: a\r\n%s\r\n\r\n", field);
+  size_t len = strlen(request), off = 0;
+  http_parser p;
+  http_head head = {0};
+  http_parser_init(&p, &default_limits);
+  http_parser_begin(&p, &head);
+  feed_until(&p, request, len, &off, HTTP_PAUSE_HEAD);
+  int flag = head.forwarding;
+  http_head_free(&head);
+  return flag;
+}
+
+static void test_forwarding_headers_are_flagged(void **state) {
+  (void)state;
+  assert_true(forwarding_flag("X-Forwarded-For: 1.2.3.4"));
+  assert_true(forwarding_flag("x-forwarded-proto: https"));
+  assert_true(forwarding_flag("X-Forwarded-Host: a"));
+  assert_true(forwarding_flag("X-FORWARDED-PORT: 443"));
+  assert_true(forwarding_flag("Forwarded: for=1.2.3.4"));
+  assert_false(forwarding_flag("X-Forwarded-Fox: 1"));
+  assert_false(forwarding_flag("X-Forwarded-Path: /"));
+  assert_false(forwarding_flag("X-Real-IP: 1.2.3.4"));
+  assert_false(forwarding_flag("Transfer-Encoding: chunked"));
+}
+
 /* No protocol is switched to: an Upgrade request is an ordinary request, and the bytes after
  * it are the next request, not another protocol's (RFC 9110 §7.8 lets the server ignore it). */
 static void test_upgrade_is_ignored(void **state) {
@@ -984,6 +1013,7 @@ int main(void) {
       cmocka_unit_test(test_connect_refused),
       cmocka_unit_test(test_http2_preface_refused),
       cmocka_unit_test(test_upgrade_is_ignored),
+      cmocka_unit_test(test_forwarding_headers_are_flagged),
       cmocka_unit_test(test_error_reasons_name_the_rule),
       cmocka_unit_test(test_reject_bad_chunk_size),
       cmocka_unit_test(test_reject_chunk_without_crlf),
