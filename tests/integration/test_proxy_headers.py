@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import app_path, free_port, run_asgid
+from conftest import app_path, free_port, run_asgid, write_ini
 from python_apps.harness import PROBE, get_json, pyserver, requires_python  # noqa: F401
 from rawhttp import request_bytes
 from wsharness import WS_APP, connect
@@ -177,6 +178,24 @@ def test_check_config_names_an_invalid_entry(tmp_path):
     assert 'forwarded_allow_ips: "proxy.internal" is not an IP address' in out, out
 
 
+def test_reload_applies_the_list_and_leaves_out_an_invalid_entry(server):
+    srv = server(forwarded_allow_ips="10.0.0.0/8")
+    old = srv.wait_workers(1)
+    xff = [("X-Forwarded-For", "203.0.113.7")]
+    assert scope_with(srv, xff)[0]["client"][0] == "127.0.0.1"  # not trusted yet
+    # the reload trusts 127.0.0.1; its typo is left out, said so, and the worker serves on
+    srv.settings["forwarded_allow_ips"] = ["127.0.0.1, 10.0.0.0/88"]
+    srv.ini_text = write_ini(srv.ini_path, srv.settings)
+    srv.proc.send_signal(signal.SIGHUP)
+    srv.wait_workers(1, timeout=10, differ_from=old)
+    deadline = time.monotonic() + 10
+    while scope_with(srv, xff)[0]["client"][0] != "203.0.113.7":
+        assert time.monotonic() < deadline, srv.log()
+        time.sleep(0.05)
+    assert re.search(r'forwarded_allow_ips: "10\.0\.0\.0/88" is not an IP address.*left out',
+                     srv.log()), srv.log()
+
+
 @requires_python
 def test_python_scope_scheme_and_client(pyserver):
     srv = pyserver(PROBE)
@@ -185,6 +204,17 @@ def test_python_scope_scheme_and_client(pyserver):
     assert scope["scheme"] == "https"
     assert scope["client"] == ["203.0.113.7", 0]
     assert get_json(srv, "/scope")["scheme"] == "http"
+
+
+@requires_python
+def test_websocket_access_log_shows_the_forwarded_client(pyserver, tmp_path):
+    log = tmp_path / "access.log"
+    srv = pyserver(WS_APP, access_log=str(log))
+    with connect(srv, "/echo", headers=[("X-Forwarded-For", "203.0.113.7")]) as c:
+        c.close_handshake(1000)
+    assert srv.stop() == 0, srv.log()
+    lines = log.read_text().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("203.0.113.7 "), lines
 
 
 @requires_python
