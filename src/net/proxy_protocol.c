@@ -99,7 +99,9 @@ static proxy_parse_result v1_line(const char *line, size_t line_len, proxy_heade
 
 static proxy_parse_result parse_v1(const char *data, size_t len, proxy_header *header,
                                    const char **rule) {
-  size_t scan = len < PROXY_V1_MAX_LENGTH ? len : PROXY_V1_MAX_LENGTH;
+  /* The CR of a line of at most 107 bytes is one of its first 106. */
+  const size_t last_cr = PROXY_V1_MAX_LENGTH - 2;
+  size_t scan = len <= last_cr ? len : last_cr + 1;
   for (size_t i = 0; i < scan; i++) {
     unsigned char c = (unsigned char)data[i];
     if (c == '\r') {
@@ -111,7 +113,7 @@ static proxy_parse_result parse_v1(const char *data, size_t len, proxy_header *h
     }
     if (c < 0x20 || c > 0x7E) return invalid(rule, "PROXY v1: a byte that is not printable ASCII");
   }
-  if (len >= PROXY_V1_MAX_LENGTH) return invalid(rule, "PROXY v1: no CRLF within 107 bytes");
+  if (len > last_cr) return invalid(rule, "PROXY v1: no CRLF within 107 bytes");
   return PROXY_PARSE_MORE;
 }
 
@@ -150,10 +152,12 @@ static proxy_parse_result v2_tlvs(const unsigned char *p, size_t at, size_t tota
     unsigned type = p[at], len = read_u16(p + at + 1);
     if (len > total - at - 3) return invalid(rule, "PROXY v2: a TLV runs past the header");
     if (type == V2_TLV_CRC32C) {
+      /* its length first: a shorter value may end the header (fuzz_proxy_protocol) */
+      if (len != 4) return invalid(rule, "PROXY v2: the CRC32C TLV is not 4 bytes long");
       const unsigned char *value = p + at + 3;
       uint32_t sent = (uint32_t)value[0] << 24 | (uint32_t)value[1] << 16 |
                       (uint32_t)value[2] << 8 | value[3];
-      if (len != 4 || v2_crc32c(p, total, at + 3) != sent)
+      if (v2_crc32c(p, total, at + 3) != sent)
         return invalid(rule, "PROXY v2: the CRC32C checksum does not match");
     }
     at += 3 + len;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net/proxy_protocol.h"
@@ -108,12 +109,15 @@ static void test_v1_refusals(void **state) {
   REFUSED("PROXY TCP4 1.2.3.4\t1.2.3.4 1 2\r\n", "printable");
   /* refused as soon as a wrong byte arrives, without its CRLF */
   REFUSED("PROXY TCP4 1.2.3.4\x01", "printable");
-  char endless[PROXY_V1_MAX_LENGTH] = "PROXY UNKNOWN ";
+  /* 108 bytes with its CRLF: one too many, known once 106 bytes hold no CR */
+  char endless[PROXY_V1_MAX_LENGTH + 1] = "PROXY UNKNOWN ";
   memset(endless + 14, 'x', sizeof endless - 14);
+  memcpy(endless + PROXY_V1_MAX_LENGTH - 1, "\r\n", 2);
   check_refused(endless, sizeof endless, "no CRLF within 107 bytes");
+  check_refused(endless, PROXY_V1_MAX_LENGTH - 1, "no CRLF within 107 bytes");
   proxy_header h;
   const char *rule;
-  assert_int_equal(proxy_protocol_parse(endless, sizeof endless - 1, MAX, &h, &rule),
+  assert_int_equal(proxy_protocol_parse(endless, PROXY_V1_MAX_LENGTH - 2, MAX, &h, &rule),
                    PROXY_PARSE_MORE);
 }
 
@@ -229,6 +233,17 @@ static void test_v2_tlvs(void **state) {
   /* a TLV whose length runs past the header */
   h.bytes[16 + 12 + 2] = 5;
   check_refused((char *)h.bytes, h.len, "TLV runs past");
+  /* a CRC32C TLV of another length, last in the header: refused, nothing read past it
+   * (this test's ASan build would see the read) */
+  unsigned char short_crc[12 + 5];
+  memcpy(short_crc, inet_addresses, 12);
+  memcpy(short_crc + 12, "\x03\x00\x02\xab\xcd", 5);
+  v2 crc2 = v2_header(0x21, 0x11, short_crc, sizeof short_crc);
+  char *exact = malloc(crc2.len);
+  assert_non_null(exact);
+  memcpy(exact, crc2.bytes, crc2.len);
+  check_refused(exact, crc2.len, "CRC32C TLV is not 4 bytes");
+  free(exact);
   /* a TLV cut in its type and length */
   v2 cut = v2_header(0x21, 0x11, body, 12 + 2);
   check_refused((char *)cut.bytes, cut.len, "TLV runs past");
