@@ -12,7 +12,10 @@ import time
 
 from conftest import free_port, write_ini
 from master_util import wait_for, wait_gone
+from python_apps.harness import pyserver, requires_python  # noqa: F401 (fixture)
 from rawhttp import RawConnection, request_bytes
+from wsframes import WsClient, new_key, read_http_head, upgrade_request
+from wsharness import WS_APP
 
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 SCOPE = request_bytes("GET", "/scope")
@@ -241,3 +244,31 @@ def test_proxy_headers_are_judged_by_the_header_client(server):
         scope = json.loads(conn.read_response().body)
     assert scope["client"][0] == "203.0.113.66"
     assert scope["scheme"] == "https"
+
+
+def test_graceful_stop_does_not_wait_for_a_header(server):
+    """A connection still waiting for its header has no request to finish: a graceful stop
+    closes it at once instead of waiting out graceful_timeout (30 s here) or
+    proxy_protocol_timeout (60 s)."""
+    srv = proxy_server(server, proxy_protocol_timeout="60s", graceful_timeout="30s")
+    assert scope_after(srv, b"PROXY UNKNOWN\r\n")["client"][0] == "127.0.0.1"  # worker up
+    with srv.raw() as conn:
+        conn.send(b"PROXY TCP4 192.0.2.7")
+        assert not conn.is_closed(timeout=0.3)  # accepted and waiting
+        srv.proc.send_signal(signal.SIGTERM)
+        assert conn.is_closed(timeout=15)
+    assert srv.wait_exit(15) == 0, srv.log()
+
+
+@requires_python
+def test_websocket_scope_client_is_the_header_client(pyserver):
+    """A WebSocket handshake behind the header: the upgrade keeps the transport, so the
+    websocket scope carries the header's client as the http scope does."""
+    port = free_port()
+    pyserver(WS_APP, bind=f"127.0.0.1:{port} proxy_protocol")
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(v2_inet("203.0.113.77", 47000) + upgrade_request("/scope", key=new_key()))
+    status, headers, rest = read_http_head(sock, 5)
+    assert status == 101
+    with WsClient(sock, status, headers, rest, 5) as ws:
+        assert json.loads(ws.recv_text())["client"] == ["203.0.113.77", 47000]

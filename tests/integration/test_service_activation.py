@@ -8,6 +8,7 @@ systemd-socket-activate binds, then execs asgid when the first connection arrive
 first request of each test is also what starts asgid.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -169,3 +170,18 @@ def test_upgrade_keeps_the_activated_socket(activated, tmp_path):
         if new and pid_alive(new):
             os.kill(new, signal.SIGKILL)
 
+
+
+def test_fd_binds_take_the_proxy_protocol_option(activated):
+    """fd://NAME and fd://N take the bind options as addresses do: here the socket named web
+    reads PROXY headers, descriptor 4 (admin) serves plain HTTP."""
+    web, admin = free_port(), free_port()
+    a = activated([web, admin], names=["web", "admin"],
+                  bind=["fd://web proxy_protocol", "fd://4"])
+    with RawConnection("127.0.0.1", web, timeout=10) as conn:
+        conn.send(b"PROXY TCP4 192.0.2.7 198.51.100.1 56324 443\r\n" +
+                  request_bytes("GET", "/scope"))
+        response = conn.read_response()
+    assert response.status == 200, a.log()
+    assert json.loads(response.body)["client"] == ["192.0.2.7", 56324]
+    assert a.get(admin).status == 200
