@@ -272,3 +272,17 @@ def test_websocket_scope_client_is_the_header_client(pyserver):
     assert status == 101
     with WsClient(sock, status, headers, rest, 5) as ws:
         assert json.loads(ws.recv_text())["client"] == ["203.0.113.77", 47000]
+
+
+def test_unix_listener_peer_named_by_the_header_is_not_unix(server, short_tmp):
+    """forwarded_allow_ips trusts `unix` peers by default; a v2 header with an IP source on a
+    Unix-socket listener makes the peer that address, which is not trusted: its
+    X-Forwarded-For is ignored. A LOCAL header keeps the Unix peer, which is trusted."""
+    path = str(short_tmp / "ppx.sock")
+    server(bind=f"unix:{path} proxy_protocol")
+    spoof = request_bytes("GET", "/scope", headers=[("X-Forwarded-For", "203.0.113.66")])
+    for header, client in ((v2_inet("198.51.100.23", 51000), ["198.51.100.23", 51000]),
+                           (v2_header(0, 0x00), ["203.0.113.66", 0])):
+        with RawConnection.unix(path) as conn:
+            conn.send(header + spoof)
+            assert json.loads(conn.read_response().body)["client"] == client
