@@ -164,16 +164,15 @@ def test_garbage_is_closed_and_the_worker_keeps_serving(server):
 
 
 def test_truncated_header_is_closed_at_the_timeout(server):
-    srv = proxy_server(server, proxy_protocol_timeout="500ms")
+    srv = proxy_server(server, proxy_protocol_timeout="2s")
     for partial in (b"PROXY TCP4 192.0.2.7 198.5", v2_inet("192.0.2.7", 1)[:20], b""):
         with srv.raw() as conn:
             conn.send(partial)
-            started = time.monotonic()
             # not refused at once: a valid beginning waits for the rest
-            assert not conn.is_closed(timeout=0.2), partial
-            assert conn.is_closed(timeout=10), partial
-            assert time.monotonic() - started >= 0.2
-    assert srv.log().count("no whole PROXY protocol header within proxy_protocol_timeout") == 3
+            assert not conn.is_closed(timeout=0.3), partial
+            assert conn.is_closed(timeout=15), partial
+    rule = "no whole PROXY protocol header within proxy_protocol_timeout"
+    assert wait_for(lambda: srv.log().count(rule) == 3, 5), srv.log()
     assert scope_after(srv, b"PROXY UNKNOWN\r\n")["client"][0] == "127.0.0.1"
 
 
