@@ -242,7 +242,7 @@ static access_log_header *log_headers(const asgid_header *headers, size_t n) {
   return copy;
 }
 
-static void write_access_log(const http_exchange *ex) {
+static void write_access_log(const http_exchange *ex, uint64_t duration_usec) {
   const asgid_scope *scope = &ex->request.scope;
   access_log_header *request_headers = log_headers(scope->headers, scope->header_count);
   access_log_header *response_headers =
@@ -262,7 +262,7 @@ static void write_access_log(const http_exchange *ex) {
       .status = ex->status,
       .body_bytes = ex->body_bytes_written,
       .start_usec = ex->started.wall_usec,
-      .duration_usec = access_log_clock_elapsed_usec(&ex->started),
+      .duration_usec = duration_usec,
       .request_headers = request_headers,
       .request_header_count = request_headers ? scope->header_count : 0,
       .response_headers = response_headers,
@@ -274,8 +274,11 @@ static void write_access_log(const http_exchange *ex) {
 }
 
 void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_bytes) {
-  if (!access_log_enabled()) return;
   const http_head *head = &ex->head;
+  uint64_t duration_usec = access_log_clock_elapsed_usec(&ex->started);
+  request_stats_count(&ex->service->stats, head->method_len ? head->arena + head->method_offset : "",
+                      head->method_len, status, duration_usec);
+  if (!access_log_enabled()) return;
   const char *target = head->method_len ? head->arena + head->target_offset : "";
   size_t target_len = head->method_len ? head->target_len : 0;
   const char *path, *query;
@@ -296,7 +299,7 @@ void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_by
       .status = status,
       .body_bytes = body_bytes,
       .start_usec = ex->started.wall_usec,
-      .duration_usec = access_log_clock_elapsed_usec(&ex->started),
+      .duration_usec = duration_usec,
   };
   access_log_write(&entry);
 }
@@ -304,10 +307,13 @@ void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_by
 void http_exchange_finish(http_exchange *ex) {
   http_service *service = ex->service;
   service->requests_served++;
+  uint64_t duration_usec = access_log_clock_elapsed_usec(&ex->started);
+  request_stats_count(&service->stats, ex->request.scope.method, ex->head.method_len, ex->status,
+                      duration_usec);
   if (service->max_requests && service->requests_served == service->max_requests &&
       service->on_max_requests)
     service->on_max_requests(service);
-  if (access_log_enabled()) write_access_log(ex);
+  if (access_log_enabled()) write_access_log(ex, duration_usec);
   free_exchange(ex);
 }
 

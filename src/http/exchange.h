@@ -75,8 +75,8 @@ void http_exchange_detach(http_exchange *ex);
 /* The response is complete and the request fully read: logs it and frees it. */
 void http_exchange_finish(http_exchange *ex);
 
-/* The server answered the request itself (an error, status, body_bytes long): the access
- * log gets its line. */
+/* The server answered the request itself (an error, status, body_bytes long): it is counted
+ * (service->stats) and the access log gets its line. */
 void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_bytes);
 
 /* Writes the deferred response head, if any (no body known yet). */

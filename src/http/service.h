@@ -12,6 +12,7 @@
 #include "asgi/request.h"
 #include "http/parser.h"
 #include "net/address_match.h"
+#include "net/request_stats.h"
 #include "settings/settings.h"
 #include "websocket/buffer.h"
 #include "websocket/limits.h"
@@ -21,6 +22,8 @@ typedef struct http_service {
   asgi_context *asgi;
   http_limits limits;
   uint64_t requests_served;
+  request_stats stats;   /* answered requests (served or refused) by class and duration */
+  uint64_t websockets_open;
   uint64_t requests_in_progress; /* begun, the app not finished yet: limit_concurrency */
   uint64_t max_requests; /* on_max_requests runs when requests_served reaches it; 0: never */
   void (*on_max_requests)(struct http_service *service);

@@ -79,6 +79,7 @@ typedef struct ws_session {
   unsigned close_sent : 1;
   unsigned released : 1;       /* the app is finished with the request */
   unsigned logged : 1;
+  unsigned counted_open : 1;   /* in service->websockets_open */
 } ws_session;
 
 static uint64_t now_ms(const ws_session *ws) { return uv_now(ws->group->loop); }
@@ -181,6 +182,8 @@ static void on_close(void *data) {
   write_access_log(ws);
   ws->transport = NULL;
   ws->state = WS_DONE;
+  if (ws->counted_open) ws->service->websockets_open--;
+  ws->counted_open = 0;
   set_disconnect(ws, WS_CLOSE_ABNORMAL, NULL, 0);
   asgi_request_disconnect(&ws->request);
   if (ws->wants_writable) {
@@ -274,6 +277,8 @@ static void accept_handshake(ws_session *ws, const asgid_event *event) {
   if (!ws->transport) return;
   ws->status = 101;
   ws->state = WS_OPEN;
+  ws->service->websockets_open++;
+  ws->counted_open = 1;
   ws_frame_limits frames = limits_of(ws)->frames;
   frames.deflate = ws->handshake->deflate;
   ws_parser_init(&ws->parser, &frames);

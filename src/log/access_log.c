@@ -63,11 +63,11 @@ void access_log_close(void) {
 }
 
 void access_log_clock_start(access_log_clock *clock) {
+  clock->mono_ns = uv_hrtime();
   if (!access_log_enabled()) return;
   uv_timeval64_t tv;
   uv_gettimeofday(&tv);
   clock->wall_usec = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-  clock->mono_ns = uv_hrtime();
 }
 
 uint64_t access_log_clock_elapsed_usec(const access_log_clock *clock) {

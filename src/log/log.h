@@ -194,7 +194,8 @@ typedef struct access_log_clock {
   uint64_t mono_ns;
 } access_log_clock;
 
-/* Reads both clocks, when an access log is configured (the clock stays 0 otherwise). */
+/* Reads the monotonic clock (request durations are also metrics), and the wall clock when an
+ * access log is configured (0 otherwise). */
 void access_log_clock_start(access_log_clock *clock);
 
 /* Microseconds since access_log_clock_start. */

@@ -376,6 +376,21 @@ static long fd_number(const char *spec) {
   return *end && *end != ' ' ? -1 : fd; /* options may follow */
 }
 
+/* Opens a new listening socket for a parsed address into l. Returns 0 or -1 with err set
+ * (l's strings are freed with its set). */
+static int open_new(listener *l, listener_kind kind, const char *host, int port, unsigned mode,
+                    int backlog, int reuse_port, char *err, size_t err_size) {
+  l->kind = kind;
+  if (kind == LISTENER_TCP) return open_tcp(l, host, port, backlog, reuse_port, err, err_size);
+  l->port = -1;
+  l->name = strdup(host);
+  int rc = platform_listen_unix(host, backlog, mode, &l->socket);
+  if (rc != 0) snprintf(err, err_size, "%s", uv_strerror(rc));
+  /* host names the file only once it is ours: closing the set removes it */
+  if (rc == 0) l->host = strdup(host);
+  return rc == 0 && l->name && l->host ? 0 : -1;
+}
+
 /* Opens (or adopts) the listener for the address part of a bind value (other than
  * fd://NAME) and its options. Returns 0 or -1 with err set. */
 static int open_bind(listener *l, const char *spec, const bind_options *options,
@@ -397,24 +412,29 @@ static int open_bind(listener *l, const char *spec, const bind_options *options,
   int port;
   if (parse_address(spec, &kind, &host, &port, err, err_size) != 0) return -1;
   long reused = find_by_address(in, kind, host, port);
-  int rc;
-  if (reused >= 0) {
-    rc = take(l, in, (size_t)reused, err, err_size);
-  } else if (kind == LISTENER_UNIX) {
-    l->kind = kind;
-    l->port = -1;
-    l->name = strdup(host);
-    rc = platform_listen_unix(host, (int)settings->backlog, options->mode, &l->socket);
-    if (rc != 0) snprintf(err, err_size, "%s", uv_strerror(rc));
-    if (rc == 0) {
-      l->host = host;
-      host = NULL;
-    }
-    rc = rc == 0 && l->name ? 0 : -1;
-  } else {
-    l->kind = kind;
-    rc = open_tcp(l, host, port, (int)settings->backlog, settings->reuse_port, err, err_size);
+  int rc = reused >= 0 ? take(l, in, (size_t)reused, err, err_size)
+                       : open_new(l, kind, host, port, options->mode, (int)settings->backlog,
+                                  settings->reuse_port, err, err_size);
+  free(host);
+  return rc;
+}
+
+int listener_open_address(listener *l, const char *spec, int backlog, int reuse_port, char *err,
+                          size_t err_size) {
+  if (strncmp(spec, "fd://", 5) == 0) {
+    snprintf(err, err_size, "takes HOST:PORT or unix:PATH, not a socket passed as fd://");
+    return -1;
   }
+  listener_kind kind;
+  char *host;
+  int port;
+  bind_options options;
+  if (listener_parse_bind(spec, &kind, &host, &port, &options, err, err_size) != 0) return -1;
+  int rc = -1;
+  if (options.proxy_protocol)
+    snprintf(err, err_size, "the metrics listener takes no proxy_protocol");
+  else
+    rc = open_new(l, kind, host, port, options.mode, backlog, reuse_port, err, err_size);
   free(host);
   return rc;
 }

@@ -34,6 +34,12 @@ typedef struct bind_options {
 int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int *port,
                         bind_options *options, char *err, size_t err_size);
 
+/* Opens a listening socket of its own for one bind value, HOST:PORT or unix:PATH (not fd://),
+ * into l (zeroed by the caller; its strings are malloc'd, its socket open only on success).
+ * For the metrics listener, which workers do not inherit. Returns 0, or -1 with why in err. */
+int listener_open_address(listener *l, const char *spec, int backlog, int reuse_port, char *err,
+                          size_t err_size);
+
 /* For --check-config: whether bind value `spec` would open, without opening it. It must
  * parse; a host must resolve and its address be one this machine can listen on (tried on
  * port 0: a server already listening on the port, as when checking before a reload, must

@@ -10,6 +10,7 @@
 #include "master/capabilities.h"
 #include "master/code_watch.h"
 #include "master/control_server.h"
+#include "master/metrics_server.h"
 #include "master/pidfile.h"
 #include "platform/platform.h"
 #include "worker/worker.h"
@@ -95,6 +96,8 @@ static void finish(master *m) {
   m->operator_events = NULL;
   control_server_close(m->control); /* its endpoint goes with it */
   m->control = NULL;
+  metrics_server_close(m->metrics, !m->upgrade_running); /* open until now: probes get 503 */
+  m->metrics = NULL;
   uv_walk(&m->loop, close_handle, NULL);
 }
 
@@ -226,6 +229,7 @@ void master_worker_ready(master *m, worker_proc *w) {
   if (w->state == WORKER_BOOTING) w->state = WORKER_READY;
   w->ready_ms = now_ms(m);
   log_info("worker %d (pid %d) is ready", w->id, w->pid);
+  if (count(m, m->generation, 1) >= m->target) m->serving = 1;
   notify_if_ready(m);
   maintain(m);
 }
@@ -283,6 +287,7 @@ static void back_off_respawn(master *m, worker_proc *w) {
 void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_signal) {
   m->requests_before += w->requests;
   int expected = w->state == WORKER_STOPPING;
+  master_metrics_worker_exited(m, w, expected);
   char how[64];
   int failed = term_signal || w->terminated ? !expected : exit_status || !expected;
   if (w->terminated && !term_signal)
@@ -437,6 +442,7 @@ static void reload(master *m) {
   }
   listener_set_close(&m->listeners, 0); /* running workers hold their own copies */
   m->listeners = listeners;
+  m->history.reloads++;
   m->settings = fresh;
   m->generation++;
   m->target = wanted_workers(fresh);
@@ -559,6 +565,14 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
     log_error("%s", err);
     return 1;
   }
+  m.started_ms = now_ms(&m);
+  /* Bound with the app's listeners, before privileges are dropped (a port below 1024). */
+  if (settings->metrics_bind[0] &&
+      !(m.metrics = metrics_server_start(&m, settings->metrics_bind, err, sizeof err))) {
+    log_error("%s", err);
+    listener_set_close(&m.listeners, 0);
+    return 1;
+  }
   if (platform_switch_user(settings->user, settings->group, err, sizeof err) != 0) {
     log_error("%s", err);
     listener_set_close(&m.listeners, 0);
@@ -592,6 +606,7 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
   master_check_descriptor_limit(settings);
   if (settings->preload_app && preload(&m) != 0) {
     control_server_close(m.control);
+    metrics_server_close(m.metrics, 1);
     listener_set_close(&m.listeners, 0);
     return WORKER_EXIT_APP_LOAD_ERROR;
   }

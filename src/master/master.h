@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "master/listeners.h"
+#include "master/metrics_text.h"
 #include "settings/settings.h"
 #include "platform/platform.h"
 #include "worker/channel_codec.h"
@@ -48,6 +49,7 @@ typedef struct worker_proc {
   uint64_t rss;              /* resident memory in bytes, from the last heartbeat */
   uint64_t rss_fresh;        /* ... when it became ready: the size of a fresh worker */
   int memory_warned;         /* fresh and already above max_worker_memory: said once */
+  channel_message reported;  /* its last heartbeat: the metrics' counts */
   struct worker_proc *next;
 } worker_proc;
 
@@ -89,6 +91,11 @@ struct master {
   int reloading;                 /* RELOADING=1 sent, READY=1 not yet */
   int notify_failed;             /* a failure was logged (once is enough) */
   uint64_t requests_before;      /* requests of workers that have exited */
+  /* Metrics and health (metrics.c, metrics_server.c). */
+  metrics_counters history;      /* what exited workers last reported, and the master's counts */
+  uint64_t started_ms;
+  int serving;                   /* every worker was ready once: /readyz may say ready */
+  struct metrics_server *metrics; /* the metrics_bind listener, or NULL */
   uint64_t status_due_ms;
   char status[64];               /* the last STATUS= sent */
   uv_timer_t watchdog;
@@ -169,6 +176,19 @@ int master_apply_own_settings(master *m, const asgid_settings *from, const asgid
 void master_upgrade(master *m);
 /* "PIDFILE.oldbin", malloc'd (NULL when out of memory). */
 char *master_oldbin_path(const char *pidfile);
+
+/* metrics.c: w has exited: what it last reported stays in the totals, and its exit is
+ * counted by cause (expected: the master had asked it to stop). */
+void master_metrics_worker_exited(master *m, const worker_proc *w, int expected);
+
+/* metrics.c: what /readyz answers: 1 once every worker was ready, while at least one is (a
+ * worker being replaced, a reload, a respawn after a crash leave the others serving) and no
+ * stop has begun; 0 before, when none is ready, and from the start of a stop. */
+int master_is_ready(const master *m);
+
+/* metrics.c: appends the Prometheus text of the master's metrics. Returns 0 or -1 (out of
+ * memory). */
+int master_metrics_write(const master *m, byte_buffer *out);
 
 /* master.c: acts on an operator's event (a signal, a console event, a control command). */
 void master_act(master *m, operator_event e);

@@ -115,6 +115,7 @@ static void on_message(void *data, const channel_message *m) {
       break;
     }
     case CHANNEL_HEARTBEAT:
+      w->reported = *m;
       w->requests = m->requests;
       w->connections = m->connections;
       w->rss = m->rss;
@@ -362,6 +363,7 @@ int workers_start_one(master *m) {
   if (rc != 0) log_error("worker %d (pid %d): %s", w->id, w->pid, uv_strerror(rc));
   w->next = m->workers;
   m->workers = w;
+  m->history.worker_starts++;
   log_info("started worker %d (pid %d, %s)", w->id, w->pid, spawn ? "spawned" : "forked");
   return 0;
 }

@@ -246,6 +246,7 @@ static void on_write(uv_write_t *req, int status) {
   t->in_flight.len = 0;
   t->send_meter.bytes += t->write_len;
   rate_meter_stop(&t->send_meter, now_ms(t));
+  if (status == 0) t->group->bytes_sent += t->write_len;
   if (t->closing) return;
   if (status < 0) {
     transport_close(t);
@@ -280,6 +281,7 @@ static void flush_output(transport *t) {
     transport_close(t);
     return;
   }
+  t->group->bytes_sent += (size_t)written;
   if ((size_t)written == t->out.len) {
     t->out.len = 0;
     on_output_drained(t);
@@ -427,6 +429,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   (void)buf;
   transport *t = stream->data;
   if (nread > 0) {
+    t->group->bytes_received += (size_t)nread;
     if (t->lingering) {
       t->read_start = t->read_end = 0; /* discarded */
     } else {

@@ -135,6 +135,9 @@ struct transport_group {
   /* Read buffers of idle connections come back here, so idle connections hold none. */
   char **free_buffers;
   size_t free_buffer_count;
+
+  /* Bytes read from and handed to the kernel over all connections so far (the metrics). */
+  uint64_t bytes_received, bytes_sent;
 };
 
 /* Size of one connection read buffer. Large enough for most request heads in one read;

@@ -16,13 +16,16 @@ const char *build_info_python_version(void) {
 #endif
 }
 
+const char *build_info_llhttp_version(void) {
+  return VERSION_TEXT(LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH);
+}
+
 const char *build_info_text(void) {
   static char text[128];
   const char *python = build_info_python_version();
   /* libuv is asked at run time: the shared library may be newer than the headers */
   snprintf(text, sizeof text, "asgid %s (%s%s%sllhttp %s, libuv %s)", ASGID_VERSION,
            python ? "Python " : "", python ? python : "", python ? ", " : "",
-           VERSION_TEXT(LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH),
-           uv_version_string());
+           build_info_llhttp_version(), uv_version_string());
   return text;
 }

@@ -10,6 +10,9 @@
  * The string is static. */
 const char *build_info_text(void);
 
+/* llhttp's version, as its headers give it ("9.2.1"). */
+const char *build_info_llhttp_version(void);
+
 /* The embedded Python's version ("3.11.2"), or NULL when built without Python. */
 const char *build_info_python_version(void);
 

@@ -51,6 +51,9 @@
     "scheme and Host: IP addresses, CIDR ranges, unix (Unix-socket peers), * (all)")            \
   X(server_header, "server", BOOL, "on", 0, 0, 0, NULL, RELOAD,                                 \
     "Send a Server: asgid header when the app sets none")                                      \
+  X(metrics_bind, "server", STR, "", 0, 0, 0, NULL, START,                                      \
+    "Where the master serves /metrics (Prometheus), /healthz and /readyz: HOST:PORT or "       \
+    "unix:PATH; empty: off. Keep it off the public network")                                   \
   /* [app] what runs and how */                                                                \
   X(app, "app", STR, "", 'a', 0, 0, NULL, RELOAD,                                               \
     "The app: path/to/app.so[:symbol] (native) or package.module:attribute (Python ASGI)")     \

@@ -6,13 +6,18 @@
 /* Which fields each kind carries, in the order they are written. */
 typedef struct kind_fields {
   channel_kind kind;
-  channel_field_id fields[3];
+  channel_field_id fields[12];
   size_t count;
 } kind_fields;
 
 static const kind_fields kinds[] = {
     {CHANNEL_READY, {CHANNEL_FIELD_RSS}, 1},
-    {CHANNEL_HEARTBEAT, {CHANNEL_FIELD_REQUESTS, CHANNEL_FIELD_CONNECTIONS, CHANNEL_FIELD_RSS}, 3},
+    {CHANNEL_HEARTBEAT,
+     {CHANNEL_FIELD_REQUESTS, CHANNEL_FIELD_CONNECTIONS, CHANNEL_FIELD_RSS,
+      CHANNEL_FIELD_IN_FLIGHT, CHANNEL_FIELD_WEBSOCKETS, CHANNEL_FIELD_BYTES_IN,
+      CHANNEL_FIELD_BYTES_OUT, CHANNEL_FIELD_CPU_USEC, CHANNEL_FIELD_REQUESTS_BY_CLASS,
+      CHANNEL_FIELD_DURATIONS, CHANNEL_FIELD_DURATION_SUM},
+     11},
     {CHANNEL_RETIRE, {CHANNEL_FIELD_REQUESTS}, 1},
     {CHANNEL_STOP, {CHANNEL_FIELD_GRACEFUL}, 1},
     {CHANNEL_REOPEN_LOGS, {0}, 0},
@@ -25,13 +30,27 @@ static const kind_fields *find_kind(unsigned kind) {
   return NULL;
 }
 
-/* The message's member that holds a field, or NULL for a field this version does not know. */
-static uint64_t *field_slot(channel_message *m, unsigned id) {
+/* The message's members that hold a field and how many values it has, or NULL for a field
+ * this version does not know. */
+static uint64_t *field_slot(channel_message *m, unsigned id, size_t *count) {
+  *count = 1;
   switch (id) {
     case CHANNEL_FIELD_REQUESTS: return &m->requests;
     case CHANNEL_FIELD_CONNECTIONS: return &m->connections;
     case CHANNEL_FIELD_RSS: return &m->rss;
     case CHANNEL_FIELD_GRACEFUL: return &m->graceful;
+    case CHANNEL_FIELD_IN_FLIGHT: return &m->in_flight;
+    case CHANNEL_FIELD_WEBSOCKETS: return &m->websockets;
+    case CHANNEL_FIELD_BYTES_IN: return &m->bytes_in;
+    case CHANNEL_FIELD_BYTES_OUT: return &m->bytes_out;
+    case CHANNEL_FIELD_CPU_USEC: return &m->cpu_usec;
+    case CHANNEL_FIELD_REQUESTS_BY_CLASS:
+      *count = REQUEST_METHOD_CLASSES * REQUEST_STATUS_CLASSES;
+      return &m->stats.requests[0][0];
+    case CHANNEL_FIELD_DURATIONS:
+      *count = REQUEST_DURATION_BUCKETS;
+      return m->stats.duration_buckets;
+    case CHANNEL_FIELD_DURATION_SUM: return &m->stats.duration_sum_usec;
   }
   return NULL;
 }
@@ -68,10 +87,12 @@ size_t channel_encode(const channel_message *m, uint8_t *buf) {
   channel_message copy = *m;
   size_t at = CHANNEL_HEADER_SIZE;
   for (size_t i = 0; k && i < k->count; i++) {
+    size_t count;
+    const uint64_t *values = field_slot(&copy, k->fields[i], &count);
     put_u16(buf + at, k->fields[i]);
-    put_u16(buf + at + 2, 1);
-    put_u64(buf + at + 4, *field_slot(&copy, k->fields[i]));
-    at += 12;
+    put_u16(buf + at + 2, (unsigned)count);
+    at += 4;
+    for (size_t v = 0; v < count; v++, at += 8) put_u64(buf + at, values[v]);
   }
   buf[0] = CHANNEL_VERSION;
   buf[1] = (uint8_t)m->kind;
@@ -117,11 +138,12 @@ channel_error channel_decode(const uint8_t *frame, size_t len, channel_message *
     if ((size_t)(end - p) / 8 < count) return CHANNEL_ERROR_FIELD;
     int carried = 0;
     for (size_t i = 0; i < k->count; i++) carried |= (unsigned)k->fields[i] == id;
-    uint64_t *slot = carried ? field_slot(out, id) : NULL;
-    if (slot) {
-      if (count != 1) return CHANNEL_ERROR_FIELD;
-      *slot = get_u64(p);
-    } else if (field_slot(out, id)) {
+    size_t expected;
+    uint64_t *slot = field_slot(out, id, &expected);
+    if (slot && carried) {
+      if (count != expected) return CHANNEL_ERROR_FIELD;
+      for (size_t v = 0; v < count; v++) slot[v] = get_u64(p + 8 * v);
+    } else if (slot) {
       return CHANNEL_ERROR_FIELD; /* a known field on a kind that does not carry it */
     }
     p += (size_t)count * 8; /* a field of a later release: skipped */

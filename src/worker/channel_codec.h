@@ -9,23 +9,28 @@
  *   version u8 (CHANNEL_VERSION) | kind u8 | flags u16 (0) | payload length u32
  *   payload: fields, each  id u16 | count u16 | count x u64
  *
- * A counter is a field of count 1; a histogram (the metrics of a later release) is one field
- * of its bucket counts. A decoder skips fields it does not know, so that fields can be added
+ * A counter is a field of count 1; a table of counters (requests by class, a histogram's
+ * buckets: net/request_stats.h) is one field of all its counts. A decoder skips fields it does not know, so that fields can be added
  * within a version; a kind it does not know, a field it knows with another count, nonzero
  * flags, a payload above CHANNEL_PAYLOAD_MAX or another version are errors: the reader stops,
  * and its owner logs why and drops the peer.
  *
- *   worker -> master   READY {rss}   HEARTBEAT {requests, connections, rss}   RETIRE {requests}
+ *   worker -> master   READY {rss}   RETIRE {requests}
+ *                      HEARTBEAT {requests, connections, rss, in_flight, websockets, bytes_in,
+ *                                 bytes_out, cpu_usec, stats (by class, durations, their sum)}
  *   master -> worker   STOP {graceful}   REOPEN_LOGS   DIAGNOSE (write last words and exit)
  *
  * RSS is the worker's resident memory in bytes (0: unknown, never above a limit); in READY,
- * the size of a fresh worker.
+ * the size of a fresh worker. The heartbeat's counters count from the worker's start; the
+ * master keeps what a worker last reported when it exits (the metrics' totals).
  */
 #ifndef ASGID_CHANNEL_CODEC_H
 #define ASGID_CHANNEL_CODEC_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "net/request_stats.h"
 
 #define CHANNEL_VERSION 1
 #define CHANNEL_HEADER_SIZE 8
@@ -45,7 +50,15 @@ typedef enum channel_field_id {
   CHANNEL_FIELD_REQUESTS = 1,    /* requests served so far */
   CHANNEL_FIELD_CONNECTIONS = 2, /* connections open now */
   CHANNEL_FIELD_RSS = 3,         /* resident memory in bytes */
-  CHANNEL_FIELD_GRACEFUL = 4     /* STOP: 1 lets in-flight requests finish, 0 closes now */
+  CHANNEL_FIELD_GRACEFUL = 4,    /* STOP: 1 lets in-flight requests finish, 0 closes now */
+  CHANNEL_FIELD_IN_FLIGHT = 5,   /* requests begun, the app not done yet */
+  CHANNEL_FIELD_WEBSOCKETS = 6,  /* WebSocket connections open now */
+  CHANNEL_FIELD_BYTES_IN = 7,    /* bytes received from clients so far */
+  CHANNEL_FIELD_BYTES_OUT = 8,   /* bytes sent to clients so far */
+  CHANNEL_FIELD_CPU_USEC = 9,    /* the worker's CPU time (user + system) so far */
+  CHANNEL_FIELD_REQUESTS_BY_CLASS = 10, /* stats.requests, method-class major */
+  CHANNEL_FIELD_DURATIONS = 11,  /* stats.duration_buckets */
+  CHANNEL_FIELD_DURATION_SUM = 12 /* stats.duration_sum_usec */
 } channel_field_id;
 
 typedef struct channel_message {
@@ -54,6 +67,8 @@ typedef struct channel_message {
   uint64_t connections;
   uint64_t rss;
   uint64_t graceful;
+  uint64_t in_flight, websockets, bytes_in, bytes_out, cpu_usec;
+  request_stats stats;
 } channel_message;
 
 /* How often a worker sends a heartbeat: often enough that a few late ones never reach

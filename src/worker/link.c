@@ -27,6 +27,14 @@ static uint64_t resident_memory(void) {
   return rss;
 }
 
+/* User plus system time of the worker process so far (0: unknown). */
+static uint64_t cpu_usec(void) {
+  uv_rusage_t usage;
+  if (uv_getrusage(&usage) != 0) return 0;
+  return (uint64_t)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000u +
+         (uint64_t)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
 void worker_link_ready(worker_link *link) {
   channel_message m = {.kind = CHANNEL_READY, .rss = resident_memory()};
   worker_link_send(link, &m);
@@ -41,10 +49,12 @@ static void on_heartbeat(uv_timer_t *timer) {
   /* A master that does not read (stopped, stuck) would have a worker queue a heartbeat per
    * interval without bound; one not yet sent says all the next would. */
   if (!link->open || uv_stream_get_write_queue_size((uv_stream_t *)&link->pipe) > 0) return;
-  channel_message m = {.kind = CHANNEL_HEARTBEAT,
-                       .requests = link->requests(link->data),
-                       .connections = link->connections(link->data),
-                       .rss = resident_memory()};
+  channel_message m;
+  memset(&m, 0, sizeof m);
+  link->report(link->data, &m);
+  m.kind = CHANNEL_HEARTBEAT;
+  m.rss = resident_memory();
+  m.cpu_usec = cpu_usec();
   worker_link_send(link, &m);
 }
 

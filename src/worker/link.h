@@ -22,8 +22,9 @@ typedef struct worker_link {
   uv_timer_t begin;     /* starts reading once the loop runs */
   channel_reader commands;
   stall_watch *watch;  /* told of each heartbeat: the loop is alive (NULL: none) */
-  uint64_t (*requests)(void *data);
-  uint64_t (*connections)(void *data);
+  /* Fills a heartbeat's counts (requests, connections, the metrics' counters); link.c adds
+   * the resident memory and the CPU time. */
+  void (*report)(void *data, channel_message *heartbeat);
   void (*on_command)(void *data, const channel_message *command);
   void (*on_master_gone)(void *data, const char *why);
   void *data;

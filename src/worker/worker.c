@@ -113,12 +113,15 @@ static void on_master_gone(void *data, const char *why) {
   begin_stop(w, 1);
 }
 
-static uint64_t count_requests(void *data) {
-  return ((worker *)data)->http.service.requests_served;
-}
-
-static uint64_t count_connections(void *data) {
-  return http_server_connection_count(&((worker *)data)->http);
+static void report(void *data, channel_message *heartbeat) {
+  const http_server *http = &((worker *)data)->http;
+  heartbeat->requests = http->service.requests_served;
+  heartbeat->connections = http_server_connection_count(http);
+  heartbeat->in_flight = http->service.requests_in_progress;
+  heartbeat->websockets = http->service.websockets_open;
+  heartbeat->bytes_in = http->transports.bytes_received;
+  heartbeat->bytes_out = http->transports.bytes_sent;
+  heartbeat->stats = http->service.stats;
 }
 
 static void on_max_requests(http_service *service) {
@@ -229,8 +232,7 @@ static int run(worker *w, const worker_bootstrap *bootstrap) {
     if (!w->operator_events) rc = UV_ENOMEM;
   }
   w->link.watch = &w->watch;
-  w->link.requests = count_requests;
-  w->link.connections = count_connections;
+  w->link.report = report;
   w->link.on_command = on_master_command;
   w->link.on_master_gone = on_master_gone;
   w->link.data = w;
