@@ -25,6 +25,7 @@ test_packages=(
   python3-wsproto chromium  # WebSocket tests: a sans-io client, and a real browser
   uvicorn python3-httptools gunicorn python3-hypercorn
   python3-yaml python3-msgpack
+  python3-prometheus-client  # test_metrics reads /metrics with a real Prometheus parser
   curl wrk nginx procps systemd
   clang
   locales  # localedef and its sources: the Date header test runs under a German locale

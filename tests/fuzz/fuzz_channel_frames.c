@@ -19,7 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size);
 
 static int same(const channel_message *a, const channel_message *b) {
   return a->kind == b->kind && a->requests == b->requests && a->connections == b->connections &&
-         a->rss == b->rss && a->graceful == b->graceful;
+         a->rss == b->rss && a->graceful == b->graceful && a->in_flight == b->in_flight &&
+         a->websockets == b->websockets && a->bytes_in == b->bytes_in &&
+         a->bytes_out == b->bytes_out && a->cpu_usec == b->cpu_usec &&
+         memcmp(&a->stats, &b->stats, sizeof a->stats) == 0;
 }
 
 typedef struct delivery {

@@ -43,6 +43,7 @@ def text_values(srv):
         "bind": [srv.settings["bind"], f"127.0.0.1:{free_port()}"],
         "root_path": "/mounted",
         "forwarded_allow_ips": ["10.0.0.0/8", "unix"],
+        "metrics_bind": f"127.0.0.1:{free_port()}",
         "app": str(alias),
         "worker_class": "thread",
         "app_dir": str(workdir),

@@ -27,7 +27,10 @@ static const channel_message samples[] = {
 
 static int same(const channel_message *a, const channel_message *b) {
   return a->kind == b->kind && a->requests == b->requests && a->connections == b->connections &&
-         a->rss == b->rss && a->graceful == b->graceful;
+         a->rss == b->rss && a->graceful == b->graceful && a->in_flight == b->in_flight &&
+         a->websockets == b->websockets && a->bytes_in == b->bytes_in &&
+         a->bytes_out == b->bytes_out && a->cpu_usec == b->cpu_usec &&
+         memcmp(&a->stats, &b->stats, sizeof a->stats) == 0;
 }
 
 static void test_every_message_round_trips(void **state) {
@@ -43,6 +46,42 @@ static void test_every_message_round_trips(void **state) {
 }
 
 /* The exact bytes: version 1, kind, flags 0, length, then id | count | value, little-endian. */
+/* A heartbeat carries the metrics' counters: every one of them, each table entry in its
+ * place, survives the trip. */
+static void test_a_heartbeat_carries_every_counter(void **state) {
+  (void)state;
+  channel_message hb;
+  memset(&hb, 0, sizeof hb);
+  hb.kind = CHANNEL_HEARTBEAT;
+  hb.requests = 11, hb.connections = 12, hb.rss = 13, hb.in_flight = 14, hb.websockets = 15;
+  hb.bytes_in = 16, hb.bytes_out = 17, hb.cpu_usec = 18;
+  uint64_t v = 100;
+  for (size_t m = 0; m < REQUEST_METHOD_CLASSES; m++)
+    for (size_t c = 0; c < REQUEST_STATUS_CLASSES; c++) hb.stats.requests[m][c] = v++;
+  for (size_t b = 0; b < REQUEST_DURATION_BUCKETS; b++) hb.stats.duration_buckets[b] = v++;
+  hb.stats.duration_sum_usec = UINT64_MAX;
+  uint8_t frame[CHANNEL_FRAME_MAX];
+  size_t len = channel_encode(&hb, frame);
+  /* 8 single fields and the sum (12 bytes each), the two tables (4 + 8 per count) */
+  assert_int_equal(len, CHANNEL_HEADER_SIZE + 9 * 12 +
+                            4 + 8 * REQUEST_METHOD_CLASSES * REQUEST_STATUS_CLASSES +
+                            4 + 8 * REQUEST_DURATION_BUCKETS);
+  channel_message m;
+  assert_int_equal(channel_decode(frame, len, &m), CHANNEL_OK);
+  assert_true(same(&m, &hb));
+  assert_int_equal(m.stats.requests[REQUEST_METHOD_CLASSES - 1][REQUEST_STATUS_CLASSES - 1],
+                   100 + REQUEST_METHOD_CLASSES * REQUEST_STATUS_CLASSES - 1);
+}
+
+/* A table with another count than this version's is refused, as a single field would be. */
+static void test_a_table_of_another_size_is_refused(void **state) {
+  (void)state;
+  /* HEARTBEAT, one field: durations (11) with a count of 1 */
+  const uint8_t short_table[] = {1, 2, 0, 0, 12, 0, 0, 0, 11, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+  channel_message m;
+  assert_int_equal(channel_decode(short_table, sizeof short_table, &m), CHANNEL_ERROR_FIELD);
+}
+
 static void test_the_bytes_on_the_wire(void **state) {
   (void)state;
   channel_message retire = {.kind = CHANNEL_RETIRE, .requests = 0x0102030405060708};
@@ -185,6 +224,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_message_round_trips),
       cmocka_unit_test(test_the_bytes_on_the_wire),
+      cmocka_unit_test(test_a_heartbeat_carries_every_counter),
+      cmocka_unit_test(test_a_table_of_another_size_is_refused),
       cmocka_unit_test(test_reader_finds_frames_however_reads_cut_them),
       cmocka_unit_test(test_unknown_fields_are_skipped),
       cmocka_unit_test(test_malformed_frames_are_refused),
