@@ -422,7 +422,7 @@ static int open_bind(listener *l, const char *spec, const bind_options *options,
 int listener_open_address(listener *l, const char *spec, int backlog, int reuse_port, char *err,
                           size_t err_size) {
   if (strncmp(spec, "fd://", 5) == 0) {
-    snprintf(err, err_size, "takes HOST:PORT or unix:PATH, not a socket passed as fd://");
+    snprintf(err, err_size, "%s", LISTENER_OWN_ADDRESS_ONLY);
     return -1;
   }
   listener_kind kind;

@@ -2,6 +2,7 @@
 #include "master/preflight.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <uv.h>
 
 #include "master/capabilities.h"
@@ -45,6 +46,14 @@ static void check_binds(preflight_report *r, const asgid_settings *s) {
     char why[512], line[1024];
     if (listeners_check_bind(s->bind.items[i], why, sizeof why) != 0) {
       snprintf(line, sizeof line, "bind %s: %s", s->bind.items[i], why);
+      report_error(r, line);
+    }
+  }
+  if (s->metrics_bind[0]) {
+    char why[512] = LISTENER_OWN_ADDRESS_ONLY, line[1024];
+    if (strncmp(s->metrics_bind, "fd://", 5) == 0 ||
+        listeners_check_bind(s->metrics_bind, why, sizeof why) != 0) {
+      snprintf(line, sizeof line, "metrics_bind %s: %s", s->metrics_bind, why);
       report_error(r, line);
     }
   }

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import time
 
-from conftest import ASGID_BIN
+from conftest import ASGID_BIN, app_path, run_asgid
 from master_util import get_pid, wait_for
 from metrics_util import get, metrics_settings, requests_total, scrape, status_of, total
 from rawhttp import request_bytes
@@ -201,3 +201,13 @@ def test_a_metrics_bind_in_use_stops_the_start(server):
         srv.start(wait=False)
         assert srv.wait_exit(10) == 1
     assert f"metrics_bind 127.0.0.1:{port}: " in srv.log(), srv.log()
+
+
+def test_check_config_checks_metrics_bind():
+    app = str(app_path("probe"))
+    code, out = run_asgid(["--check-config", "--app", app, "--metrics-bind", "fd://3"])
+    assert code != 0 and "metrics_bind fd://3: takes HOST:PORT or unix:PATH" in out, out
+    code, out = run_asgid(["--check-config", "--app", app, "--metrics-bind", "nowhere.invalid:9000"])
+    assert code != 0 and "metrics_bind nowhere.invalid:9000: " in out, out
+    code, out = run_asgid(["--check-config", "--app", app, "--metrics-bind", "127.0.0.1:9000"])
+    assert code == 0, out

@@ -119,7 +119,7 @@ static channel_error feed(channel_reader *r, const uint8_t *bytes, size_t len, s
 
 static void test_reader_finds_frames_however_reads_cut_them(void **state) {
   (void)state;
-  static uint8_t stream[SAMPLES * 64];
+  static uint8_t stream[SAMPLES * CHANNEL_FRAME_MAX];
   size_t len = 0;
   for (size_t i = 0; i < SAMPLES; i++) len += channel_encode(&samples[i], stream + len);
   for (size_t step = 1; step <= len; step++) {

@@ -58,6 +58,14 @@ static void test_requests_count_in_their_classes(void **state) {
   assert_int_equal(st.duration_buckets[REQUEST_DURATION_BUCKETS - 1], 1);
   assert_int_equal(st.duration_sum_usec, 1000 + 5000 + 5001 + 20000000);
   assert_int_equal(request_stats_total(&st), 6);
+  /* every named class by its own name */
+  for (size_t m = 0; m < REQUEST_METHOD_CLASSES - 1; m++) {
+    request_stats one;
+    memset(&one, 0, sizeof one);
+    const char *name = request_method_class_names[m];
+    request_stats_count(&one, name, strlen(name), 200, 0);
+    assert_int_equal(one.requests[m][1], 1);
+  }
   request_stats twice = st;
   request_stats_add(&twice, &st);
   assert_int_equal(request_stats_total(&twice), 12);
