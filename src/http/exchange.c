@@ -276,8 +276,8 @@ static void write_access_log(const http_exchange *ex, uint64_t duration_usec) {
 void http_exchange_log_rejection(http_exchange *ex, int status, uint64_t body_bytes) {
   const http_head *head = &ex->head;
   uint64_t duration_usec = access_log_clock_elapsed_usec(&ex->started);
-  request_stats_count(&ex->service->stats, head->method_len ? head->arena + head->method_offset : "",
-                      head->method_len, status, duration_usec);
+  const char *method = head->method_len ? head->arena + head->method_offset : "";
+  request_stats_count(&ex->service->stats, method, head->method_len, status, duration_usec);
   if (!access_log_enabled()) return;
   const char *target = head->method_len ? head->arena + head->target_offset : "";
   size_t target_len = head->method_len ? head->target_len : 0;

@@ -214,7 +214,8 @@ metrics_server *metrics_server_start(master *m, const char *bind, char *why, siz
     return NULL;
   }
   int tcp = l->kind == LISTENER_TCP;
-  int rc = tcp ? uv_tcp_init(&m->loop, &server->io.tcp) : uv_pipe_init(&m->loop, &server->io.pipe, 0);
+  int rc = tcp ? uv_tcp_init(&m->loop, &server->io.tcp)
+               : uv_pipe_init(&m->loop, &server->io.pipe, 0);
   if (rc != 0) {
     snprintf(why, why_size, "metrics_bind %s: %s", bind, uv_strerror(rc));
     listener_set_close(&server->socket, 1);

@@ -120,7 +120,7 @@ int metrics_text_write(byte_buffer *out, const metrics_snapshot *s) {
                    c->bytes_in);
   rc |= unlabelled(out, "sent_bytes_total", "counter", "Bytes sent to clients", c->bytes_out);
   rc |= workers(out, s);
-  rc |= unlabelled(out, "reloads_total", "counter", "Configuration reloads begun (HUP)",
+  rc |= unlabelled(out, "reloads_total", "counter", "Reloads (HUP) begun with a configuration that loaded",
                    c->reloads);
   rc |= unlabelled(out, "ready", "gauge", "1 while /readyz answers 200", (uint64_t)s->ready);
   rc |= family(out, "uptime_seconds", "gauge", "Seconds since the master started");

@@ -10,10 +10,10 @@
  *   payload: fields, each  id u16 | count u16 | count x u64
  *
  * A counter is a field of count 1; a table of counters (requests by class, a histogram's
- * buckets: net/request_stats.h) is one field of all its counts. A decoder skips fields it does not know, so that fields can be added
- * within a version; a kind it does not know, a field it knows with another count, nonzero
- * flags, a payload above CHANNEL_PAYLOAD_MAX or another version are errors: the reader stops,
- * and its owner logs why and drops the peer.
+ * buckets: net/request_stats.h) is one field of all its counts. A decoder skips fields it does
+ * not know, so that fields can be added within a version; a kind it does not know, a field
+ * it knows with another count, nonzero flags, a payload above CHANNEL_PAYLOAD_MAX or another
+ * version are errors: the reader stops, and its owner logs why and drops the peer.
  *
  *   worker -> master   READY {rss}   RETIRE {requests}
  *                      HEARTBEAT {requests, connections, rss, in_flight, websockets, bytes_in,

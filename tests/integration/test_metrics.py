@@ -15,6 +15,7 @@ from conftest import ASGID_BIN, app_path, run_asgid
 from master_util import get_pid, wait_for
 from metrics_util import get, metrics_settings, requests_total, scrape, status_of, total
 from rawhttp import request_bytes
+from wsframes import WsClient
 
 # timeout 2s: a heartbeat every 500 ms (channel_heartbeat_interval_ms), so counts land fast.
 HEARTBEAT_S = 0.5
@@ -211,3 +212,22 @@ def test_check_config_checks_metrics_bind():
     assert code != 0 and "metrics_bind nowhere.invalid:9000: " in out, out
     code, out = run_asgid(["--check-config", "--app", app, "--metrics-bind", "127.0.0.1:9000"])
     assert code == 0, out
+
+
+def test_open_websockets(server):
+    srv, port = start(server, app="ws_echo", workers=1)
+    clients = [WsClient.connect(srv.host, srv.port, "/") for _ in range(2)]
+    try:
+        for c in clients:
+            c.send_message(b"hi")
+            assert c.recv_message()[1] == b"hi"
+        assert wait_for(lambda: total(scrape(port), "asgid_websockets_open") == 2, 5)
+        assert total(scrape(port), "asgid_connections_open") == 2
+        clients.pop().close_handshake()
+        assert wait_for(lambda: total(scrape(port), "asgid_websockets_open") == 1, 5)
+    finally:
+        for c in clients:
+            c.close()
+    assert wait_for(lambda: total(scrape(port), "asgid_websockets_open") == 0, 5)
+    # A WebSocket is not an HTTP request of the requests series.
+    assert requests_total(scrape(port)) == 0
