@@ -32,6 +32,12 @@ FIELD = struct.Struct("<HH")     # id, count; then count x u64
 PAYLOAD_MAX = 16384
 READY, HEARTBEAT, RETIRE, STOP, REOPEN_LOGS, DIAGNOSE = 1, 2, 3, 16, 17, 18
 REQUESTS, CONNECTIONS, RSS, GRACEFUL = 1, 2, 3, 4
+# the metrics' counters in a heartbeat (net/request_stats.h: 8 method x 5 status classes,
+# 12 duration buckets)
+IN_FLIGHT, WEBSOCKETS, BYTES_IN, BYTES_OUT, CPU_USEC = 5, 6, 7, 8, 9
+REQUESTS_BY_CLASS, DURATIONS, DURATION_SUM = 10, 11, 12
+METRICS_FIELDS = {IN_FLIGHT: 1, WEBSOCKETS: 1, BYTES_IN: 1, BYTES_OUT: 1, CPU_USEC: 1,
+                  REQUESTS_BY_CLASS: 40, DURATIONS: 12, DURATION_SUM: 1}
 
 EXIT_BOOT_ERROR = 3  # worker.h: WORKER_EXIT_BOOT_ERROR
 
@@ -259,8 +265,10 @@ def test_ready_then_heartbeats_every_interval(worker):
     ready = w.wait_ready()
     assert set(ready) == {RSS} and ready[RSS][0] > 0, ready
     first = w.heartbeat()
-    assert set(first) == {REQUESTS, CONNECTIONS, RSS}, first
+    assert set(first) == {REQUESTS, CONNECTIONS, RSS, *METRICS_FIELDS}, first
     assert first[REQUESTS] == [0] and first[CONNECTIONS] == [0] and first[RSS][0] > 0
+    assert {f: len(first[f]) for f in METRICS_FIELDS} == METRICS_FIELDS
+    assert sum(first[REQUESTS_BY_CLASS]) == 0 and first[BYTES_IN] == [0]
     start = time.monotonic()
     for _ in range(3):
         w.heartbeat()
@@ -270,7 +278,12 @@ def test_ready_then_heartbeats_every_interval(worker):
     conn.sendall(b"GET /pid HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
     assert read_all(conn).startswith(b"HTTP/1.1 200")
     w.drain()
-    assert w.heartbeat()[REQUESTS] == [1]
+    last = w.heartbeat()
+    assert last[REQUESTS] == [1]
+    # GET (method class 0), 2xx (status class 1): entry 0 * 5 + 1 of the table
+    assert last[REQUESTS_BY_CLASS][1] == 1 and sum(last[REQUESTS_BY_CLASS]) == 1
+    assert sum(last[DURATIONS]) == 1
+    assert last[BYTES_IN][0] > 0 and last[BYTES_OUT][0] > 0
 
 
 # -------------------------------------------------------------------- master -> worker
