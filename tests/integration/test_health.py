@@ -16,8 +16,8 @@ from rawhttp import request_bytes
 
 def test_not_ready_until_every_worker_is(server):
     metrics, port = metrics_settings()
-    # The app's lifespan startup takes 1.5 s in each worker.
-    srv = server(workers=2, env={"PROBE_STARTUP_DELAY_MS": "1500"}, **metrics)
+    # The app's lifespan startup takes 3 s in each worker: the first probes come well before.
+    srv = server(workers=2, env={"PROBE_STARTUP_DELAY_MS": "3000"}, **metrics)
     assert wait_for(lambda: status_of(port, "/healthz") == 200, 5), srv.log()
     status, _, body = get(port, "/readyz")
     assert (status, body) == (503, b"not ready\n")
@@ -28,7 +28,7 @@ def test_not_ready_until_every_worker_is(server):
 
 def watch_readiness(port, stop, seen):
     while not stop.is_set():
-        seen.append(status_of(port, "/readyz", timeout=2))
+        seen.append(status_of(port, "/readyz", timeout=10))
         time.sleep(0.01)
 
 
@@ -59,12 +59,12 @@ def test_not_ready_from_the_start_of_a_graceful_stop(server):
     metrics, port = metrics_settings()
     srv = server(workers=1, worker_class="thread", graceful_timeout="10s", **metrics)
     assert wait_for(lambda: status_of(port, "/readyz") == 200, 10)
-    # A request in flight keeps the worker, and so the master, for 2 s after TERM.
-    slow = srv.raw(timeout=10)
-    slow.send(request_bytes("GET", "/sleep?ms=2000"))
+    # A request in flight keeps the worker, and so the master, for about 4 s after TERM.
+    slow = srv.raw(timeout=15)
+    slow.send(request_bytes("GET", "/sleep?ms=4000"))
     time.sleep(0.3)
     srv.proc.send_signal(signal.SIGTERM)
-    assert wait_for(lambda: status_of(port, "/readyz") == 503, 2)
+    assert wait_for(lambda: status_of(port, "/readyz") == 503, 3)
     assert srv.proc.poll() is None, "the master left before its worker drained"
     assert status_of(port, "/healthz") == 200  # alive, draining
     assert slow.read_response().status == 200
