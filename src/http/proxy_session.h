@@ -5,7 +5,7 @@
  * into the transport (client_host, client_port: what the scope, the access log and the
  * proxy-header trust decision see), and hands the transport with the bytes behind the header
  * to the HTTP/1.1 session. A connection that does not start with a valid header is closed,
- * with a log line naming the rule it broke.
+ * with a log line naming the rule it broke (rate-limited).
  *
  * Loop thread only.
  */
@@ -14,6 +14,12 @@
 
 #include "http/service.h"
 #include "net/transport.h"
+
+/* At most one info line per this interval says a connection was refused for its header (the
+ * others go to debug level): a balancer that does not send one (the option turned on before
+ * the balancer's) would otherwise write a line per connection. The next info line counts
+ * those it left to debug. */
+#define PROXY_REFUSAL_LOG_INTERVAL_MS 1000
 
 /* Starts reading the PROXY header on a freshly accepted transport. Returns 0, or -1 when out
  * of memory (the transport is closed). */

@@ -31,6 +31,10 @@ typedef struct http_service {
   ws_limits websocket;   /* the [websocket] settings */
   ws_buffer websocket_scratch; /* a compressed message being framed (one loop: one at a time) */
   address_match forwarded_allow; /* forwarded_allow_ips: the proxies whose headers count */
+  /* Connections refused on a proxy_protocol listener: at most one info line per interval,
+   * the others at debug level, counted for the next info line (http/proxy_session.c). */
+  uint64_t proxy_refusal_log_due; /* loop milliseconds: when an info line may come again */
+  uint64_t proxy_refusals_unlogged;
 } http_service;
 
 #endif /* ASGID_HTTP_SERVICE_H */

@@ -142,7 +142,8 @@ def test_header_split_over_several_writes(server):
 
 
 def test_garbage_is_closed_and_the_worker_keeps_serving(server):
-    srv = proxy_server(server)
+    # debug: every refusal's line (at info, one a second, see the next test)
+    srv = proxy_server(server, log_level="debug")
     refusals = [
         (SCOPE, "does not start with a PROXY protocol header"),  # plain HTTP
         (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "does not start"),  # TLS hello
@@ -163,8 +164,35 @@ def test_garbage_is_closed_and_the_worker_keeps_serving(server):
         ["192.0.2.8", 1]
 
 
+def test_refusal_lines_are_rate_limited(server):
+    """A balancer that sends no header (the option turned on before the balancer's) must not
+    write a line per connection: one info line a second, the rest at debug level, counted in
+    the next info line. Every refusal is accounted for."""
+    srv = proxy_server(server)
+    conns = [srv.raw() for _ in range(20)]
+    for conn in conns:
+        conn.send(SCOPE)
+    for conn in conns:
+        assert conn.is_closed(timeout=5)
+        conn.close()
+    time.sleep(1.2)  # past PROXY_REFUSAL_LOG_INTERVAL_MS
+    with srv.raw() as conn:
+        conn.send(b"PROXY TCP9\r\n")  # a rule of its own, to know its line
+        assert conn.is_closed(timeout=5)
+
+    def refusal_lines():
+        lines = [line for line in srv.log().splitlines() if "on a proxy_protocol listener" in line]
+        return lines if lines and "TCP4, TCP6 or UNKNOWN" in lines[-1] else None
+
+    lines = wait_for(refusal_lines, 5)
+    assert lines, srv.log()
+    counted = sum(int(line.split("(and ")[1].split()[0]) for line in lines if "(and " in line)
+    assert len(lines) + counted == 21, lines
+    assert len(lines) < 21  # twenty refusals within a second: most went to debug
+
+
 def test_truncated_header_is_closed_at_the_timeout(server):
-    srv = proxy_server(server, proxy_protocol_timeout="2s")
+    srv = proxy_server(server, proxy_protocol_timeout="2s", log_level="debug")
     for partial in (b"PROXY TCP4 192.0.2.7 198.5", v2_inet("192.0.2.7", 1)[:20], b""):
         with srv.raw() as conn:
             conn.send(partial)
