@@ -31,7 +31,11 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libuv1t64 libinih1 libllhttp9.2 libssl3t64 zlib1g libexpat1 python3 \
  && rm -rf /var/lib/apt/lists/*
-RUN useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin asgid
+# A fixed uid and gid, so that a Kubernetes securityContext can name them
+# (deploy/kubernetes/deployment.yaml: runAsUser, runAsGroup).
+RUN groupadd --system --gid 10001 asgid \
+ && useradd --system --uid 10001 --gid asgid --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin asgid
 COPY --from=build /src/build/asgid /usr/local/bin/asgid
 COPY --from=build /src/build/examples/hello.so /usr/local/lib/asgid/hello.so
 # Every setting commented out: the image's defaults come from the command line below.
@@ -40,12 +44,17 @@ COPY conf/asgid.ini /etc/asgid/asgid.ini
 RUN mkdir /app
 WORKDIR /app
 USER asgid
-EXPOSE 8000
+# The metrics listener (/metrics, /healthz, /readyz), on whatever command runs: the
+# HEALTHCHECK and Kubernetes' probes ask it. Off outside the image (metrics_bind = "").
+ENV ASGID_METRICS_BIND=0.0.0.0:9000
+# The app, and the metrics listener.
+EXPOSE 8000 9000
 # TERM is asgid's graceful stop: in-flight requests get graceful_timeout (30 s) to finish.
 # Give the container a longer grace period (docker stop -t 40, terminationGracePeriodSeconds).
 STOPSIGNAL SIGTERM
-# Healthy when a worker answers HTTP on the port: bash's /dev/tcp, no curl in the image. Any
-# status below 500 counts (the app may have no page at /).
+# Healthy when every worker is ready: /readyz of the metrics listener (docs/deploying.md), asked
+# with bash's /dev/tcp (no curl in the image). It answers 503 while workers start and from the
+# start of a graceful stop.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8000 && printf 'GET / HTTP/1.1\\r\\nHost: healthcheck\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -c 12 <&3 | grep -q '^HTTP/1.1 [1-4]'"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9000 && printf 'GET /readyz HTTP/1.1\\r\\nHost: healthcheck\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -c 12 <&3 | grep -q '^HTTP/1.1 200'"]
 CMD ["asgid", "-c", "/etc/asgid/asgid.ini", "--app", "/usr/local/lib/asgid/hello.so", "--bind", "0.0.0.0:8000"]

@@ -5,6 +5,7 @@ HEALTHCHECK and CMD work (run here against the built binary: no container engine
 """
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -193,7 +194,8 @@ def test_dockerfile_stages():
     assert froms == ["debian:trixie-slim AS build", "debian:trixie-slim"]
     runtime = runtime_stage()
     words = {word: rest for word, rest in runtime}
-    assert words["EXPOSE"] == "8000"
+    assert words["EXPOSE"] == "8000 9000"
+    assert words["ENV"] == "ASGID_METRICS_BIND=0.0.0.0:9000"
     assert words["STOPSIGNAL"] == "SIGTERM"
     assert words["USER"] not in ("root", "0")
     # The runtime stage installs no compiler and no -dev package.
@@ -258,18 +260,21 @@ def image_command(port):
     return [paths.get(arg, arg) for arg in command]
 
 
-def healthcheck(port):
+def healthcheck(metrics_port):
     command = exec_form("HEALTHCHECK")
     assert command[0] == "bash"
-    script = command[-1].replace("/127.0.0.1/8000", f"/127.0.0.1/{port}")
+    assert "/127.0.0.1/9000" in command[-1]
+    script = command[-1].replace("/127.0.0.1/9000", f"/127.0.0.1/{metrics_port}")
     return subprocess.run(command[:-1] + [script], capture_output=True, timeout=10).returncode
 
 
 def test_image_command_serves_and_the_healthcheck_sees_it(tmp_path):
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
+    # The image's ENV, its metrics listener on a free loopback port.
+    env = dict(os.environ, ASGID_METRICS_BIND=f"127.0.0.1:{metrics_port}")
     proc = subprocess.Popen(image_command(port), stdout=subprocess.DEVNULL,
                             stderr=open(tmp_path / "log", "wb"), stdin=subprocess.DEVNULL,
-                            cwd=tmp_path, start_new_session=True)
+                            cwd=tmp_path, env=env, start_new_session=True)
     try:
         def answered():
             try:
@@ -281,11 +286,11 @@ def test_image_command_serves_and_the_healthcheck_sees_it(tmp_path):
         resp = wait_for(answered, 10)
         assert resp and resp.status == 200 and b"Hello" in resp.body, \
             (tmp_path / "log").read_text()
-        assert healthcheck(port) == 0
+        assert wait_for(lambda: healthcheck(metrics_port) == 0, 10), "never healthy"
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
-    assert healthcheck(port) != 0, "the healthcheck passes with nothing listening"
+    assert healthcheck(metrics_port) != 0, "the healthcheck passes with nothing listening"
 
 
 def test_image_command_is_a_valid_configuration():
