@@ -43,7 +43,7 @@ static int v1_address(const char *text, size_t len, int af, unsigned char *bytes
   char copy[46];
   if (len == 0 || len >= sizeof copy) return -1;
   for (size_t i = 0; i < len; i++)
-    if (!strchr(allowed, text[i]) || text[i] == '\0') return -1;
+    if (text[i] == '\0' || !strchr(allowed, text[i])) return -1; /* strchr finds the NUL */
   memcpy(copy, text, len);
   copy[len] = '\0';
   return uv_inet_pton(af, copy, bytes) == 0 ? 0 : -1;
@@ -126,7 +126,7 @@ enum {
   V2_AF_INET = 0x1,
   V2_AF_INET6 = 0x2,
   V2_AF_UNIX = 0x3,
-  V2_TRANSPORT_STREAM = 0x1,
+  V2_TRANSPORT_UNSPEC = 0x0, /* STREAM is 0x1 */
   V2_TRANSPORT_DGRAM = 0x2,
   V2_TLV_CRC32C = 0x03,
 };
@@ -174,7 +174,7 @@ static proxy_parse_result parse_v2(const unsigned char *p, size_t len, size_t ma
   unsigned family = len > 13 ? p[13] >> 4 : 0, transport = len > 13 ? p[13] & 0x0F : 0;
   /* The specification's pairs: UNSPEC with UNSPEC; INET, INET6, UNIX with STREAM or DGRAM. */
   if (family > V2_AF_UNIX || transport > V2_TRANSPORT_DGRAM ||
-      (family == V2_AF_UNSPEC) != (transport == 0))
+      (family == V2_AF_UNSPEC) != (transport == V2_TRANSPORT_UNSPEC))
     return invalid(rule, "PROXY v2: an unassigned address family or transport");
   if (command == V2_COMMAND_PROXY && transport == V2_TRANSPORT_DGRAM)
     return invalid(rule, "PROXY v2: a datagram transport on a stream connection");
