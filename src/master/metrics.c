@@ -13,7 +13,8 @@ static void add_reported(metrics_counters *to, const channel_message *r) {
 }
 
 void master_metrics_worker_exited(master *m, const worker_proc *w, int expected) {
-  /* Counts made after its last heartbeat are lost with it: at most one heartbeat interval's. */
+  /* A worker that stopped sent its final counts as it exited (workers.c: drain_channel); one
+   * that died unasked took what it counted since its last heartbeat with it. */
   add_reported(&m->history, &w->reported);
   worker_exit_cause cause = w->stuck_since_ms ? WORKER_EXIT_TIMEOUT
                             : w->retiring     ? WORKER_EXIT_RETIRE

@@ -40,8 +40,11 @@ static void on_worker_handle_closed(uv_handle_t *handle) {
   free_if_done(w);
 }
 
+static void drain_channel(worker_proc *w);
+
 static void forget(worker_proc *w, int exit_status, int term_signal) {
   master *m = w->owner;
+  drain_channel(w);
   for (worker_proc **link = &m->workers; *link; link = &(*link)->next) {
     if (*link == w) {
       *link = w->next;
@@ -124,6 +127,26 @@ static void on_message(void *data, const channel_message *m) {
       /* Commands flow only to workers. */
       drop_channel(w, "it sent a command");
       break;
+  }
+}
+
+/* A worker's last heartbeat, read after its exit was seen: only its counts matter now. */
+static void on_last_message(void *data, const channel_message *m) {
+  worker_proc *w = data;
+  if (m->kind == CHANNEL_HEARTBEAT) w->reported = *m;
+}
+
+/* A worker that stops sends a last heartbeat with its final counts as it exits (link.h); its
+ * exit may be seen before the loop has read it: read what waits before the channel closes,
+ * so that the metrics keep those counts. */
+static void drain_channel(worker_proc *w) {
+  if (w->channel_dropped || uv_is_closing((uv_handle_t *)&w->channel)) return;
+  for (;;) {
+    size_t size;
+    uint8_t *space = channel_reader_space(&w->messages, &size);
+    int n = size ? platform_read_pending((uv_stream_t *)&w->channel, space, size) : 0;
+    if (n <= 0 || channel_reader_take(&w->messages, (size_t)n, on_last_message, w) != CHANNEL_OK)
+      return;
   }
 }
 

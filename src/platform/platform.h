@@ -104,6 +104,12 @@ int platform_terminate(int pid);
  * are reaped by their uv_process_t.) */
 int platform_reap(int pid, int *exit_status, int *term_signal);
 
+/* Reads, without waiting, what the socket or pipe under an open libuv stream holds now (a
+ * worker's last words on its channel, when its exit is seen before they were read): at most
+ * size bytes into buf. Returns the count, 0 when nothing waits (always on Windows, where the
+ * channel is read through libuv alone), or -1 at its end or on an error. */
+int platform_read_pending(uv_stream_t *stream, void *buf, size_t size);
+
 /* How a process ended, for a log line: "exited with status 3", "was killed by signal 9
  * (SIGKILL)", or where there are no signals "was terminated (exit code 1)". Writes into buf
  * and returns it. */

@@ -40,6 +40,14 @@ void worker_link_ready(worker_link *link) {
   worker_link_send(link, &m);
 }
 
+static void heartbeat_message(worker_link *link, channel_message *m) {
+  memset(m, 0, sizeof *m);
+  link->report(link->data, m);
+  m->kind = CHANNEL_HEARTBEAT;
+  m->rss = resident_memory();
+  m->cpu_usec = cpu_usec();
+}
+
 /* Beats on after the channel closed: the stall watch must still hear that the loop lives
  * while a worker whose master has gone drains (for up to graceful_timeout, which may be longer
  * than its limit). */
@@ -50,12 +58,18 @@ static void on_heartbeat(uv_timer_t *timer) {
    * interval without bound; one not yet sent says all the next would. */
   if (!link->open || uv_stream_get_write_queue_size((uv_stream_t *)&link->pipe) > 0) return;
   channel_message m;
-  memset(&m, 0, sizeof m);
-  link->report(link->data, &m);
-  m.kind = CHANNEL_HEARTBEAT;
-  m.rss = resident_memory();
-  m.cpu_usec = cpu_usec();
+  heartbeat_message(link, &m);
   worker_link_send(link, &m);
+}
+
+/* The counts since the last heartbeat, as the worker closes its channel to exit: written now
+ * or not at all (the loop will not run again to finish a queued write). */
+static void send_last_heartbeat(worker_link *link) {
+  channel_message m;
+  heartbeat_message(link, &m);
+  uint8_t frame[CHANNEL_FRAME_MAX];
+  uv_buf_t buf = uv_buf_init((char *)frame, (unsigned)channel_encode(&m, frame));
+  uv_try_write((uv_stream_t *)&link->pipe, &buf, 1); /* a master that does not read misses it */
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
@@ -140,6 +154,7 @@ int worker_link_open(worker_link *link, uv_loop_t *loop, int fd, int ipc, uint64
 }
 
 void worker_link_close(worker_link *link) {
+  if (link->open) send_last_heartbeat(link);
   close_channel(link);
   if (!link->beating) return;
   link->beating = 0;

@@ -2,7 +2,8 @@
  * link.h - a worker's channel to its master (the messages of channel_codec.h).
  *
  * The worker sends READY once it accepts, a HEARTBEAT every heartbeat interval (a worker
- * silent past `timeout` is stuck: see stall_watch.h), and RETIRE when max_requests is reached
+ * silent past `timeout` is stuck: see stall_watch.h) and a last one as it closes the channel
+ * to exit (its final counts, for the metrics), and RETIRE when max_requests is reached
  * (the master starts a replacement first). The master commands it: STOP (graceful or fast),
  * REOPEN_LOGS, DIAGNOSE. When the channel closes, or carries a frame that is not a valid
  * command, the master is gone (or cannot be trusted) and the worker stops gracefully.
@@ -45,9 +46,9 @@ void worker_link_send(worker_link *link, const channel_message *m);
 /* Sends READY with the worker's resident memory: the worker accepts. */
 void worker_link_ready(worker_link *link);
 
-/* Stops heartbeats and closes the channel. Until then the heartbeat timer tells the stall
- * watch that the loop lives, even after the channel closed (the master gone: the worker
- * drains). */
+/* Sends a last heartbeat (the final counts, for the metrics), stops heartbeats and closes the
+ * channel. Until then the heartbeat timer tells the stall watch that the loop lives, even
+ * after the channel closed (the master gone: the worker drains). */
 void worker_link_close(worker_link *link);
 
 #endif /* ASGID_WORKER_LINK_H */

@@ -77,6 +77,23 @@ def test_counts_are_exact_across_two_workers_and_survive_kill_9(server):
     settled(port, "asgid_http_requests_total", before + n + 5)
 
 
+def test_workers_that_stop_hand_over_their_last_counts(server):
+    # timeout 30s: a heartbeat every second. The requests are made and the workers replaced
+    # (HUP) well within one: what the old workers counted arrives only in the last heartbeat
+    # each sends as it exits.
+    srv, port = start(server, timeout="30s")
+    old = srv.wait_workers(2)
+    time.sleep(1.2)  # every worker has sent a heartbeat: the next ones are a second away
+    n = 20
+    for _ in range(n):
+        get_pid(srv)
+    os.kill(srv.proc.pid, signal.SIGHUP)
+    srv.wait_workers(2, differ_from=old)
+    assert wait_for(lambda: total(scrape(port), "asgid_worker_exits_total", cause="stop") == 2,
+                    5), srv.log()
+    assert requests_total(scrape(port)) == n
+
+
 def test_classes_histogram_bytes_and_connections(server):
     srv, port = start(server, workers=1)
     made = [("GET", "/echo", 200), ("HEAD", "/echo", 200), ("POST", "/echo", 200),

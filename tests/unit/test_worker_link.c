@@ -1,7 +1,9 @@
 /*
  * test_worker_link.c - src/worker/link.c, the worker's side of its channel, over a real socket
  * pair: a master that does not read (stopped in a debugger, or stuck) must not make its worker
- * queue heartbeats without bound; when it reads again, it finds whole frames.
+ * queue heartbeats without bound; when it reads again, it finds whole frames. Closing the link
+ * sends a last heartbeat with the final counts, which the master can still read (with
+ * platform_read_pending) once the worker is gone.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 
 #include <string.h>
 
+#include "platform/platform.h"
 #include "worker/link.h"
 
 static void report_nothing(void *data, channel_message *heartbeat) {
@@ -106,9 +109,54 @@ static void test_heartbeats_to_a_master_that_does_not_read_do_not_pile_up(void *
   assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static void report_counts(void *data, channel_message *heartbeat) {
+  (void)data;
+  heartbeat->requests = 7;
+  heartbeat->stats.requests[0][1] = 7;
+  heartbeat->bytes_out = 700;
+}
+
+static void test_closing_sends_a_last_heartbeat(void **state) {
+  (void)state;
+  static uv_loop_t loop;
+  static worker_link link;
+  static uv_pipe_t master;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  uv_os_sock_t fds[2];
+  assert_int_equal(uv_socketpair(SOCK_STREAM, 0, fds, 0, 0), 0);
+  memset(&link, 0, sizeof link);
+  link.report = report_counts;
+  link.on_command = on_command;
+  link.on_master_gone = on_master_gone;
+  if (worker_link_open(&link, &loop, (int)fds[0], 0, 60000, NULL, 0) != 0)
+    skip(); /* see above: POSIX only */
+  worker_link_close(&link); /* before any heartbeat of the timer */
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_pipe_init(&loop, &master, 0);
+  assert_int_equal(uv_pipe_open(&master, (int)fds[1]), 0);
+  static channel_reader reader;
+  size_t size;
+  uint8_t *space = channel_reader_space(&reader, &size);
+  int n = platform_read_pending((uv_stream_t *)&master, space, size);
+  assert_true(n > 0);
+  channel_message last;
+  assert_int_equal(channel_decode(space, (size_t)n, &last), CHANNEL_OK);
+  assert_int_equal(last.kind, CHANNEL_HEARTBEAT);
+  assert_int_equal(last.requests, 7);
+  assert_int_equal(last.stats.requests[0][1], 7);
+  assert_int_equal(last.bytes_out, 700);
+  assert_true(last.rss > 0);
+  /* the worker's end is closed: nothing more, then the end */
+  assert_int_equal(platform_read_pending((uv_stream_t *)&master, space, size), -1);
+  uv_close((uv_handle_t *)&master, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_heartbeats_to_a_master_that_does_not_read_do_not_pile_up),
+      cmocka_unit_test(test_closing_sends_a_last_heartbeat),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,6 +58,17 @@ int platform_fork(void) {
 
 int platform_terminate(int pid) { return kill((pid_t)pid, SIGKILL) == 0 ? 0 : -errno; }
 
+int platform_read_pending(uv_stream_t *stream, void *buf, size_t size) {
+  uv_os_fd_t fd;
+  if (uv_fileno((const uv_handle_t *)stream, &fd) != 0) return -1;
+  ssize_t n;
+  do {
+    n = read(fd, buf, size); /* libuv opened it non-blocking */
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+  return n > 0 ? (int)n : -1;
+}
+
 int platform_reap(int pid, int *exit_status, int *term_signal) {
   int status;
   pid_t rc = waitpid((pid_t)pid, &status, WNOHANG);

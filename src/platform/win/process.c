@@ -127,6 +127,15 @@ int platform_terminate(int pid) {
 /* Workers are spawned, and uv_spawn's exit callback reports them: there is nothing to reap. */
 int platform_reap(int pid, int *exit_status, int *term_signal) { return UV_ENOSYS; }
 
+/* The channel is an overlapped pipe that libuv reads: what a worker wrote last arrives through
+ * its read callback, or not at all once the handle closes. */
+int platform_read_pending(uv_stream_t *stream, void *buf, size_t size) {
+  (void)stream;
+  (void)buf;
+  (void)size;
+  return 0;
+}
+
 const char *platform_describe_exit(int exit_status, int term_signal, char *buf, size_t size) {
   unsigned code = (unsigned)exit_status;
   if (term_signal)
