@@ -287,7 +287,6 @@ static void back_off_respawn(master *m, worker_proc *w) {
 void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_signal) {
   m->requests_before += w->requests;
   int expected = w->state == WORKER_STOPPING;
-  master_metrics_worker_exited(m, w, expected);
   char how[64];
   int failed = term_signal || w->terminated ? !expected : exit_status || !expected;
   if (w->terminated && !term_signal)
@@ -299,6 +298,7 @@ void master_worker_exited(master *m, worker_proc *w, int exit_status, int term_s
   /* A worker stuck while it boots aborts itself (worker/stall_watch.h); where an abort is an
    * exit status rather than a signal (3 on Windows), it must not read as a boot error. */
   int stuck = now_ms(m) - w->last_seen_ms > m->settings->timeout;
+  master_metrics_worker_exited(m, w, expected, stuck);
   int boot_failure = w->state == WORKER_BOOTING && !term_signal && !stuck &&
                      (exit_status == WORKER_EXIT_BOOT_ERROR ||
                       exit_status == WORKER_EXIT_APP_LOAD_ERROR ||

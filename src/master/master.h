@@ -178,8 +178,9 @@ void master_upgrade(master *m);
 char *master_oldbin_path(const char *pidfile);
 
 /* metrics.c: w has exited: what it last reported stays in the totals, and its exit is
- * counted by cause (expected: the master had asked it to stop). */
-void master_metrics_worker_exited(master *m, const worker_proc *w, int expected);
+ * counted by cause (expected: the master had asked it to stop; stuck: it was silent past
+ * `timeout`, so that it aborted itself or the master ended it). */
+void master_metrics_worker_exited(master *m, const worker_proc *w, int expected, int stuck);
 
 /* metrics.c: what /readyz answers: 1 once every worker was ready, while at least one is (a
  * worker being replaced, a reload, a respawn after a crash leave the others serving) and no

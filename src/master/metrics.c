@@ -12,11 +12,12 @@ static void add_reported(metrics_counters *to, const channel_message *r) {
   to->bytes_out += r->bytes_out;
 }
 
-void master_metrics_worker_exited(master *m, const worker_proc *w, int expected) {
+void master_metrics_worker_exited(master *m, const worker_proc *w, int expected, int stuck) {
   /* A worker that stopped sent its final counts as it exited (workers.c: drain_channel); one
    * that died unasked took what it counted since its last heartbeat with it. */
   add_reported(&m->history, &w->reported);
-  worker_exit_cause cause = w->stuck_since_ms ? WORKER_EXIT_TIMEOUT
+  /* A stuck worker's own stall watch may abort it before the master finds it silent. */
+  worker_exit_cause cause = stuck || w->stuck_since_ms ? WORKER_EXIT_TIMEOUT
                             : w->retiring     ? WORKER_EXIT_RETIRE
                             : expected        ? WORKER_EXIT_STOP
                                               : WORKER_EXIT_CRASH;

@@ -94,6 +94,31 @@ def test_workers_that_stop_hand_over_their_last_counts(server):
     assert requests_total(scrape(port)) == n
 
 
+def test_exits_by_cause(server):
+    # One worker that retires after 3 requests (max_requests), then its replacement hangs.
+    srv, port = start(server, workers=1, max_requests=3, max_requests_jitter=0,
+                      worker_class="event")
+    (first,) = srv.wait_workers(1)
+    for _ in range(3):
+        get_pid(srv)
+    (second,) = srv.wait_workers(1, differ_from={first})
+    assert wait_for(lambda: total(scrape(port), "asgid_worker_exits_total", cause="retire") == 1,
+                    5), srv.log()
+    assert requests_total(scrape(port)) == 3  # its last heartbeat came as it exited
+    hung = srv.raw(timeout=20)
+    hung.send(request_bytes("GET", "/spin?ms=20000"))
+    try:
+        srv.wait_workers(1, timeout=15, differ_from={second})
+        assert wait_for(
+            lambda: total(scrape(port), "asgid_worker_exits_total", cause="timeout") == 1, 5)
+    finally:
+        hung.close()
+    samples = scrape(port)
+    assert total(samples, "asgid_worker_exits_total", cause="crash") == 0
+    assert total(samples, "asgid_worker_exits_total", cause="stop") == 0
+    assert total(samples, "asgid_worker_starts_total") == 3
+
+
 def test_classes_histogram_bytes_and_connections(server):
     srv, port = start(server, workers=1)
     made = [("GET", "/echo", 200), ("HEAD", "/echo", 200), ("POST", "/echo", 200),
