@@ -60,9 +60,9 @@ static void on_input(void *data, size_t received) {
     t->client_port = header.source_port;
   }
   transport_consume(t, header.length);
-  http_service *service = s->service;
-  free(s);
-  h1_session_start(service, t);
+  /* HTTP takes the transport over, or, out of memory, closes it while this session still
+   * owns it: then its on_close frees s, so s is freed here only once HTTP owns t. */
+  if (h1_session_start(s->service, t) == 0) free(s);
 }
 
 static void on_peer_eof(void *data) {
