@@ -2,21 +2,17 @@
 #include "master/listeners.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
+#include "net/port_number.h"
 #include "platform/platform.h"
 
 static int parse_port(const char *text, int *port) {
-  char *end;
-  errno = 0;
-  long value = strtol(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || value < 0 || value > 65535) return -1;
-  *port = (int)value;
-  return 0;
+  *port = port_number_parse(text, strlen(text));
+  return *port < 0 ? -1 : 0;
 }
 
 /* "unix:PATH" (the options are parsed apart) */

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <uv.h>
 
+#include "net/port_number.h"
+
 static const char v1_signature[] = "PROXY ";
 static const unsigned char v2_signature[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
                                                0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
@@ -28,13 +30,8 @@ static int starts_like(const char *data, size_t len, const void *signature, size
 
 /* A port as v1 writes it: decimal, 0 to 65535, no leading zero. Returns it or -1. */
 static int v1_port(const char *text, size_t len) {
-  if (len == 0 || len > 5 || (text[0] == '0' && len > 1)) return -1;
-  long value = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (text[i] < '0' || text[i] > '9') return -1;
-    value = value * 10 + (text[i] - '0');
-  }
-  return value <= 65535 ? (int)value : -1;
+  if (len > 1 && text[0] == '0') return -1;
+  return port_number_parse(text, len);
 }
 
 /* An address of family af (AF_INET: dotted quad; AF_INET6) into bytes (4 or 16). */

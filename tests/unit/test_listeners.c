@@ -78,6 +78,7 @@ static void test_tcp_binds(void **state) {
   check_tcp("localhost", "localhost", 8000);
   check_tcp("[::1]", "::1", 8000);
   check_tcp(":8001", "0.0.0.0", 8001);
+  check_tcp("127.0.0.1:08000", "127.0.0.1", 8000); /* leading zeros, as before */
   check_tcp("0.0.0.0:8000 proxy_protocol", "0.0.0.0", 8000);
   check_tcp("[::1]:8000 proxy_protocol", "::1", 8000);
 }
@@ -103,6 +104,7 @@ static void test_refused_binds(void **state) {
   check_refused("127.0.0.1:http", "http");
   check_refused("127.0.0.1:80x", "80x");
   check_refused("127.0.0.1:-1", "-1");
+  check_refused("127.0.0.1:+8000", "+8000"); /* digits only (net/port_number.c) */
   check_refused("[::1]8000", "[ADDRESS]:PORT");
   check_refused("[::1", "[ADDRESS]:PORT");
   check_refused("[::1]:", "port");
