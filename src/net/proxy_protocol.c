@@ -1,15 +1,15 @@
 /* proxy_protocol.c - parsing a PROXY protocol v1 or v2 header. See proxy_protocol.h.
  *
- * Field by field as HAProxy's proxy-protocol.txt writes them. Addresses go through
- * uv_inet_pton, after a check of their characters (libuv's parser would drop an IPv6 zone
- * "%eth0", which no sender writes), and come out as uv_inet_ntop writes them, so a client
- * address reads the same whichever version carried it. */
+ * Field by field as HAProxy's proxy-protocol.txt writes them. Addresses, v1's text and v2's
+ * bytes alike, become an ip_address and come out as ip_address_format writes it (an
+ * IPv4-mapped IPv6 address as IPv4), the text X-Forwarded-For and Forwarded give too: a
+ * client address reads the same whichever header carried it. */
 #include "net/proxy_protocol.h"
 
 #include <stdint.h>
 #include <string.h>
-#include <uv.h>
 
+#include "net/address_match.h"
 #include "net/port_number.h"
 
 static const char v1_signature[] = "PROXY ";
@@ -34,16 +34,11 @@ static int v1_port(const char *text, size_t len) {
   return port_number_parse(text, len);
 }
 
-/* An address of family af (AF_INET: dotted quad; AF_INET6) into bytes (4 or 16). */
-static int v1_address(const char *text, size_t len, int af, unsigned char *bytes) {
-  const char *allowed = af == AF_INET ? "0123456789." : "0123456789abcdefABCDEF:.";
-  char copy[46];
-  if (len == 0 || len >= sizeof copy) return -1;
-  for (size_t i = 0; i < len; i++)
-    if (text[i] == '\0' || !strchr(allowed, text[i])) return -1; /* strchr finds the NUL */
-  memcpy(copy, text, len);
-  copy[len] = '\0';
-  return uv_inet_pton(af, copy, bytes) == 0 ? 0 : -1;
+/* An address of the line's family: TCP4 a dotted quad, TCP6 IPv6 text (which has colons;
+ * an IPv4-mapped one too). */
+static int v1_address(const char *text, size_t len, int ipv6, ip_address *address) {
+  if ((memchr(text, ':', len) != NULL) != ipv6) return -1;
+  return ip_address_parse(text, len, address);
 }
 
 /* The next field of a v1 line: from *at to the next space (or the line's end). */
@@ -62,11 +57,11 @@ static proxy_parse_result v1_line(const char *line, size_t line_len, proxy_heade
   const char *field;
   size_t len = v1_field(line, line_len, &at, &field);
   if (len == 7 && memcmp(field, "UNKNOWN", 7) == 0) return PROXY_PARSE_DONE;
-  int af;
+  int ipv6;
   if (len == 4 && memcmp(field, "TCP4", 4) == 0)
-    af = AF_INET;
+    ipv6 = 0;
   else if (len == 4 && memcmp(field, "TCP6", 4) == 0)
-    af = AF_INET6;
+    ipv6 = 1;
   else
     return invalid(rule, "PROXY v1: the protocol is not TCP4, TCP6 or UNKNOWN");
   const char *fields[4];
@@ -79,16 +74,15 @@ static proxy_parse_result v1_line(const char *line, size_t line_len, proxy_heade
   }
   if (line[line_len - 1] == ' ' || at < line_len)
     return invalid(rule, "PROXY v1: more than four fields after the protocol");
-  unsigned char source[16], destination[16];
-  if (v1_address(fields[0], lens[0], af, source) != 0 ||
-      v1_address(fields[1], lens[1], af, destination) != 0)
-    return invalid(rule, af == AF_INET ? "PROXY v1: an address is not a dotted IPv4 address"
-                                       : "PROXY v1: an address is not an IPv6 address");
+  ip_address source, destination;
+  if (v1_address(fields[0], lens[0], ipv6, &source) != 0 ||
+      v1_address(fields[1], lens[1], ipv6, &destination) != 0)
+    return invalid(rule, ipv6 ? "PROXY v1: an address is not an IPv6 address"
+                              : "PROXY v1: an address is not a dotted IPv4 address");
   int source_port = v1_port(fields[2], lens[2]);
   if (source_port < 0 || v1_port(fields[3], lens[3]) < 0)
     return invalid(rule, "PROXY v1: a port is not a number from 0 to 65535");
-  if (uv_inet_ntop(af, source, header->source_host, sizeof header->source_host) != 0)
-    return invalid(rule, "PROXY v1: an address is not an IP address");
+  ip_address_format(&source, header->source_host);
   header->has_source = 1;
   header->source_port = source_port;
   return PROXY_PARSE_DONE;
@@ -162,40 +156,54 @@ static proxy_parse_result v2_tlvs(const unsigned char *p, size_t at, size_t tota
   return PROXY_PARSE_DONE;
 }
 
+/* The source of an INET or INET6 block, as an address whichever family carried it. */
+static void v2_source(const unsigned char *addresses, unsigned family, proxy_header *header) {
+  ip_address source;
+  size_t address_len = family == V2_AF_INET ? 4 : 16;
+  if (family == V2_AF_INET) { /* as IPv4-mapped IPv6, the form ip_address holds */
+    memset(source.bytes, 0, 10);
+    source.bytes[10] = source.bytes[11] = 0xFF;
+    memcpy(source.bytes + 12, addresses, 4);
+  } else {
+    memcpy(source.bytes, addresses, 16);
+  }
+  ip_address_format(&source, header->source_host);
+  header->source_port = (int)read_u16(addresses + 2 * address_len);
+  header->has_source = 1;
+}
+
 static proxy_parse_result parse_v2(const unsigned char *p, size_t len, size_t max_length,
                                    proxy_header *header, const char **rule) {
   if (len > 12 && p[12] >> 4 != 2) return invalid(rule, "PROXY v2: the version is not 2");
   unsigned command = len > 12 ? p[12] & 0x0F : 0;
   if (command != V2_COMMAND_LOCAL && command != V2_COMMAND_PROXY)
     return invalid(rule, "PROXY v2: the command is neither LOCAL nor PROXY");
+  /* LOCAL (the balancer's own health check): the specification has the receiver accept it
+   * and discard the protocol block, family included, whatever it holds. */
+  int local = command == V2_COMMAND_LOCAL;
   unsigned family = len > 13 ? p[13] >> 4 : 0, transport = len > 13 ? p[13] & 0x0F : 0;
   /* The specification's pairs: UNSPEC with UNSPEC; INET, INET6, UNIX with STREAM or DGRAM. */
-  if (family > V2_AF_UNIX || transport > V2_TRANSPORT_DGRAM ||
-      (family == V2_AF_UNSPEC) != (transport == V2_TRANSPORT_UNSPEC))
+  if (!local && (family > V2_AF_UNIX || transport > V2_TRANSPORT_DGRAM ||
+                 (family == V2_AF_UNSPEC) != (transport == V2_TRANSPORT_UNSPEC)))
     return invalid(rule, "PROXY v2: an unassigned address family or transport");
-  if (command == V2_COMMAND_PROXY && transport == V2_TRANSPORT_DGRAM)
+  if (!local && transport == V2_TRANSPORT_DGRAM)
     return invalid(rule, "PROXY v2: a datagram transport on a stream connection");
   if (len < PROXY_V2_FIXED_LENGTH) return PROXY_PARSE_MORE;
   size_t total = PROXY_V2_FIXED_LENGTH + read_u16(p + 14);
   static const size_t address_sizes[] = {0, 12, 36, 216};
-  size_t address_size = address_sizes[family];
+  size_t address_size = local ? 0 : address_sizes[family];
   if (total - PROXY_V2_FIXED_LENGTH < address_size)
     return invalid(rule, "PROXY v2: the length is shorter than the addresses of its family");
   if (total > max_length) return invalid(rule, "PROXY v2: the header is longer than the read buffer");
   if (len < total) return PROXY_PARSE_MORE;
-  proxy_parse_result tlvs = v2_tlvs(p, PROXY_V2_FIXED_LENGTH + address_size, total, rule);
-  if (tlvs != PROXY_PARSE_DONE) return tlvs;
+  if (!local) {
+    proxy_parse_result tlvs = v2_tlvs(p, PROXY_V2_FIXED_LENGTH + address_size, total, rule);
+    if (tlvs != PROXY_PARSE_DONE) return tlvs;
+    if (family == V2_AF_INET || family == V2_AF_INET6)
+      v2_source(p + PROXY_V2_FIXED_LENGTH, family, header);
+  }
   header->version = 2;
   header->length = total;
-  if (command == V2_COMMAND_PROXY && (family == V2_AF_INET || family == V2_AF_INET6)) {
-    const unsigned char *addresses = p + PROXY_V2_FIXED_LENGTH;
-    int af = family == V2_AF_INET ? AF_INET : AF_INET6;
-    size_t address_len = family == V2_AF_INET ? 4 : 16;
-    if (uv_inet_ntop(af, addresses, header->source_host, sizeof header->source_host) != 0)
-      return invalid(rule, "PROXY v2: the source is not an IP address");
-    header->source_port = (int)read_u16(addresses + 2 * address_len);
-    header->has_source = 1;
-  }
   return PROXY_PARSE_DONE;
 }
 

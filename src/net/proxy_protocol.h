@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include "net/address_match.h"
+
 /* The longest version 1 line, CRLF included (the specification's bound). */
 #define PROXY_V1_MAX_LENGTH 107
 
@@ -34,7 +36,8 @@ typedef struct proxy_header {
    * 0 for a v2 LOCAL (the proxy's own health check), a v1 UNKNOWN, a v2 UNSPEC or AF_UNIX
    * address: the connection's real peer stays the client. */
   int has_source;
-  char source_host[46];  /* numeric IPv4 or IPv6 text, as inet_ntop writes it */
+  char source_host[IP_ADDRESS_TEXT_SIZE]; /* as ip_address_format writes it: an
+                                           * IPv4-mapped IPv6 source reads as IPv4 */
   int source_port;
   size_t length;         /* bytes of the header: the client's own bytes start here */
 } proxy_header;

@@ -6,7 +6,9 @@
  *
  * Checked: a result of the three; a refusal names its rule in printable ASCII; a header is
  * whole within what arrived, within the bound (107 bytes for v1), of the version its first
- * byte announces, with a source that reads back as a numeric address and a port in range.
+ * byte announces, with a source that reads back as a numeric address in its canonical text (as
+ * ip_address_format writes it, the text every other source of a client address gives) and a
+ * port in range.
  * The answer never goes back on itself as more bytes arrive: before a header's last byte
  * every prefix says MORE; a refusal stays a refusal; a header stays the same header
  * whatever follows it.
@@ -17,6 +19,7 @@
 #include <uv.h>
 
 #include "fuzz_check.h"
+#include "net/address_match.h"
 #include "net/proxy_protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size);
@@ -51,6 +54,11 @@ static void check_header(const proxy_header *h, const uint8_t *data, size_t len,
   FUZZ_CHECK(memchr(h->source_host, '\0', sizeof h->source_host));
   FUZZ_CHECK(uv_inet_pton(AF_INET, h->source_host, bytes) == 0 ||
              uv_inet_pton(AF_INET6, h->source_host, bytes) == 0);
+  ip_address address;
+  char canonical[IP_ADDRESS_TEXT_SIZE];
+  FUZZ_CHECK(ip_address_parse(h->source_host, strlen(h->source_host), &address) == 0);
+  ip_address_format(&address, canonical);
+  FUZZ_CHECK(strcmp(canonical, h->source_host) == 0);
   FUZZ_CHECK(h->source_port >= 0 && h->source_port <= 65535);
 }
 

@@ -96,6 +96,35 @@ def test_v2_proxy_and_local_over_tcp(server):
         assert scope["client"] == ["127.0.0.1", conn.local_port()]
 
 
+def test_v2_local_discards_its_block_whatever_the_family(server):
+    """A LOCAL header's address block is discarded, family included (proxy-protocol.txt): one
+    that says TCP over IPv4 and carries no addresses, as some balancers' health checks send
+    it, is accepted and the request behind it served with the real peer as client."""
+    srv = proxy_server(server)
+    for header in (V2_SIGNATURE + b"\x20\x11\x00\x00", v2_header(0, 0x21, b"\x00" * 5)):
+        with srv.raw() as conn:
+            scope = scope_after(srv, header, conn)
+            assert scope["client"] == ["127.0.0.1", conn.local_port()]
+
+
+def test_an_ipv4_mapped_client_reads_the_same_from_every_source(server, tmp_path):
+    """::ffff:198.51.100.7 is the IPv4 client 198.51.100.7 whether a v1 TCP6 line, a v2 INET6
+    block or a trusted proxy's X-Forwarded-For names it: the app and the access log get one
+    text for one client."""
+    access = tmp_path / "access.log"
+    srv = proxy_server(server, access_log=str(access), access_log_format="%(h)s %(U)s")
+    assert scope_after(srv, b"PROXY TCP6 ::ffff:198.51.100.7 ::1 4000 80\r\n")["client"] == [
+        "198.51.100.7", 4000]
+    assert scope_after(srv, v2_inet6("::ffff:198.51.100.7", 4001))["client"] == [
+        "198.51.100.7", 4001]
+    forwarded = request_bytes("GET", "/scope", headers=[("X-Forwarded-For", "::ffff:198.51.100.7")])
+    with srv.raw() as conn:
+        conn.send(b"PROXY TCP4 127.0.0.1 198.51.100.1 1000 443\r\n" + forwarded)
+        assert json.loads(conn.read_response().body)["client"][0] == "198.51.100.7"
+    lines = wait_for(lambda: access.exists() and len(access.read_text().splitlines()) == 3 and
+                     access.read_text().splitlines(), 5)
+    assert lines == ["198.51.100.7 /scope"] * 3, access.read_text() if access.exists() else ""
+
 def test_v2_over_a_unix_socket_listener(server, short_tmp, tmp_path):
     path = str(short_tmp / "pp.sock")
     access = tmp_path / "access.log"

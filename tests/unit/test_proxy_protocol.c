@@ -71,7 +71,9 @@ static void test_v1_headers(void **state) {
            65535);
   check_v1("PROXY TCP4 0.0.0.0 0.0.0.0 0 0\r\n", 1, "0.0.0.0", 0);
   check_v1("PROXY TCP6 2001:DB8::7 2001:db8::1 4000 80\r\n", 1, "2001:db8::7", 4000);
-  check_v1("PROXY TCP6 ::ffff:192.0.2.7 ::1 1 2\r\n", 1, "::ffff:192.0.2.7", 1);
+  /* an IPv4-mapped source reads as IPv4, as X-Forwarded-For's would (address_match.c) */
+  check_v1("PROXY TCP6 ::ffff:192.0.2.7 ::1 1 2\r\n", 1, "192.0.2.7", 1);
+  check_v1("PROXY TCP6 ::FFFF:C000:0207 ::1 1 2\r\n", 1, "192.0.2.7", 1);
   check_v1("PROXY UNKNOWN\r\n", 0, NULL, 0);
   /* "the receiver must ignore anything presented before the CRLF" */
   check_v1("PROXY UNKNOWN ffff:f...f:ffff ffff:f...f:ffff 65535 65535\r\n", 0, NULL, 0);
@@ -96,12 +98,17 @@ static void test_v1_refusals(void **state) {
   REFUSED("PROXY TCP4 1.2.3.4 1.2.3.4 1 2 \r\n", "more than four");
   REFUSED("PROXY TCP4 1.2.3.4  1.2.3.4 1 2\r\n", "one space");
   REFUSED("PROXY TCP4 ::1 1.2.3.4 1 2\r\n", "dotted IPv4");
+  REFUSED("PROXY TCP4 ::ffff:1.2.3.4 1.2.3.4 1 2\r\n", "dotted IPv4");
+  REFUSED("PROXY TCP4 1.2.3.4 1.2.3.4.5 1 2\r\n", "dotted IPv4");
   REFUSED("PROXY TCP4 1.2.3.256 1.2.3.4 1 2\r\n", "dotted IPv4");
   REFUSED("PROXY TCP4 01.2.3.4 1.2.3.4 1 2\r\n", "dotted IPv4");
   REFUSED("PROXY TCP6 1.2.3.4 ::1 1 2\r\n", "IPv6");
   REFUSED("PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n", "IPv6");
   REFUSED("PROXY TCP4 1.2.3.4 1.2.3.4 65536 2\r\n", "port");
   REFUSED("PROXY TCP4 1.2.3.4 1.2.3.4 080 2\r\n", "port");
+  REFUSED("PROXY TCP4 1.2.3.4 1.2.3.4 1 00\r\n", "port");
+  REFUSED("PROXY TCP4 1.2.3.4 1.2.3.4 +1 2\r\n", "port");
+  REFUSED("PROXY TCP4 1.2.3.4 1.2.3.4 1000000 2\r\n", "port");
   REFUSED("PROXY TCP4 1.2.3.4 1.2.3.4 -1 2\r\n", "port");
   REFUSED("PROXY TCP4 1.2.3.4 1.2.3.4 1 x\r\n", "port");
   REFUSED("PROXY TCP4 1.2.3.4\r1.2.3.4 1 2\r\n", "CR not followed by LF");
@@ -173,6 +180,15 @@ static void test_v2_proxy_inet6(void **state) {
   assert_true(out.has_source);
   assert_string_equal(out.source_host, "2001:db8::7");
   assert_int_equal(out.source_port, 4000);
+  /* an IPv4-mapped source reads as IPv4, as v1's and X-Forwarded-For's do */
+  static const unsigned char mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF,
+                                           198, 51, 100, 7};
+  memcpy(addresses, mapped, sizeof mapped);
+  h = v2_header(0x21, 0x21, addresses, sizeof addresses);
+  assert_int_equal(parse_all((char *)h.bytes, h.len, &out, &rule), PROXY_PARSE_DONE);
+  assert_true(out.has_source);
+  assert_string_equal(out.source_host, "198.51.100.7");
+  assert_int_equal(out.source_port, 4000);
 }
 
 /* LOCAL (the balancer's own health check), UNSPEC and AF_UNIX name no client. */
@@ -189,6 +205,29 @@ static void test_v2_without_a_client(void **state) {
   assert_int_equal(parse_all((char *)local_inet.bytes, local_inet.len, &out, &rule),
                    PROXY_PARSE_DONE);
   assert_false(out.has_source);
+  /* LOCAL discards the protocol block, family included (proxy-protocol.txt 2.2): a family
+   * whose addresses do not fit the length, an unassigned family or transport, a datagram
+   * transport, even a block that is not TLVs, are all accepted and skipped */
+  static const unsigned char local_families[] = {0x11, 0x21, 0x31, 0x41, 0x12, 0x10, 0xFF};
+  for (size_t i = 0; i < sizeof local_families; i++) {
+    v2 bare = v2_header(0x20, local_families[i], "", 0);
+    if (parse_all((char *)bare.bytes, bare.len, &out, &rule) != PROXY_PARSE_DONE)
+      fail_msg("LOCAL with family byte 0x%02X refused: %s", local_families[i], rule);
+    assert_false(out.has_source);
+    assert_int_equal(out.length, 16);
+  }
+  assert_int_equal(proxy_protocol_parse("\r\n\r\n\0\r\nQUIT\n\x20\x11\x00\x00", 16, MAX, &out,
+                                        &rule),
+                   PROXY_PARSE_DONE);
+  assert_int_equal(out.length, 16);
+  v2 local_junk = v2_header(0x20, 0x11, "\x03\x00\x04\0\0\0", 6); /* a CRC32C cut short */
+  assert_int_equal(parse_all((char *)local_junk.bytes, local_junk.len, &out, &rule),
+                   PROXY_PARSE_DONE);
+  assert_false(out.has_source);
+  assert_int_equal(out.length, 16 + 6);
+  /* still bounded by what the reader can hold */
+  local_junk.bytes[14] = 0xFF;
+  check_refused((char *)local_junk.bytes, 16, "longer than the read buffer");
   v2 unspec = v2_header(0x21, 0x00, "", 0);
   assert_int_equal(parse_all((char *)unspec.bytes, unspec.len, &out, &rule), PROXY_PARSE_DONE);
   assert_false(out.has_source);
