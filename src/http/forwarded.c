@@ -3,15 +3,12 @@
 
 #include <string.h>
 
+#include "http/header_lookup.h"
+
 typedef struct span {
   const char *p;
   size_t len;
 } span;
-
-static int name_is(const asgid_header *h, const char *lowercase) {
-  size_t len = strlen(lowercase);
-  return h->name_len == len && memcmp(h->name, lowercase, len) == 0;
-}
 
 static int is_ows(char c) { return c == ' ' || c == '\t'; }
 
@@ -106,13 +103,15 @@ static int parse_node(span s, ip_address *address, int *port) {
 /* ---------------------------------------------------------------- lists */
 
 /* The entries of every line named `name`, in order, split on commas (outside quoted strings
- * when quoted), trimmed, empty ones skipped. Returns their number, -1 when there are more
- * than max, -2 when a quoted string is not closed. */
+ * when quoted), trimmed, empty ones skipped: the right-most max of them go to out, oldest
+ * first (only entries right of the first untrusted one matter, and a client may send any
+ * number). Sets *total to how many there were; returns 0, or -1 when a quoted string is not
+ * closed. */
 static int collect(const asgid_header *headers, size_t count, const char *name, int quoted,
-                   span *out, size_t max) {
+                   span *out, size_t max, size_t *total) {
   size_t n = 0;
   for (size_t h = 0; h < count; h++) {
-    if (!name_is(&headers[h], name)) continue;
+    if (!http_header_name_is(&headers[h], name)) continue;
     const char *p = headers[h].value, *end = p + headers[h].value_len, *start = p;
     int in_quotes = 0;
     for (; p <= end; p++) {
@@ -126,18 +125,23 @@ static int collect(const asgid_header *headers, size_t count, const char *name, 
       span entry = trim(start, (size_t)(p - start));
       start = p + 1;
       if (entry.len == 0) continue;
-      if (n == max) return -1;
-      out[n++] = entry;
+      out[n++ % max] = entry; /* a ring: the oldest is overwritten */
     }
-    if (in_quotes) return -2;
+    if (in_quotes) return -1;
   }
-  return (int)n;
+  *total = n;
+  if (n > max) { /* unroll the ring, oldest first */
+    span ring[HTTP_FORWARDED_MAX_HOPS];
+    memcpy(ring, out, max * sizeof *out);
+    for (size_t i = 0; i < max; i++) out[i] = ring[(n + i) % max];
+  }
+  return 0;
 }
 
 /* The right-most entry of the last line named `name`; 0 when there is none. */
 static int last_entry(const asgid_header *headers, size_t count, const char *name, span *out) {
   for (size_t h = count; h-- > 0;) {
-    if (!name_is(&headers[h], name)) continue;
+    if (!http_header_name_is(&headers[h], name)) continue;
     const char *value = headers[h].value;
     size_t len = headers[h].value_len;
     while (len) {
@@ -154,23 +158,30 @@ static int last_entry(const asgid_header *headers, size_t count, const char *nam
   return 0;
 }
 
-static int has_header(const asgid_header *headers, size_t count, const char *name) {
-  for (size_t h = 0; h < count; h++)
-    if (name_is(&headers[h], name)) return 1;
-  return 0;
-}
-
 /* The index of the client's entry among n: the right-most that is not a trusted address;
- * the left-most when all are. */
+ * n when all are. */
 typedef int (*entry_address_fn)(void *data, size_t i, ip_address *address);
 
 static size_t client_entry(size_t n, const address_match *trusted, entry_address_fn address_of,
                            void *data) {
-  for (size_t i = n; i-- > 1;) {
+  for (size_t i = n; i-- > 0;) {
     ip_address address;
     if (!address_of(data, i, &address) || !address_match_has(trusted, &address)) return i;
   }
-  return 0;
+  return n;
+}
+
+/* The client's entry when all n considered are trusted: the left-most, as uvicorn (the
+ * client is itself a trusted host), unless entries were left out: then who the client is
+ * lies left of what was read. Returns n for "unknown". */
+static size_t all_trusted_entry(size_t n, size_t total) { return total > n ? n : 0; }
+
+/* A trusted proxy's header that cannot be read leaves the client unknown, never the proxy
+ * itself: the app must not take a client's garbled header for a request from its proxy. */
+static void client_unknown(http_forwarded *out, const char *rule) {
+  out->client_set = 1;
+  out->client_known = 0;
+  out->rule = rule;
 }
 
 static void set_client(http_forwarded *out, span node) {
@@ -199,17 +210,25 @@ static int x_forwarded_address(void *data, size_t i, ip_address *address) {
 }
 
 static void read_x_forwarded(const asgid_header *headers, size_t count,
-                             const address_match *trusted, http_forwarded *out) {
+                             const address_match *trusted, int read_host, http_forwarded *out) {
   span entries[HTTP_FORWARDED_MAX_HOPS], value;
-  int n = collect(headers, count, "x-forwarded-for", 0, entries, HTTP_FORWARDED_MAX_HOPS);
-  if (n < 0)
-    out->rule = "X-Forwarded-For ignored: more than 64 addresses";
-  else if (n > 0)
-    set_client(out, entries[client_entry((size_t)n, trusted, x_forwarded_address, entries)]);
+  size_t total;
+  collect(headers, count, "x-forwarded-for", 0, entries, HTTP_FORWARDED_MAX_HOPS, &total);
+  size_t n = total < HTTP_FORWARDED_MAX_HOPS ? total : HTTP_FORWARDED_MAX_HOPS;
+  if (n > 0) {
+    size_t i = client_entry(n, trusted, x_forwarded_address, entries);
+    if (i == n) i = all_trusted_entry(n, total);
+    if (i < n)
+      set_client(out, entries[i]);
+    else
+      client_unknown(out, "X-Forwarded-For: more than 64 addresses, the right-most 64 all "
+                          "trusted proxies: the client is unknown");
+  }
   if (last_entry(headers, count, "x-forwarded-proto", &value)) {
     out->secure = proto_secure(value);
     if (out->secure < 0) out->rule = "X-Forwarded-Proto ignored: not http, https, ws or wss";
   }
+  if (!read_host) return;
   if (last_entry(headers, count, "x-forwarded-host", &value)) {
     if (valid_host(value)) {
       out->host = value.p;
@@ -320,47 +339,50 @@ static int forwarded_address(void *data, size_t i, ip_address *address) {
 }
 
 static void read_forwarded(const asgid_header *headers, size_t count,
-                           const address_match *trusted, http_forwarded *out) {
+                           const address_match *trusted, int read_host, http_forwarded *out) {
   span elements[HTTP_FORWARDED_MAX_HOPS];
-  int n = collect(headers, count, "forwarded", 1, elements, HTTP_FORWARDED_MAX_HOPS);
-  if (n == 0) return;
-  if (n < 0) {
-    out->rule = n == -1 ? "Forwarded ignored: more than 64 elements"
-                        : "Forwarded ignored: a quoted string is not closed";
+  size_t total;
+  if (collect(headers, count, "forwarded", 1, elements, HTTP_FORWARDED_MAX_HOPS, &total) != 0) {
+    client_unknown(out, "Forwarded ignored: a quoted string is not closed");
     return;
   }
+  size_t n = total < HTTP_FORWARDED_MAX_HOPS ? total : HTTP_FORWARDED_MAX_HOPS;
+  if (n == 0) return;
   forwarded_walk walk = {elements, 0};
-  size_t chosen = client_entry((size_t)n, trusted, forwarded_address, &walk);
+  size_t chosen = client_entry(n, trusted, forwarded_address, &walk);
+  if (chosen == n) chosen = all_trusted_entry(n, total);
+  if (chosen == n) {
+    client_unknown(out, "Forwarded: more than 64 elements, the right-most 64 all trusted "
+                        "proxies: the client is unknown");
+    return;
+  }
   forwarded_element e;
   if (walk.invalid || parse_element(elements[chosen], &e) != 0) {
-    out->rule = "Forwarded ignored: not RFC 7239 syntax (for=, host=, proto= pairs separated "
-                "by ';', elements by ',')";
+    client_unknown(out, "Forwarded ignored: not RFC 7239 syntax (for=, host=, proto= pairs "
+                        "separated by ';', elements by ',')");
     return;
   }
   int secure = e.proto.p ? proto_secure(e.proto) : -1;
-  if ((e.proto.p && secure < 0) || (e.host.p && !valid_host(e.host))) {
-    out->rule = "Forwarded ignored: a proto other than http or https, or a host that is not a "
-                "host name or IP literal with an optional port";
+  if ((e.proto.p && secure < 0) || (read_host && e.host.p && !valid_host(e.host))) {
+    client_unknown(out, "Forwarded ignored: a proto other than http or https, or a host that "
+                        "is not a host name or IP literal with an optional port");
     return;
   }
   if (e.has_for) set_client(out, e.for_node);
   out->secure = secure;
-  if (e.host.p) {
+  if (read_host && e.host.p) {
     out->host = e.host.p;
     out->host_len = e.host.len;
   }
 }
 
 void http_forwarded_read(const asgid_header *headers, size_t count, const address_match *trusted,
-                         http_forwarded *out) {
+                         http_forwarded_family family, int read_host, http_forwarded *out) {
   memset(out, 0, sizeof *out);
   out->secure = -1;
   out->port = -1;
-  if (has_header(headers, count, "x-forwarded-for") ||
-      has_header(headers, count, "x-forwarded-proto") ||
-      has_header(headers, count, "x-forwarded-host") ||
-      has_header(headers, count, "x-forwarded-port"))
-    read_x_forwarded(headers, count, trusted, out);
+  if (family == HTTP_FORWARDED_RFC7239)
+    read_forwarded(headers, count, trusted, read_host, out);
   else
-    read_forwarded(headers, count, trusted, out);
+    read_x_forwarded(headers, count, trusted, read_host, out);
 }

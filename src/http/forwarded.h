@@ -1,15 +1,18 @@
 /*
  * forwarded.h - what a trusted proxy says about the request it forwards: the client's
  * address, the scheme and the Host the client used. Read from X-Forwarded-For, -Proto,
- * -Host and -Port, or from RFC 7239's Forwarded when none of those came (X-Forwarded-* is
- * what nginx, HAProxy's forwardfor, AWS and Google load balancers, Traefik and Caddy send;
- * a proxy that only appends Forwarded passes a client's X-Forwarded-* along, so behind one
- * the X-Forwarded-* headers must be removed there: docs/deploying.md).
+ * -Host and -Port, or from RFC 7239's Forwarded: one family, the one the trusted proxy
+ * writes (forwarded_headers; X-Forwarded-* is what nginx, HAProxy's forwardfor, AWS and
+ * Google load balancers, Traefik and Caddy send). The other family is a client's own and
+ * changes nothing. The Host and port are read only when asked (forwarded_host): nginx and
+ * AWS ALB pass a client's X-Forwarded-Host along unless told to overwrite it.
  *
  * The client is the right-most address that is not a trusted proxy, as uvicorn, werkzeug's
  * ProxyFix and nginx's real_ip_recursive take it: each proxy appends the peer it saw, so
- * only the entries right of the first untrusted one were written by trusted hands. When every
- * entry is trusted, the left-most is the client. The scheme, host and port come from the
+ * only the entries right of the first untrusted one were written by trusted hands. Only the
+ * right-most HTTP_FORWARDED_MAX_HOPS entries are walked. When every entry is trusted, the
+ * left-most is the client (as uvicorn), unless entries were left out: then it is unknown. A
+ * trusted proxy's header that cannot be read leaves the client unknown, never the proxy. The scheme, host and port come from the
  * right-most X-Forwarded-Proto, -Host and -Port value (the nearest proxy's: most proxies
  * replace these rather than append), or from the Forwarded element of the chosen client.
  *
@@ -23,8 +26,8 @@
 #include "asgid/asgid.h"
 #include "net/address_match.h"
 
-/* More list entries than this in one request's header make it ignored: no real chain of
- * proxies is that long, and the walk stays bounded. */
+/* The right-most entries walked: no real chain of proxies is that long, and the walk stays
+ * bounded whatever a client sends. */
 #define HTTP_FORWARDED_MAX_HOPS 64
 
 typedef struct http_forwarded {
@@ -40,9 +43,13 @@ typedef struct http_forwarded {
   const char *rule;          /* a header that was ignored, and why; NULL when none was */
 } http_forwarded;
 
-/* Reads the forwarding headers among headers (names lowercase) into *out. trusted lists the
- * proxies whose entries the walk goes past. */
+/* Which headers the trusted proxy writes, in the order of forwarded_headers' choices. */
+typedef enum { HTTP_FORWARDED_X_FORWARDED, HTTP_FORWARDED_RFC7239 } http_forwarded_family;
+
+/* Reads the forwarding headers of family among headers (names lowercase) into *out. trusted
+ * lists the proxies whose entries the walk goes past. read_host 0 leaves the Host and port
+ * unread (host NULL, port -1). */
 void http_forwarded_read(const asgid_header *headers, size_t count, const address_match *trusted,
-                         http_forwarded *out);
+                         http_forwarded_family family, int read_host, http_forwarded *out);
 
 #endif /* ASGID_HTTP_FORWARDED_H */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http/forwarded.h"
+#include "http/header_lookup.h"
 #include "http/target.h"
 #include "log/log.h"
 
@@ -21,29 +22,20 @@ static const char *put_string(char **cursor, const char *bytes, size_t len) {
 /* The longest value a Host the app sees may be built from: the request's Host, a Forwarded
  * or an X-Forwarded-Host header. */
 static size_t longest_host_source(const http_head *head) {
+  static const char *const sources[] = {"host", "forwarded", "x-forwarded-host"};
   size_t longest = 0;
   for (size_t i = 0; i < head->field_count; i++) {
     const http_field *f = &head->fields[i];
-    const char *name = head->arena + f->name_offset;
-    int source = (f->name_len == 4 && memcmp(name, "host", 4) == 0) ||
-                 (f->name_len == 9 && memcmp(name, "forwarded", 9) == 0) ||
-                 (f->name_len == 16 && memcmp(name, "x-forwarded-host", 16) == 0);
-    if (source && f->value_len > longest) longest = f->value_len;
+    asgid_header h = {head->arena + f->name_offset, f->name_len, NULL, f->value_len};
+    for (size_t s = 0; s < sizeof sources / sizeof *sources; s++)
+      if (http_header_name_is(&h, sources[s]) && f->value_len > longest) longest = f->value_len;
   }
   return longest;
 }
 
-static asgid_header *find_header(asgid_header *headers, size_t count, const char *lowercase) {
-  size_t len = strlen(lowercase);
-  for (size_t i = 0; i < count; i++)
-    if (headers[i].name_len == len && memcmp(headers[i].name, lowercase, len) == 0)
-      return &headers[i];
-  return NULL;
-}
-
 /* The Host the client asked the proxy for: X-Forwarded-Host or Forwarded's host= in place of
  * the request's own, with X-Forwarded-Port in place of its port (left out when it is the
- * scheme's default, so that URLs an app builds from it carry none). Written at *cursor;
+ * default of the scheme the scope carries, so that URLs an app builds from it carry none). Written at *cursor;
  * returns its length, or 0 when there is no host to say it of. */
 static size_t forwarded_host(const http_forwarded *fwd, const asgid_header *host_header,
                              int secure, char *cursor) {
@@ -62,13 +54,18 @@ static size_t forwarded_host(const http_forwarded *fwd, const asgid_header *host
   return len;
 }
 
-/* What a trusted proxy's headers change in the scope: the client, the scheme and the Host
- * header. The text they need is written at *cursor (room for the client's address and a
- * Host of longest_host_source + 6 bytes). */
+/* What a trusted proxy's headers change in the scope: the client, the scheme and (with
+ * forwarded_host) the Host header. The text they need is written at *cursor (room for the
+ * client's address and a Host of longest_host_source + 6 bytes). */
 static void apply_forwarded(asgid_scope *scope, asgid_header *headers, size_t *header_count,
                             const http_service *service, const transport *t, char **cursor) {
+  const asgid_settings *settings = service->settings;
   http_forwarded fwd;
-  http_forwarded_read(headers, *header_count, &service->forwarded_allow, &fwd);
+  http_forwarded_read(headers, *header_count, &service->forwarded_allow,
+                      settings->forwarded_headers == ASGID_FORWARDED_HEADERS_FORWARDED
+                          ? HTTP_FORWARDED_RFC7239
+                          : HTTP_FORWARDED_X_FORWARDED,
+                      settings->forwarded_host, &fwd);
   if (fwd.rule) log_info("%s (from trusted proxy %s)", fwd.rule, transport_peer_name(t));
   if (fwd.client_set) {
     scope->client = fwd.client_known
@@ -79,8 +76,8 @@ static void apply_forwarded(asgid_scope *scope, asgid_header *headers, size_t *h
   }
   if (fwd.secure >= 0) scope->scheme = fwd.secure ? "https" : "http";
   if (!fwd.host && fwd.port < 0) return;
-  asgid_header *host_header = find_header(headers, *header_count, "host");
-  size_t len = forwarded_host(&fwd, host_header, fwd.secure == 1, *cursor);
+  asgid_header *host_header = http_header_find(headers, *header_count, "host");
+  size_t len = forwarded_host(&fwd, host_header, strcmp(scope->scheme, "https") == 0, *cursor);
   if (len == 0) return;
   if (!host_header) { /* an HTTP/1.0 request may have none: the app gets one */
     host_header = &headers[(*header_count)++];

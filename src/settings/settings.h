@@ -59,6 +59,7 @@ typedef enum asgid_setting_source {
 /* Enum values, in the order of their row's choices. */
 enum { ASGID_LIFESPAN_AUTO, ASGID_LIFESPAN_ON, ASGID_LIFESPAN_OFF };
 enum { ASGID_WORKER_START_FORK, ASGID_WORKER_START_SPAWN };
+enum { ASGID_FORWARDED_HEADERS_X_FORWARDED, ASGID_FORWARDED_HEADERS_FORWARDED };
 enum { ASGID_LEVEL_DEBUG, ASGID_LEVEL_INFO, ASGID_LEVEL_WARNING, ASGID_LEVEL_ERROR };
 
 /* ASGID_SETTING_INDEX_<name>: the row number of each setting; ASGID_SETTING_COUNT rows. */

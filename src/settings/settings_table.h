@@ -49,6 +49,12 @@
   X(forwarded_allow_ips, "server", LIST, "127.0.0.1, ::1, unix", 0, 0, 0, NULL, RELOAD,         \
     "Peers whose X-Forwarded-For/-Proto/-Host/-Port or Forwarded headers set the client, "      \
     "scheme and Host: IP addresses, CIDR ranges, unix (Unix-socket peers), * (all)")            \
+  X(forwarded_headers, "server", ENUM, "x-forwarded", 0, 0, 0, "x-forwarded|forwarded", RELOAD, \
+    "Which headers the trusted proxies write: x-forwarded (X-Forwarded-*: nginx, HAProxy, "    \
+    "cloud balancers) or forwarded (RFC 7239); the other family changes nothing")             \
+  X(forwarded_host, "server", BOOL, "off", 0, 0, 0, NULL, RELOAD,                                \
+    "Let a trusted proxy's X-Forwarded-Host/-Port (or Forwarded host=) replace the Host the "  \
+    "app sees; only when the proxy overwrites them (docs/deploying.md)")                       \
   X(server_header, "server", BOOL, "on", 0, 0, 0, NULL, RELOAD,                                 \
     "Send a Server: asgid header when the app sets none")                                      \
   X(metrics_bind, "server", STR, "", 0, 0, 0, NULL, START,                                      \

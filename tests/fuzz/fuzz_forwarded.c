@@ -4,13 +4,13 @@
  * may write them (a proxy appends to what the client sent, or passes it along).
  *
  * Input layout: byte 0 the trusted proxies (bit 0: 10.0.0.0/8 and ::1, bit 1: "*"; neither:
- * 127.0.0.1 only); then header lines "name:value" separated by newlines (up to 16), each
+ * 127.0.0.1 only), bit 2 the family (Forwarded, else X-Forwarded-*), bit 3 forwarded_host; then header lines "name:value" separated by newlines (up to 16), each
  * value in an allocation of its own so that a read past it is caught.
  *
  * Checked beyond "no crash": a client address is canonical text that parses back to itself,
  * with a port 0-65535; the scheme is unsaid, http or https; a host lies within one header's
  * value, is not empty and holds none of "/?#@\" and no space or control byte; a port is
- * 1-65535; a rule is printable; nothing is said when no forwarding header came; the same
+ * 1-65535; no host nor port without forwarded_host; a rule is printable; nothing is said when no forwarding header came; the same
  * input reads the same twice.
  */
 #include <stdint.h>
@@ -93,10 +93,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t size) {
     p = line_end + 1;
   }
 
+  http_forwarded_family family = input[0] & 4 ? HTTP_FORWARDED_RFC7239 : HTTP_FORWARDED_X_FORWARDED;
+  int read_host = (input[0] & 8) != 0;
   http_forwarded fwd, again;
-  http_forwarded_read(headers, count, &trusted, &fwd);
+  http_forwarded_read(headers, count, &trusted, family, read_host, &fwd);
   check(&fwd, headers, count);
-  http_forwarded_read(headers, count, &trusted, &again);
+  FUZZ_CHECK(read_host || (!fwd.host && fwd.port == -1));
+  http_forwarded_read(headers, count, &trusted, family, read_host, &again);
   FUZZ_CHECK(fwd.client_set == again.client_set && fwd.client_known == again.client_known);
   FUZZ_CHECK(strcmp(fwd.client_host, again.client_host) == 0);
   FUZZ_CHECK(fwd.client_port == again.client_port && fwd.secure == again.secure &&

@@ -1,9 +1,11 @@
 """Proxy headers (forwarded_allow_ips): from a trusted peer, X-Forwarded-For (the right-most
-untrusted entry), -Proto (scheme http/https, ws/wss), -Host, -Port and RFC 7239 Forwarded set
-the scope's client, scheme and Host header; from an untrusted peer the same headers reach
-the app untouched and change nothing. Unix-socket peers, the access log, the Python scope,
-a malformed header from a trusted proxy (logged, ignored, served), --check-config, and a real
-nginx in front, its client on 127.0.0.2 (loopback, but not a trusted proxy)."""
+untrusted entry of the right-most 64), -Proto (scheme http/https, ws/wss), with
+forwarded_host -Host and -Port, or RFC 7239 Forwarded (forwarded_headers) set the scope's
+client, scheme and Host header; from an untrusted peer the same headers reach the app
+untouched and change nothing. Unix-socket peers, the access log, the Python scope, a
+malformed header from a trusted proxy (logged, ignored, served; an
+unreadable client entry leaves the client unknown, never the proxy), --check-config, and a
+real nginx in front, its client on 127.0.0.2 (loopback, but not a trusted proxy)."""
 
 import getpass
 import json
@@ -42,6 +44,15 @@ def header_values(scope, name):
     return [v for n, v in scope["headers"] if n == name]
 
 
+def wait_for_log(srv, text, timeout=5):
+    deadline = time.monotonic() + timeout
+    while text not in srv.log():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_trusted_peer_sets_client_and_scheme(server):
     # The default trusts 127.0.0.1, as uvicorn's: the test client is that proxy.
     srv = server()
@@ -62,7 +73,8 @@ def test_untrusted_peer_changes_nothing(server):
     assert header_values(scope, "host") == ["app.internal"]
     for name, value in SPOOF:
         assert header_values(scope, name.lower()) == [value]
-    assert "ignored" not in srv.log()
+    assert srv.stop() == 0, srv.log()  # every line written
+    assert "ignored" not in srv.log() and "unknown" not in srv.log(), srv.log()
 
 
 def test_right_most_untrusted_address_is_the_client(server):
@@ -76,14 +88,50 @@ def test_right_most_untrusted_address_is_the_client(server):
     assert scope["client"] == ["10.1.1.1", 0]
 
 
+def test_a_padded_header_cannot_make_the_proxy_the_client(server):
+    # Only the right-most 64 entries are walked: padding cannot push the proxy's entry out
+    srv = server()
+    padded = ", ".join(["1.1.1.1"] + ["6.6.6.6"] * 100 + ["203.0.113.7"])
+    scope, _ = scope_with(srv, [("X-Forwarded-For", padded)])
+    assert scope["client"] == ["203.0.113.7", 0]
+    # ... nor, with the right-most 64 all trusted, make the trusted peer the client
+    padded = ", ".join(["203.0.113.7"] + ["127.0.0.1"] * 70)
+    scope, _ = scope_with(srv, [("X-Forwarded-For", padded)])
+    assert scope["client"] is None
+    assert wait_for_log(srv, "the right-most 64 all trusted proxies: the client is unknown")
+
+
+def test_an_unclosed_quote_leaves_the_client_unknown(server):
+    srv = server(forwarded_headers="forwarded")
+    scope, _ = scope_with(srv, [("Forwarded", 'for="1.1.1.1'),
+                                ("Forwarded", "for=198.51.100.7")])
+    assert scope["client"] is None
+    assert wait_for_log(srv, "Forwarded ignored: a quoted string is not closed")
+
+
 def test_star_trusts_every_peer_and_entry(server):
     srv = server(forwarded_allow_ips="*")
     scope, _ = scope_with(srv, [("X-Forwarded-For", "198.51.100.1, 203.0.113.7")])
     assert scope["client"] == ["198.51.100.1", 0]
 
 
-def test_forwarded_host_and_port_make_the_host_header(server):
+def test_forwarded_host_is_off_by_default(server):
+    # nginx and AWS ALB pass a client's X-Forwarded-Host along: it must not become the Host
     srv = server()
+    scope, _ = scope_with(srv, [("X-Forwarded-Host", "evil.example"),
+                                ("X-Forwarded-Port", "8443"),
+                                ("X-Forwarded-For", "203.0.113.7")])
+    assert header_values(scope, "host") == ["app.internal"]
+    assert header_values(scope, "x-forwarded-host") == ["evil.example"]
+    assert scope["client"] == ["203.0.113.7", 0]  # the rest still counts
+    srv = server(forwarded_headers="forwarded")
+    scope, _ = scope_with(srv, [("Forwarded", "for=198.51.100.7;host=evil.example")])
+    assert header_values(scope, "host") == ["app.internal"]
+    assert scope["client"] == ["198.51.100.7", 0]
+
+
+def test_forwarded_host_and_port_make_the_host_header(server):
+    srv = server(forwarded_host="on")
     scope, _ = scope_with(srv, [("X-Forwarded-Proto", "https"),
                                 ("X-Forwarded-Host", "public.example"),
                                 ("X-Forwarded-Port", "443")])
@@ -105,7 +153,7 @@ def test_forwarded_host_and_port_make_the_host_header(server):
 
 
 def test_rfc7239_forwarded(server):
-    srv = server()
+    srv = server(forwarded_headers="forwarded", forwarded_host="on")
     scope, _ = scope_with(srv, [("Forwarded", 'for=198.51.100.9;proto=http, '
                                               'for="[2001:db8:cafe::17]:4711";proto=https;'
                                               'host=api.example')])
@@ -118,17 +166,27 @@ def test_rfc7239_forwarded(server):
     assert scope["scheme"] == "https"
 
 
-def test_x_forwarded_headers_win_over_forwarded(server):
+def test_forwarded_headers_chooses_the_family(server):
     # Behind nginx (X-Forwarded-For), a client's own Forwarded header arrives untouched.
     srv = server()
     scope, _ = scope_with(srv, [("Forwarded", "for=6.6.6.6;proto=https"),
                                 ("X-Forwarded-For", "203.0.113.7")])
     assert scope["client"] == ["203.0.113.7", 0]
     assert scope["scheme"] == "http"
+    # Behind a proxy that writes Forwarded only, a client's own X-Forwarded-* change nothing
+    srv = server(forwarded_headers="forwarded")
+    spoof = [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-Proto", "https")]
+    scope, _ = scope_with(srv, spoof + [("Forwarded", "for=198.51.100.7;proto=http")])
+    assert scope["client"] == ["198.51.100.7", 0]
+    assert scope["scheme"] == "http"
+    scope, port = scope_with(srv, spoof)
+    assert scope["client"] == ["127.0.0.1", port]
+    assert scope["scheme"] == "http"
+    assert header_values(scope, "x-forwarded-for") == ["6.6.6.6"]
 
 
 def test_malformed_header_from_trusted_proxy_is_logged_and_ignored(server):
-    srv = server()
+    srv = server(forwarded_host="on")
     scope, port = scope_with(srv, [("X-Forwarded-Proto", "gopher"),
                                    ("X-Forwarded-Host", "evil.example/path")])
     assert scope["scheme"] == "http"
@@ -139,8 +197,6 @@ def test_malformed_header_from_trusted_proxy_is_logged_and_ignored(server):
         time.sleep(0.05)
     assert re.search(r"X-Forwarded-Host ignored: not a host name.*from trusted proxy "
                      r"127\.0\.0\.1", srv.log()), srv.log()
-    scope, port = scope_with(srv, [("Forwarded", 'for="1.2.3.4')])  # quote not closed
-    assert scope["client"] == ["127.0.0.1", port]
     srv.assert_serves()
 
 
@@ -239,8 +295,9 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 def start_nginx(prefix, port, upstream_port):
-    """nginx on 127.0.0.1:port in front of asgid, as a TLS-terminating one would be set up
-    (X-Forwarded-Proto is its $scheme there: https). Returns the process."""
+    """nginx on 127.0.0.1:port in front of asgid, set up as docs/deploying.md says (without
+    the forwarded_host lines: a client's X-Forwarded-Host passes through). Returns the
+    process."""
     prefix.mkdir()
     # As root, nginx's workers would switch to nobody, who cannot enter the test's folders.
     user_line = f"user {getpass.getuser()};" if os.geteuid() == 0 else ""
@@ -263,7 +320,7 @@ http {{
             proxy_pass http://127.0.0.1:{upstream_port};
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto https;
+            proxy_set_header X-Forwarded-Proto $scheme;
         }}
     }}
 }}
@@ -293,16 +350,23 @@ def test_behind_nginx_the_app_sees_the_client_not_the_spoof(server, tmp_path):
     client = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=5)
     try:
         with client:
-            spoof = {"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https"}
+            spoof = {"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https",
+                     "X-Forwarded-Host": "evil.example"}
             scope = client.get(f"http://127.0.0.1:{port}/scope", headers=spoof).json()
+            # 70 padding entries: nginx's append is still walked
+            padded = {"X-Forwarded-For": ", ".join(["127.0.0.1"] * 70)}
+            padded_scope = client.get(f"http://127.0.0.1:{port}/scope", headers=padded).json()
             # straight to asgid, the same client and headers change nothing
             direct = client.get(f"http://127.0.0.1:{srv.port}/scope", headers=spoof).json()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
     assert scope["client"] == ["127.0.0.2", 0]
-    assert scope["scheme"] == "https"
+    assert scope["scheme"] == "http"  # nginx's $scheme, not the client's https
     assert header_values(scope, "x-forwarded-for") == ["6.6.6.6, 127.0.0.2"]
+    assert header_values(scope, "host") == ["127.0.0.1"]  # nginx's $host, not evil.example
+    assert header_values(scope, "x-forwarded-host") == ["evil.example"]
+    assert padded_scope["client"] == ["127.0.0.2", 0]
     assert direct["client"][0] == "127.0.0.2" and direct["client"][1] != 0
     assert direct["scheme"] == "http"
     assert header_values(direct, "x-forwarded-for") == ["6.6.6.6"]
