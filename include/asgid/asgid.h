@@ -135,7 +135,8 @@ typedef struct asgid_scope {
   const char *path;          /* root_path, then the percent-decoded request path (ASGI; as
                                 uvicorn >= 0.26); without the query */
   size_t path_len;
-  const char *raw_path;      /* the path as sent, without root_path and the query */
+  const char *raw_path;      /* the path as sent, without root_path and the query (ASGI;
+                                uvicorn >= 0.26 prefixes root_path) */
   size_t raw_path_len;
   const char *query_string;  /* the bytes after '?', not decoded; "" when none */
   size_t query_string_len;
