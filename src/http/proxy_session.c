@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "http/h1_session.h"
-#include "log/log.h"
+#include "log/log_rate_limit.h"
 #include "net/proxy_protocol.h"
 
 typedef struct proxy_session {
@@ -16,23 +16,9 @@ typedef struct proxy_session {
 } proxy_session;
 
 static void refuse(proxy_session *s, const char *rule) {
-  http_service *service = s->service;
-  const char *peer = transport_peer_name(s->transport);
-  uint64_t now = uv_now(s->transport->group->loop);
-  if (now < service->proxy_refusal_log_due) {
-    service->proxy_refusals_unlogged++;
-    log_debug("closing connection from %s on a proxy_protocol listener: %s", peer, rule);
-  } else if (service->proxy_refusals_unlogged) {
-    log_info("closing connection from %s on a proxy_protocol listener: %s (and %llu more "
-             "since the last such line, at debug level)", peer, rule,
-             (unsigned long long)service->proxy_refusals_unlogged);
-  } else {
-    log_info("closing connection from %s on a proxy_protocol listener: %s", peer, rule);
-  }
-  if (now >= service->proxy_refusal_log_due) {
-    service->proxy_refusal_log_due = now + PROXY_REFUSAL_LOG_INTERVAL_MS;
-    service->proxy_refusals_unlogged = 0;
-  }
+  log_rate_limited(&s->service->proxy_refusal_log, uv_now(s->transport->group->loop),
+                   "closing connection from %s on a proxy_protocol listener: %s",
+                   transport_peer_name(s->transport), rule);
   transport_close(s->transport);
 }
 

@@ -15,12 +15,6 @@
 #include "http/service.h"
 #include "net/transport.h"
 
-/* At most one info line per this interval says a connection was refused for its header (the
- * others go to debug level): a balancer that does not send one (the option turned on before
- * the balancer's) would otherwise write a line per connection. The next info line counts
- * those it left to debug. */
-#define PROXY_REFUSAL_LOG_INTERVAL_MS 1000
-
 /* Starts reading the PROXY header on a freshly accepted transport. Returns 0, or -1 when out
  * of memory (the transport is closed). */
 int proxy_session_start(http_service *service, transport *t);

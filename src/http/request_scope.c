@@ -8,7 +8,7 @@
 #include "http/forwarded.h"
 #include "http/header_lookup.h"
 #include "http/target.h"
-#include "log/log.h"
+#include "log/log_rate_limit.h"
 
 /* Copies len bytes to *cursor as a NUL-terminated string and advances the cursor. */
 static const char *put_string(char **cursor, const char *bytes, size_t len) {
@@ -58,7 +58,7 @@ static size_t forwarded_host(const http_forwarded *fwd, const asgid_header *host
  * forwarded_host) the Host header. The text they need is written at *cursor (room for the
  * client's address and a Host of longest_host_source + 6 bytes). */
 static void apply_forwarded(asgid_scope *scope, asgid_header *headers, size_t *header_count,
-                            const http_service *service, const transport *t, char **cursor) {
+                            http_service *service, const transport *t, char **cursor) {
   const asgid_settings *settings = service->settings;
   http_forwarded fwd;
   http_forwarded_read(headers, *header_count, &service->forwarded_allow,
@@ -66,7 +66,10 @@ static void apply_forwarded(asgid_scope *scope, asgid_header *headers, size_t *h
                           ? HTTP_FORWARDED_RFC7239
                           : HTTP_FORWARDED_X_FORWARDED,
                       settings->forwarded_host, &fwd);
-  if (fwd.rule) log_info("%s (from trusted proxy %s)", fwd.rule, transport_peer_name(t));
+  /* nginx passes a client's own X-Forwarded-Proto along: a client can cause this at will */
+  if (fwd.rule)
+    log_rate_limited(&service->forwarded_rule_log, uv_now(t->group->loop),
+                     "%s (from trusted proxy %s)", fwd.rule, transport_peer_name(t));
   if (fwd.client_set) {
     scope->client = fwd.client_known
                         ? (asgid_address){1, put_string(cursor, fwd.client_host,
@@ -90,7 +93,7 @@ static void apply_forwarded(asgid_scope *scope, asgid_header *headers, size_t *h
 }
 
 char *http_request_scope_build(asgid_scope *scope, const http_head *head, const transport *t,
-                               const http_service *service) {
+                               http_service *service) {
   const asgid_settings *settings = service->settings;
   const char *target = head->arena + head->target_offset;
   const char *path, *query;

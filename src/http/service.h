@@ -11,6 +11,7 @@
 
 #include "asgi/request.h"
 #include "http/parser.h"
+#include "log/log_rate_limit.h"
 #include "net/address_match.h"
 #include "net/request_stats.h"
 #include "settings/settings.h"
@@ -31,10 +32,12 @@ typedef struct http_service {
   ws_limits websocket;   /* the [websocket] settings */
   ws_buffer websocket_scratch; /* a compressed message being framed (one loop: one at a time) */
   address_match forwarded_allow; /* forwarded_allow_ips: the proxies whose headers count */
-  /* Connections refused on a proxy_protocol listener: at most one info line per interval,
-   * the others at debug level, counted for the next info line (http/proxy_session.c). */
-  uint64_t proxy_refusal_log_due; /* loop milliseconds: when an info line may come again */
-  uint64_t proxy_refusals_unlogged;
+  /* Lines a client can cause at will, at most one at info a second (log/log_rate_limit.h):
+   * a connection refused on a proxy_protocol listener (a balancer that sends no header, the
+   * option turned on before the balancer's, would otherwise write a line per connection);
+   * a trusted proxy's header ignored (nginx passes a client's X-Forwarded-Proto along). */
+  log_rate_limit proxy_refusal_log;
+  log_rate_limit forwarded_rule_log;
 } http_service;
 
 #endif /* ASGID_HTTP_SERVICE_H */

@@ -3,7 +3,7 @@ untrusted entry of the right-most 64), -Proto (scheme http/https, ws/wss), with
 forwarded_host -Host and -Port, or RFC 7239 Forwarded (forwarded_headers) set the scope's
 client, scheme and Host header; from an untrusted peer the same headers reach the app
 untouched and change nothing. Unix-socket peers, the access log, the Python scope, a
-malformed header from a trusted proxy (logged, ignored, served; an
+malformed header from a trusted proxy (logged at most once a second, ignored, served; an
 unreadable client entry leaves the client unknown, never the proxy), --check-config, and a
 real nginx in front, its client on 127.0.0.2 (loopback, but not a trusted proxy)."""
 
@@ -198,6 +198,25 @@ def test_malformed_header_from_trusted_proxy_is_logged_and_ignored(server):
     assert re.search(r"X-Forwarded-Host ignored: not a host name.*from trusted proxy "
                      r"127\.0\.0\.1", srv.log()), srv.log()
     srv.assert_serves()
+
+
+def test_malformed_header_lines_are_rate_limited(server):
+    """nginx passes a client's own X-Forwarded-Proto along: a client must not be able to write
+    a line per request. One info line a second, the rest at debug level, counted in the next
+    info line: every one is accounted for."""
+    srv = server()
+    with srv.raw() as conn:
+        for _ in range(30):
+            conn.send(request_bytes("GET", "/echo", headers=[("X-Forwarded-Proto", "gopher")]))
+            assert conn.read_response().status == 200
+    time.sleep(1.2)  # past LOG_RATE_LIMIT_INTERVAL_MS
+    srv.request(request_bytes("GET", "/echo", headers=[("X-Forwarded-Proto", "gopher")]))
+    assert srv.stop() == 0, srv.log()  # every line written
+
+    lines = [line for line in srv.log().splitlines() if "X-Forwarded-Proto ignored" in line]
+    counted = sum(int(line.split("(and ")[1].split()[0]) for line in lines if "(and " in line)
+    assert len(lines) + counted == 31, lines
+    assert counted > 0, lines
 
 
 def test_unix_socket_peers(server, short_tmp):

@@ -204,7 +204,7 @@ def test_refusal_lines_are_rate_limited(server):
     for conn in conns:
         assert conn.is_closed(timeout=5)
         conn.close()
-    time.sleep(1.2)  # past PROXY_REFUSAL_LOG_INTERVAL_MS
+    time.sleep(1.2)  # past LOG_RATE_LIMIT_INTERVAL_MS
     with srv.raw() as conn:
         conn.send(b"PROXY TCP9\r\n")  # a rule of its own, to know its line
         assert conn.is_closed(timeout=5)
