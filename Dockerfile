@@ -44,11 +44,13 @@ COPY conf/asgid.ini /etc/asgid/asgid.ini
 RUN mkdir /app
 WORKDIR /app
 USER asgid
-# The metrics listener (/metrics, /healthz, /readyz), on whatever command runs: the
-# HEALTHCHECK and Kubernetes' probes ask it. Off outside the image (metrics_bind = "").
-ENV ASGID_METRICS_BIND=0.0.0.0:9000
-# The app, and the metrics listener.
-EXPOSE 8000 9000
+# The metrics listener (/metrics, /healthz, /readyz), on whatever command runs, for the
+# HEALTHCHECK; off outside the image (metrics_bind = ""). On loopback: it has no
+# authentication, and an image built FROM this one or run with -P must not publish it. Where
+# Prometheus or Kubernetes' probes should reach it, set ASGID_METRICS_BIND=0.0.0.0:9000
+# (deploy/kubernetes/deployment.yaml does).
+ENV ASGID_METRICS_BIND=127.0.0.1:9000
+EXPOSE 8000
 # TERM is asgid's graceful stop: in-flight requests get graceful_timeout (30 s) to finish.
 # Give the container a longer grace period (docker stop -t 40, terminationGracePeriodSeconds).
 STOPSIGNAL SIGTERM

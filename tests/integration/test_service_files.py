@@ -194,8 +194,8 @@ def test_dockerfile_stages():
     assert froms == ["debian:trixie-slim AS build", "debian:trixie-slim"]
     runtime = runtime_stage()
     words = {word: rest for word, rest in runtime}
-    assert words["EXPOSE"] == "8000 9000"
-    assert words["ENV"] == "ASGID_METRICS_BIND=0.0.0.0:9000"
+    assert words["EXPOSE"] == "8000"
+    assert words["ENV"] == "ASGID_METRICS_BIND=127.0.0.1:9000"
     assert words["STOPSIGNAL"] == "SIGTERM"
     assert words["USER"] not in ("root", "0")
     # The runtime stage installs no compiler and no -dev package.
