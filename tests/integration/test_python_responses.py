@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from master_util import wait_for
 from python_apps.harness import (PROBE, get, pyserver, requires_python,  # noqa: F401
                                  result, wait_result)
 from rawhttp import request_bytes
@@ -181,22 +182,12 @@ def test_http10_streamed_response_ends_with_close(probe):
 
 def test_app_output_on_stderr_reaches_the_error_log(probe):
     assert get(probe, "/print?msg=asgid-py-stderr-marker").body == b"printed"
-    assert wait_for_log(probe, "asgid-py-stderr-marker")
+    assert wait_for(lambda: "asgid-py-stderr-marker" in probe.log(), 5)
 
 
 def test_non_none_return_value_still_serves(probe):
     assert get(probe, "/return-value").body == b"returned"
     probe.assert_serves("/pid")
-
-
-def wait_for_log(srv, text, timeout=5.0):
-    import time
-    deadline = time.monotonic() + timeout
-    while text not in srv.log():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_send_waits_for_a_slow_reader(probe):

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "master/metrics_text.h"
+#include "german_locale.h"
 
 static char *render(const metrics_snapshot *s) {
   byte_buffer out = {0};
@@ -163,26 +164,18 @@ static void test_label_values_are_escaped(void **state) {
 }
 
 /* A decimal comma in the master's locale (an app preloaded there may set one) changes nothing:
- * a German locale, compiled into a temporary folder (LOCPATH) as test_http_date does. */
+ * under a German locale, printf writes "1,5". */
 static void test_numbers_ignore_the_locale(void **state) {
   (void)state;
-  char dir[] = "/tmp/asgid-locale-XXXXXX";
-  assert_non_null(mkdtemp(dir));
-  char command[256];
-  snprintf(command, sizeof command, "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 2>/dev/null",
-           dir);
-  assert_int_equal(system(command), 0);
-  setenv("LOCPATH", dir, 1);
-  assert_non_null(setlocale(LC_ALL, "de_DE.UTF-8"));
+  char dir[sizeof "/tmp/asgid-locale-XXXXXX"];
+  german_locale_enter(dir);
   char localized[16];
   snprintf(localized, sizeof localized, "%.1f", 1.5);
   assert_string_equal(localized, "1,5"); /* the locale is in force: the test could fail */
   metrics_snapshot s = sample();
   s.uptime_ms = 1500;
   char *text = render(&s);
-  setlocale(LC_ALL, "C");
-  snprintf(command, sizeof command, "rm -rf %s", dir);
-  assert_int_equal(system(command), 0);
+  german_locale_leave(dir);
   assert_line(text, "asgid_uptime_seconds 1.5");
   assert_line(text, "asgid_http_request_duration_seconds_bucket{le=\"0.005\"} 0");
   free(text);
