@@ -9,9 +9,14 @@
 #include "master/metrics_request.h"
 #include "net/transport.h"
 
-/* Connections served at once: a scraper and a few probes need a handful; beyond this a
- * connection is closed unanswered, so that a flood cannot grow the master's memory. */
+/* Connections served at once: a scraper and a few probes need a handful. Beyond this the
+ * oldest connection still without a whole head is closed to make room (or, when every one has
+ * its answer on the way, the new one is), so that a flood can neither grow the master's memory
+ * nor keep a probe out. */
 #define MAX_CONNECTIONS 64
+/* The head deadline of this listener, at most: scrapers and probes send their head at once,
+ * and a short deadline frees a slot held by a client that does not. */
+#define HEAD_DEADLINE_MS 2000
 /* Listen queue of the metrics socket. */
 #define BACKLOG 64
 
@@ -35,12 +40,18 @@ struct metrics_server {
   listener_set socket; /* the one listening socket, closed with the handle */
   int listening;
   int closing;
+  /* A connection that could not get a metrics_connection (out of memory) is accepted into this
+   * handle and closed: one never accepted would stop libuv watching the listener. */
+  stream_handle refused;
+  int refusing;         /* refused is open or closing */
+  int refusal_pending;  /* a connection waits for refused to be free */
   size_t connections;
   metrics_connection *first;
 };
 
 static void free_if_done(metrics_server *server) {
-  if (server->closing && !server->listening && server->connections == 0) free(server);
+  if (server->closing && !server->listening && server->connections == 0 && !server->refusing)
+    free(server);
 }
 
 static void on_server_closed(uv_handle_t *handle) {
@@ -71,6 +82,11 @@ static void close_connection(metrics_connection *c) {
 }
 
 static void on_timeout(uv_timer_t *timer) { close_connection(timer->data); }
+
+static uint64_t head_deadline_ms(const metrics_server *server) {
+  uint64_t header_timeout = server->m->settings->header_timeout;
+  return header_timeout < HEAD_DEADLINE_MS ? header_timeout : HEAD_DEADLINE_MS;
+}
 
 static void on_shutdown(uv_shutdown_t *req, int status) {
   if (status != 0) close_connection(req->data);
@@ -117,7 +133,8 @@ static int route_body(metrics_server *server, metrics_route route, byte_buffer *
 
 static void answer(metrics_connection *c, const metrics_request *request) {
   c->answered = 1;
-  uv_timer_stop(&c->timer);
+  /* The write deadline: a client that never reads a large answer gives its slot back. */
+  uv_timer_start(&c->timer, on_timeout, c->server->m->settings->header_timeout, 0);
   byte_buffer body = {0};
   const char *type = "text/plain; charset=utf-8";
   int status = request->status;
@@ -161,6 +178,56 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   answer(c, &request);
 }
 
+static int stream_init(metrics_server *server, stream_handle *io) {
+  uv_loop_t *loop = &server->m->loop;
+  return server->socket.items[0].kind == LISTENER_TCP ? uv_tcp_init(loop, &io->tcp)
+                                                       : uv_pipe_init(loop, &io->pipe, 0);
+}
+
+static void on_connection(uv_stream_t *stream, int status);
+
+static void on_refused_closed(uv_handle_t *handle) {
+  metrics_server *server = handle->data;
+  server->refusing = 0;
+  if (server->refusal_pending && !server->closing) {
+    server->refusal_pending = 0;
+    on_connection(&server->io.stream, 0); /* accepts the connection that waited */
+  }
+  free_if_done(server);
+}
+
+static void refuse(metrics_server *server) {
+  if (server->refusing) {
+    server->refusal_pending = 1; /* libuv stops watching until it is accepted */
+    return;
+  }
+  if (stream_init(server, &server->refused) != 0) return;
+  server->refusing = 1;
+  server->refused.handle.data = server;
+  (void)uv_accept(&server->io.stream, &server->refused.stream);
+  uv_close(&server->refused.handle, on_refused_closed);
+}
+
+/* Makes room for a new connection: closes the oldest that has not sent a whole head (the
+ * list is newest first). Returns 0 if there was none to close. */
+static int evict_oldest_without_head(metrics_server *server) {
+  metrics_connection *oldest = NULL;
+  for (metrics_connection *c = server->first; c; c = c->next)
+    if (!c->answered && !uv_is_closing(&c->io.handle)) oldest = c;
+  if (!oldest) return 0;
+  log_info("metrics listener: full: closed the oldest connection without a whole head");
+  close_connection(oldest);
+  return 1;
+}
+
+/* Connections that still hold a slot (those closing are gone by the next loop iteration). */
+static size_t open_connections(const metrics_server *server) {
+  size_t n = 0;
+  for (const metrics_connection *c = server->first; c; c = c->next)
+    if (!uv_is_closing(&c->io.handle)) n++;
+  return n;
+}
+
 static void on_connection(uv_stream_t *stream, int status) {
   metrics_server *server = stream->data;
   if (status != 0) {
@@ -168,28 +235,27 @@ static void on_connection(uv_stream_t *stream, int status) {
     return;
   }
   metrics_connection *c = calloc(1, sizeof *c);
-  uv_loop_t *loop = &server->m->loop;
-  int tcp = server->socket.items[0].kind == LISTENER_TCP;
-  if (!c || (tcp ? uv_tcp_init(loop, &c->io.tcp) : uv_pipe_init(loop, &c->io.pipe, 0)) != 0) {
+  if (!c || stream_init(server, &c->io) != 0) {
     free(c);
     log_error("metrics listener: out of memory for a connection");
+    refuse(server);
     return;
   }
+  uv_loop_t *loop = &server->m->loop;
   uv_timer_init(loop, &c->timer);
   c->server = server;
   c->io.handle.data = c->timer.data = c;
   c->open_handles = 2;
+  int full = open_connections(server) >= MAX_CONNECTIONS && !evict_oldest_without_head(server);
   c->next = server->first;
   server->first = c;
   server->connections++;
-  if (uv_accept(stream, &c->io.stream) != 0 || server->connections > MAX_CONNECTIONS ||
+  if (uv_accept(stream, &c->io.stream) != 0 || full ||
       uv_read_start(&c->io.stream, on_alloc, on_read) != 0) {
     close_connection(c);
     return;
   }
-  /* A client that sends no complete head within header_timeout is closed, as on the app's
-   * listeners. */
-  uv_timer_start(&c->timer, on_timeout, server->m->settings->header_timeout, 0);
+  uv_timer_start(&c->timer, on_timeout, head_deadline_ms(server), 0);
 }
 
 metrics_server *metrics_server_start(master *m, const char *bind, char *why, size_t why_size) {
@@ -241,6 +307,7 @@ void metrics_server_close(metrics_server *server, int remove_unix_file) {
   if (!server) return;
   server->closing = 1;
   uv_close(&server->io.handle, on_server_closed);
+  server->refusal_pending = 0;
   listener_set_close(&server->socket, remove_unix_file);
   for (metrics_connection *c = server->first; c; c = c->next) close_connection(c);
 }

@@ -220,6 +220,29 @@ def test_the_listeners_http_rules(server):
     srv.assert_serves()
 
 
+def test_idle_connections_cannot_starve_the_probes(server):
+    """70 clients that each send part of a head and wait must not keep /healthz from
+    answering: when the listener is full the oldest of them makes room, and each is closed
+    after the listener's own short head deadline, not after header_timeout."""
+    srv, port = start(server, workers=1, header_timeout="60s")
+    idle = []
+    try:
+        for _ in range(70):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET /me")
+            idle.append(s)
+        # Well under the head deadline: the probes are answered at once, not after it.
+        assert status_of(port, "/healthz", timeout=1.5) == 200, srv.log()
+        assert status_of(port, "/readyz", timeout=1.5) == 200, srv.log()
+        assert idle[-1].recv(1) == b""  # closed unanswered long before header_timeout
+    finally:
+        for s in idle:
+            s.close()
+    assert "metrics listener: full: closed the oldest connection without a whole head" \
+        in srv.log(), srv.log()
+    srv.assert_serves()
+
+
 def test_unix_socket_listener(server, short_tmp):
     path = f"{short_tmp}/metrics.sock"
     srv = server(metrics_bind=f"unix:{path}")
