@@ -415,22 +415,31 @@ static int open_bind(listener *l, const char *spec, const bind_options *options,
   return rc;
 }
 
-int listener_open_address(listener *l, const char *spec, int backlog, int reuse_port, char *err,
-                          size_t err_size) {
+int listener_check_own_address(const char *spec, char *err, size_t err_size) {
   if (strncmp(spec, "fd://", 5) == 0) {
-    snprintf(err, err_size, "%s", LISTENER_OWN_ADDRESS_ONLY);
+    snprintf(err, err_size, "takes HOST:PORT or unix:PATH, not a socket passed as fd://");
     return -1;
   }
+  char *address;
+  bind_options options;
+  if (split_bind(spec, &address, &options, err, err_size) != 0) return -1;
+  free(address);
+  if (options.proxy_protocol) {
+    snprintf(err, err_size, "the metrics listener takes no proxy_protocol");
+    return -1;
+  }
+  return 0;
+}
+
+int listener_open_address(listener *l, const char *spec, int backlog, int reuse_port, char *err,
+                          size_t err_size) {
+  if (listener_check_own_address(spec, err, err_size) != 0) return -1;
   listener_kind kind;
   char *host;
   int port;
   bind_options options;
   if (listener_parse_bind(spec, &kind, &host, &port, &options, err, err_size) != 0) return -1;
-  int rc = -1;
-  if (options.proxy_protocol)
-    snprintf(err, err_size, "the metrics listener takes no proxy_protocol");
-  else
-    rc = open_new(l, kind, host, port, options.mode, backlog, reuse_port, err, err_size);
+  int rc = open_new(l, kind, host, port, options.mode, backlog, reuse_port, err, err_size);
   free(host);
   return rc;
 }

@@ -39,8 +39,11 @@ int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int 
  * For the metrics listener, which workers do not inherit. Returns 0, or -1 with why in err. */
 int listener_open_address(listener *l, const char *spec, int backlog, int reuse_port, char *err,
                           size_t err_size);
-/* Why listener_open_address refuses an fd:// value (--check-config says the same). */
-#define LISTENER_OWN_ADDRESS_ONLY "takes HOST:PORT or unix:PATH, not a socket passed as fd://"
+/* Whether bind value `spec` may be a listener of the master's own (the metrics listener): not
+ * fd:// (no worker inherits it, nor does systemd pass it) and without proxy_protocol (probes
+ * and scrapers connect directly). listener_open_address and --check-config both ask it, so
+ * that the check says what the start would. Returns 0, or -1 with why in err. */
+int listener_check_own_address(const char *spec, char *err, size_t err_size);
 
 /* For --check-config: whether bind value `spec` would open, without opening it. It must
  * parse; a host must resolve and its address be one this machine can listen on (tried on

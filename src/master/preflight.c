@@ -50,8 +50,8 @@ static void check_binds(preflight_report *r, const asgid_settings *s) {
     }
   }
   if (s->metrics_bind[0]) {
-    char why[512] = LISTENER_OWN_ADDRESS_ONLY, line[1024];
-    if (strncmp(s->metrics_bind, "fd://", 5) == 0 ||
+    char why[512], line[1024];
+    if (listener_check_own_address(s->metrics_bind, why, sizeof why) != 0 ||
         listeners_check_bind(s->metrics_bind, why, sizeof why) != 0) {
       snprintf(line, sizeof line, "metrics_bind %s: %s", s->metrics_bind, why);
       report_error(r, line);

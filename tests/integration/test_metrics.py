@@ -269,6 +269,14 @@ def test_a_metrics_bind_in_use_stops_the_start(server):
     assert f"metrics_bind 127.0.0.1:{port}: " in srv.log(), srv.log()
 
 
+def test_the_start_refuses_a_metrics_bind_with_proxy_protocol(server):
+    srv = server(metrics_bind="127.0.0.1:9000 proxy_protocol", start=False)
+    srv.start(wait=False)
+    assert srv.wait_exit(10) == 1
+    assert "metrics_bind 127.0.0.1:9000 proxy_protocol: the metrics listener takes no " \
+        "proxy_protocol" in srv.log(), srv.log()
+
+
 def test_check_config_checks_metrics_bind():
     app = str(app_path("probe"))
     code, out = run_asgid(["--check-config", "--app", app, "--metrics-bind", "fd://3"])
@@ -277,6 +285,11 @@ def test_check_config_checks_metrics_bind():
     assert code != 0 and "metrics_bind nowhere.invalid:9000: " in out, out
     code, out = run_asgid(["--check-config", "--app", app, "--metrics-bind", "127.0.0.1:9000"])
     assert code == 0, out
+    # What the start refuses, the check refuses with the same words.
+    pp = "127.0.0.1:9000 proxy_protocol"
+    code, out = run_asgid(["--check-config", "--app", app, "--metrics-bind", pp])
+    assert code != 0 and f"metrics_bind {pp}: the metrics listener takes no proxy_protocol" \
+        in out, out
 
 
 def test_open_websockets(server):
