@@ -10,7 +10,7 @@ import threading
 import time
 
 from master_util import wait_for
-from metrics_util import get, metrics_settings, status_of
+from metrics_util import get, metrics_settings, scrape, status_of, total
 from rawhttp import request_bytes
 
 
@@ -62,7 +62,8 @@ def test_not_ready_from_the_start_of_a_graceful_stop(server):
     # A request in flight keeps the worker, and so the master, for about 4 s after TERM.
     slow = srv.raw(timeout=15)
     slow.send(request_bytes("GET", "/sleep?ms=4000"))
-    time.sleep(0.3)
+    # The stop must find the request in the worker: its heartbeat says when it is.
+    assert wait_for(lambda: total(scrape(port), "asgid_http_requests_in_flight") == 1, 3)
     srv.proc.send_signal(signal.SIGTERM)
     assert wait_for(lambda: status_of(port, "/readyz") == 503, 3)
     assert srv.proc.poll() is None, "the master left before its worker drained"
