@@ -47,8 +47,9 @@
   X(root_path, "server", STR, "", 0, 0, 0, NULL, RELOAD,                                        \
     "ASGI root_path: the prefix the app is mounted under behind a proxy; path includes it")     \
   X(forwarded_allow_ips, "server", LIST, "127.0.0.1, ::1, unix", 0, 0, 0, NULL, RELOAD,         \
-    "Peers whose X-Forwarded-For/-Proto/-Host/-Port or Forwarded headers set the client, "      \
-    "scheme and Host: IP addresses, CIDR ranges, unix (Unix-socket peers), * (all)")            \
+    "Peers whose X-Forwarded-For/-Proto (or Forwarded) headers set the client and scheme, "     \
+    "and with forwarded_host the Host: IP addresses, CIDR ranges, unix (Unix-socket peers), * "  \
+    "(all)")                                                                                    \
   X(forwarded_headers, "server", ENUM, "x-forwarded", 0, 0, 0, "x-forwarded|forwarded", RELOAD, \
     "Which headers the trusted proxies write: x-forwarded (X-Forwarded-*: nginx, HAProxy, "    \
     "cloud balancers) or forwarded (RFC 7239); the other family changes nothing")             \

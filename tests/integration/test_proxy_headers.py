@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from conftest import app_path, free_port, run_asgid, write_ini
+from master_util import wait_for
 from python_apps.harness import PROBE, get_json, pyserver, requires_python  # noqa: F401
 from rawhttp import request_bytes
 from wsharness import WS_APP, connect
@@ -45,12 +46,7 @@ def header_values(scope, name):
 
 
 def wait_for_log(srv, text, timeout=5):
-    deadline = time.monotonic() + timeout
-    while text not in srv.log():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    return wait_for(lambda: text in srv.log(), timeout)
 
 
 def test_trusted_peer_sets_client_and_scheme(server):
@@ -192,9 +188,7 @@ def test_malformed_header_from_trusted_proxy_is_logged_and_ignored(server):
     assert scope["scheme"] == "http"
     assert header_values(scope, "host") == ["app.internal"]
     assert scope["client"] == ["127.0.0.1", port]
-    deadline = time.monotonic() + 5
-    while "X-Forwarded-Host ignored" not in srv.log() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for_log(srv, "X-Forwarded-Host ignored")
     assert re.search(r"X-Forwarded-Host ignored: not a host name.*from trusted proxy "
                      r"127\.0\.0\.1", srv.log()), srv.log()
     srv.assert_serves()
@@ -263,10 +257,8 @@ def test_reload_applies_the_list_and_leaves_out_an_invalid_entry(server):
     srv.ini_text = write_ini(srv.ini_path, srv.settings)
     srv.proc.send_signal(signal.SIGHUP)
     srv.wait_workers(1, timeout=10, differ_from=old)
-    deadline = time.monotonic() + 10
-    while scope_with(srv, xff)[0]["client"][0] != "203.0.113.7":
-        assert time.monotonic() < deadline, srv.log()
-        time.sleep(0.05)
+    assert wait_for(lambda: scope_with(srv, xff)[0]["client"][0] == "203.0.113.7", 10), \
+        srv.log()
     assert re.search(r'forwarded_allow_ips: "10\.0\.0\.0/88" is not an IP address.*left out',
                      srv.log()), srv.log()
 
