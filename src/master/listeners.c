@@ -431,16 +431,25 @@ int listener_check_own_address(const char *spec, char *err, size_t err_size) {
   return 0;
 }
 
-int listener_open_address(listener *l, const char *spec, int backlog, int reuse_port, char *err,
-                          size_t err_size) {
-  if (listener_check_own_address(spec, err, err_size) != 0) return -1;
+int listener_open_address(listener *l, const char *spec, int backlog, int reuse_port,
+                          platform_socket offered, char *err, size_t err_size) {
+  inherited in;
+  memset(&in, 0, sizeof in);
+  if (offered != PLATFORM_INVALID_SOCKET) in.sockets[in.count++] = offered;
   listener_kind kind;
-  char *host;
+  char *host = NULL;
   int port;
   bind_options options;
-  if (listener_parse_bind(spec, &kind, &host, &port, &options, err, err_size) != 0) return -1;
-  int rc = open_new(l, kind, host, port, options.mode, backlog, reuse_port, err, err_size);
+  int rc = -1;
+  if (listener_check_own_address(spec, err, err_size) == 0 &&
+      listener_parse_bind(spec, &kind, &host, &port, &options, err, err_size) == 0) {
+    long reused = find_by_address(&in, kind, host, port);
+    rc = reused >= 0 ? take(l, &in, (size_t)reused, err, err_size)
+                     : open_new(l, kind, host, port, options.mode, backlog, reuse_port, err,
+                                err_size);
+  }
   free(host);
+  release_inherited(&in); /* closes the offered socket unless taken */
   return rc;
 }
 

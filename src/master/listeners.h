@@ -36,9 +36,11 @@ int listener_parse_bind(const char *spec, listener_kind *kind, char **host, int 
 
 /* Opens a listening socket of its own for one bind value, HOST:PORT or unix:PATH (not fd://),
  * into l (zeroed by the caller; its strings are malloc'd, its socket open only on success).
- * For the metrics listener, which workers do not inherit. Returns 0, or -1 with why in err. */
-int listener_open_address(listener *l, const char *spec, int backlog, int reuse_port, char *err,
-                          size_t err_size);
+ * For the metrics listener, which workers do not inherit. `offered` is the socket an old
+ * master passed on USR2 (or PLATFORM_INVALID_SOCKET): taken if it listens where spec asks,
+ * else closed. Returns 0, or -1 with why in err. */
+int listener_open_address(listener *l, const char *spec, int backlog, int reuse_port,
+                          platform_socket offered, char *err, size_t err_size);
 /* Whether bind value `spec` may be a listener of the master's own (the metrics listener): not
  * fd:// (no worker inherits it, nor does systemd pass it) and without proxy_protocol (probes
  * and scrapers connect directly). listener_open_address and --check-config both ask it, so

@@ -567,8 +567,12 @@ int master_run(asgid_settings *settings, int argc, char **argv) {
   }
   m.started_ms = now_ms(&m);
   /* Bound with the app's listeners, before privileges are dropped (a port below 1024). */
+  platform_socket metrics_offered = metrics_server_inherited();
+  if (!settings->metrics_bind[0] && metrics_offered != PLATFORM_INVALID_SOCKET)
+    platform_close_socket(metrics_offered); /* the new configuration has no metrics_bind */
   if (settings->metrics_bind[0] &&
-      !(m.metrics = metrics_server_start(&m, settings->metrics_bind, err, sizeof err))) {
+      !(m.metrics = metrics_server_start(&m, settings->metrics_bind, metrics_offered, err,
+                                         sizeof err))) {
     log_error("%s", err);
     listener_set_close(&m.listeners, 0);
     return 1;

@@ -38,6 +38,7 @@ struct metrics_server {
   master *m;
   stream_handle io;
   listener_set socket; /* the one listening socket, closed with the handle */
+  platform_socket fd;  /* that socket, owned by the handle */
   int listening;
   int closing;
   /* A connection that could not get a metrics_connection (out of memory) is accepted into this
@@ -258,12 +259,24 @@ static void on_connection(uv_stream_t *stream, int status) {
   uv_timer_start(&c->timer, on_timeout, head_deadline_ms(server), 0);
 }
 
-metrics_server *metrics_server_start(master *m, const char *bind, char *why, size_t why_size) {
+platform_socket metrics_server_inherited(void) {
+  const char *text = getenv(METRICS_INHERIT_ENV);
+  platform_socket s = text && *text ? (platform_socket)strtol(text, NULL, 10)
+                                    : PLATFORM_INVALID_SOCKET;
+  uv_os_unsetenv(METRICS_INHERIT_ENV); /* not for the workers or their children */
+  return s;
+}
+
+platform_socket metrics_server_socket(const metrics_server *server) { return server->fd; }
+
+metrics_server *metrics_server_start(master *m, const char *bind, platform_socket offered,
+                                     char *why, size_t why_size) {
   metrics_server *server = calloc(1, sizeof *server);
   listener *l = calloc(1, sizeof *l);
   if (!server || !l) {
     free(server);
     free(l);
+    if (offered != PLATFORM_INVALID_SOCKET) platform_close_socket(offered);
     snprintf(why, why_size, "metrics_bind %s: out of memory", bind);
     return NULL;
   }
@@ -272,8 +285,10 @@ metrics_server *metrics_server_start(master *m, const char *bind, char *why, siz
   server->socket.items = l;
   server->socket.count = 1;
   char err[512];
-  /* SO_REUSEPORT: a master started by USR2 listens beside the old one until that exits. */
-  if (listener_open_address(l, bind, BACKLOG, 1, err, sizeof err) != 0) {
+  /* SO_REUSEPORT only as the app's listeners have it: a master started by USR2 gets the old
+   * one's socket instead. */
+  if (listener_open_address(l, bind, BACKLOG, (int)m->settings->reuse_port, offered, err,
+                            sizeof err) != 0) {
     snprintf(why, why_size, "metrics_bind %s: %s", bind, err);
     listener_set_close(&server->socket, 0);
     free(server);
@@ -290,6 +305,7 @@ metrics_server *metrics_server_start(master *m, const char *bind, char *why, siz
   }
   server->io.handle.data = server;
   server->listening = 1;
+  server->fd = l->socket;
   rc = tcp ? uv_tcp_open(&server->io.tcp, l->socket) : uv_pipe_open(&server->io.pipe, l->socket);
   if (rc == 0) l->socket = PLATFORM_INVALID_SOCKET; /* the handle owns it now */
   if (rc == 0) rc = uv_listen(&server->io.stream, BACKLOG, on_connection);

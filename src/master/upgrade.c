@@ -6,6 +6,7 @@
 
 #include "log/log.h"
 #include "master/master.h"
+#include "master/metrics_server.h"
 #include "master/pidfile.h"
 #include "platform/platform.h"
 
@@ -49,13 +50,19 @@ void master_upgrade(master *m) {
   int *child_fds = calloc(n ? n : 1, sizeof *child_fds);
   char *inherit[2] = {NULL, NULL};
   int stdio_count = child_fds ? listeners_inherit(&m->listeners, child_fds, inherit) : -1;
+  /* The metrics socket follows them, named by its own variable. */
+  char metrics_var[64] = "";
+  if (stdio_count > 0 && m->metrics) {
+    snprintf(metrics_var, sizeof metrics_var, "%s=%d", METRICS_INHERIT_ENV, stdio_count);
+    stdio_count++;
+  }
   uv_stdio_container_t *stdio = stdio_count > 0 ? calloc((size_t)stdio_count, sizeof *stdio)
                                                 : NULL;
   char **args = calloc((size_t)m->argc + 1, sizeof *args);
   char **current = platform_environment(); /* this master's environment */
   size_t env_count = 0;
   while (current[env_count]) env_count++;
-  char **env = calloc(env_count + 5, sizeof *env);
+  char **env = calloc(env_count + 6, sizeof *env);
   if (!stdio || !args || !env) {
     log_error("USR2: out of memory");
     goto done;
@@ -64,6 +71,9 @@ void master_upgrade(master *m) {
   for (size_t i = 0; i < n; i++)
     stdio[child_fds[i]] =
         (uv_stdio_container_t){UV_INHERIT_FD, {.fd = m->listeners.items[i].socket}};
+  if (metrics_var[0])
+    stdio[stdio_count - 1] =
+        (uv_stdio_container_t){UV_INHERIT_FD, {.fd = metrics_server_socket(m->metrics)}};
   args[0] = executable;
   for (int i = 1; i < m->argc; i++) args[i] = m->argv[i];
   size_t e = 0;
@@ -74,6 +84,7 @@ void master_upgrade(master *m) {
       env[e++] = current[i];
   env[e++] = inherit[0];
   env[e++] = inherit[1];
+  if (metrics_var[0]) env[e++] = metrics_var;
   /* The master took the notify variables out of its environment (workers must not see
    * them); the new master needs them to announce itself to the same service manager. */
   const char *notify_vars[2];

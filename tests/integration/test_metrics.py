@@ -12,7 +12,7 @@ import subprocess
 import time
 
 from conftest import ASGID_BIN, app_path, run_asgid
-from master_util import get_pid, wait_for
+from master_util import get_pid, read_pidfile, wait_for, wait_gone
 from metrics_util import get, metrics_settings, requests_total, scrape, status_of, total
 from rawhttp import request_bytes
 from wsframes import WsClient
@@ -275,6 +275,39 @@ def test_the_start_refuses_a_metrics_bind_with_proxy_protocol(server):
     assert srv.wait_exit(10) == 1
     assert "metrics_bind 127.0.0.1:9000 proxy_protocol: the metrics listener takes no " \
         "proxy_protocol" in srv.log(), srv.log()
+
+
+def test_a_second_instance_cannot_share_the_metrics_port(server):
+    """No SO_REUSEPORT on the metrics socket: a second asgid on the same metrics_bind would
+    otherwise take half of the probes meant for the first."""
+    srv, port = start(server, workers=1)
+    other = server(metrics_bind=f"127.0.0.1:{port}", workers=1, start=False)
+    other.start(wait=False)
+    assert other.wait_exit(10) == 1, other.log()
+    assert f"metrics_bind 127.0.0.1:{port}: " in other.log(), other.log()
+    assert status_of(port, "/readyz") == 200
+    srv.assert_serves()
+
+
+def test_usr2_hands_the_metrics_socket_to_the_new_master(server, tmp_path):
+    pidfile = tmp_path / "asgid.pid"
+    srv, port = start(server, workers=1, pidfile=pidfile)
+    old = srv.proc.pid
+    assert wait_for(lambda: read_pidfile(pidfile) == old, 5)
+    srv.proc.send_signal(signal.SIGUSR2)
+    new = wait_for(lambda: (read_pidfile(pidfile) or old) != old and read_pidfile(pidfile), 10)
+    assert new, srv.log()
+    try:
+        srv.wait_workers(1, master=new, timeout=10)
+        assert wait_for(lambda: srv.log().count("metrics and health on") == 2, 5), srv.log()
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.wait_exit(10) == 0, srv.log()
+        # The old master closed its copy; the new one answers on the same socket.
+        assert wait_for(lambda: status_of(port, "/readyz") == 200, 10), srv.log()
+        assert "Address already in use" not in srv.log()
+    finally:
+        os.kill(new, signal.SIGTERM)
+        wait_gone(new, 10)
 
 
 def test_check_config_checks_metrics_bind():
