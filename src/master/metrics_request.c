@@ -55,11 +55,12 @@ metrics_request metrics_request_parse(const char *buf, size_t len) {
   if ((size_t)(line_end - p) != 8 ||
       (memcmp(p, "HTTP/1.1", 8) != 0 && memcmp(p, "HTTP/1.0", 8) != 0))
     return bad(400, "a request line must end with HTTP/1.0 or HTTP/1.1");
-  const char *query = memchr(target, '?', target_len);
-  metrics_route route = route_of(target, query ? (size_t)(query - target) : target_len);
-  if (route == METRICS_ROUTE_NONE) return (metrics_request){.status = 404};
+  /* HEAD first: every answer to it, a 404 too, goes without a body. */
   int get = method_len == 3 && memcmp(method, "GET", 3) == 0;
   int head = method_len == 4 && memcmp(method, "HEAD", 4) == 0;
-  if (!get && !head) return (metrics_request){.status = 405, .head = 0};
+  const char *query = memchr(target, '?', target_len);
+  metrics_route route = route_of(target, query ? (size_t)(query - target) : target_len);
+  if (route == METRICS_ROUTE_NONE) return (metrics_request){.status = 404, .head = head};
+  if (!get && !head) return (metrics_request){.status = 405};
   return (metrics_request){.status = 200, .route = route, .head = head};
 }

@@ -201,6 +201,8 @@ def raw_exchange(port, data, timeout=5.0):
 def test_the_listeners_http_rules(server):
     srv, port = start(server, workers=1, header_timeout="500ms")
     assert get(port, "/nothing")[0] == 404
+    answer = raw_exchange(port, b"HEAD /nothing HTTP/1.1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 ") and answer.endswith(b"\r\n\r\n"), answer
     status, headers, _ = get(port, "/metrics", method="POST")
     assert status == 405 and headers["allow"] == "GET, HEAD"
     status, headers, body = get(port, "/metrics", method="HEAD")

@@ -34,6 +34,11 @@ static void test_routes_and_methods(void **state) {
   assert_int_equal(parse("GET / HTTP/1.1\r\n\r\n").status, 404);
   assert_int_equal(parse("DELETE /nothing HTTP/1.1\r\n\r\n").status, 404);
   assert_null(parse("GET /metrics HTTP/1.1\r\n\r\n").rule);
+  /* HEAD is known before the route: its 404 goes without a body. */
+  r = parse("HEAD /nothing HTTP/1.1\r\n\r\n");
+  assert_int_equal(r.status, 404);
+  assert_true(r.head);
+  assert_false(parse("GET /nothing HTTP/1.1\r\n\r\n").head);
 }
 
 static void test_undecided_until_the_head_is_complete(void **state) {
