@@ -11,6 +11,7 @@
 #include "worker/worker.h"
 #include "worker/worker_class.h"
 #include "worker/channel_codec.h"
+#include "worker/channel_drain.h"
 
 /* A stuck worker aborts itself with its last words (worker/stall_watch.h); one still there
  * this much later is terminated. */
@@ -141,13 +142,7 @@ static void on_last_message(void *data, const channel_message *m) {
  * so that the metrics keep those counts. */
 static void drain_channel(worker_proc *w) {
   if (w->channel_dropped || uv_is_closing((uv_handle_t *)&w->channel)) return;
-  for (;;) {
-    size_t size;
-    uint8_t *space = channel_reader_space(&w->messages, &size);
-    int n = size ? platform_read_pending((uv_stream_t *)&w->channel, space, size) : 0;
-    if (n <= 0 || channel_reader_take(&w->messages, (size_t)n, on_last_message, w) != CHANNEL_OK)
-      return;
-  }
+  channel_drain(&w->messages, (uv_stream_t *)&w->channel, on_last_message, w);
 }
 
 static void on_channel_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
