@@ -7,7 +7,8 @@
 
 #include "log/log.h"
 #include "master/metrics_request.h"
-#include "net/transport.h"
+#include "net/byte_buffer.h"
+#include "net/stream_handle.h"
 
 /* Connections served at once: a scraper and a few probes need a handful. Beyond this the
  * oldest connection still without a whole head is closed to make room (or, when every one has
@@ -105,6 +106,9 @@ static void on_answer_written(uv_write_t *req, int status) {
     uv_timer_start(&c->timer, on_timeout, c->server->m->settings->header_timeout, 0);
 }
 
+/* The phrases of the few statuses this listener sends. http/status.c has the full table, but
+ * the master may not include http/ (the layer rule), and these seven do not justify moving
+ * it down. */
 static const char *reason_phrase(int status) {
   switch (status) {
     case 200: return "OK";

@@ -24,18 +24,11 @@
 #include "net/byte_buffer.h"
 #include "net/listener.h"
 #include "net/rate_meter.h"
+#include "net/stream_handle.h"
 #include "settings/settings.h"
 
 typedef struct transport transport;
 typedef struct transport_group transport_group;
-
-/* A TCP or Unix stream, seen as whichever libuv type a call needs. */
-typedef union stream_handle {
-  uv_handle_t handle;
-  uv_stream_t stream;
-  uv_tcp_t tcp;
-  uv_pipe_t pipe;
-} stream_handle;
 
 /* What a session provides to the transport that carries it. Every member is required. */
 typedef struct transport_session_ops {
