@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log/log.h"
+#include "log/log_rate_limit.h"
 #include "master/metrics_request.h"
 #include "net/byte_buffer.h"
 #include "net/stream_handle.h"
@@ -49,6 +50,8 @@ struct metrics_server {
   int refusal_pending;  /* a connection waits for refused to be free */
   size_t connections;
   metrics_connection *first;
+  /* Lines any client can cause at will: at most one a second at info. */
+  log_rate_limit bad_request_log, eviction_log;
 };
 
 static void free_if_done(metrics_server *server) {
@@ -179,7 +182,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   c->len += (size_t)nread;
   metrics_request request = metrics_request_parse(c->head, c->len);
   if (request.status == 0) return;
-  if (request.rule) log_info("metrics listener: %d: %s", request.status, request.rule);
+  if (request.rule)
+    log_rate_limited(&c->server->bad_request_log, uv_now(stream->loop),
+                     "metrics listener: %d: %s", request.status, request.rule);
   answer(c, &request);
 }
 
@@ -220,7 +225,8 @@ static int evict_oldest_without_head(metrics_server *server) {
   for (metrics_connection *c = server->first; c; c = c->next)
     if (!c->answered && !uv_is_closing(&c->io.handle)) oldest = c;
   if (!oldest) return 0;
-  log_info("metrics listener: full: closed the oldest connection without a whole head");
+  log_rate_limited(&server->eviction_log, uv_now(&server->m->loop),
+                   "metrics listener: full: closed the oldest connection without a whole head");
   close_connection(oldest);
   return 1;
 }
