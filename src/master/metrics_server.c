@@ -11,14 +11,12 @@
 #include "net/byte_buffer.h"
 #include "net/stream_handle.h"
 
-/* Connections served at once: a scraper and a few probes need a handful. Beyond this the
- * oldest connection still without a whole head is closed to make room (or, when every one has
- * its answer on the way, the new one is), so that a flood can neither grow the master's memory
- * nor keep a probe out. */
-#define MAX_CONNECTIONS 64
-/* The head deadline of this listener, at most: scrapers and probes send their head at once,
- * and a short deadline frees a slot held by a client that does not. */
-#define HEAD_DEADLINE_MS 2000
+/* Connections are limited (metrics_connections): a scraper and a few probes need a handful.
+ * Beyond the limit the oldest connection still without a whole head is closed to make room
+ * (or, when every one has its answer on the way, the new one is), so that a flood can neither
+ * grow the master's memory nor keep a probe out. Each has metrics_timeout, short by default,
+ * for its head and again for its answer: scrapers and probes send their head at once and read
+ * the answer at once, and a short deadline frees a slot held by a client that does not. */
 /* Listen queue of the metrics socket. */
 #define BACKLOG 64
 
@@ -88,17 +86,12 @@ static void close_connection(metrics_connection *c) {
 
 static void on_timeout(uv_timer_t *timer) { close_connection(timer->data); }
 
-static uint64_t head_deadline_ms(const metrics_server *server) {
-  uint64_t header_timeout = server->m->settings->header_timeout;
-  return header_timeout < HEAD_DEADLINE_MS ? header_timeout : HEAD_DEADLINE_MS;
-}
-
 static void on_shutdown(uv_shutdown_t *req, int status) {
   if (status != 0) close_connection(req->data);
 }
 
 /* The answer is out: the write side ends, and what the client still sends is read and dropped
- * until it closes (or header_timeout): closing with unread bytes would reset the connection
+ * until it closes (or metrics_timeout): closing with unread bytes would reset the connection
  * and could lose the answer. */
 static void on_answer_written(uv_write_t *req, int status) {
   metrics_connection *c = req->data;
@@ -106,7 +99,7 @@ static void on_answer_written(uv_write_t *req, int status) {
   if (status != 0 || uv_shutdown(&c->shutdown, &c->io.stream, on_shutdown) != 0)
     close_connection(c);
   else
-    uv_timer_start(&c->timer, on_timeout, c->server->m->settings->header_timeout, 0);
+    uv_timer_start(&c->timer, on_timeout, c->server->m->settings->metrics_timeout, 0);
 }
 
 /* The phrases of the few statuses this listener sends. http/status.c has the full table, but
@@ -142,7 +135,7 @@ static int route_body(metrics_server *server, metrics_route route, byte_buffer *
 static void answer(metrics_connection *c, const metrics_request *request) {
   c->answered = 1;
   /* The write deadline: a client that never reads a large answer gives its slot back. */
-  uv_timer_start(&c->timer, on_timeout, c->server->m->settings->header_timeout, 0);
+  uv_timer_start(&c->timer, on_timeout, c->server->m->settings->metrics_timeout, 0);
   byte_buffer body = {0};
   const char *type = "text/plain; charset=utf-8";
   int status = request->status;
@@ -257,7 +250,8 @@ static void on_connection(uv_stream_t *stream, int status) {
   c->server = server;
   c->io.handle.data = c->timer.data = c;
   c->open_handles = 2;
-  int full = open_connections(server) >= MAX_CONNECTIONS && !evict_oldest_without_head(server);
+  int full = (long)open_connections(server) >= server->m->settings->metrics_connections &&
+             !evict_oldest_without_head(server);
   c->next = server->first;
   server->first = c;
   server->connections++;
@@ -266,7 +260,7 @@ static void on_connection(uv_stream_t *stream, int status) {
     close_connection(c);
     return;
   }
-  uv_timer_start(&c->timer, on_timeout, head_deadline_ms(server), 0);
+  uv_timer_start(&c->timer, on_timeout, server->m->settings->metrics_timeout, 0);
 }
 
 platform_socket metrics_server_inherited(void) {

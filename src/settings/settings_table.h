@@ -61,6 +61,12 @@
   X(metrics_bind, "server", STR, "", 0, 0, 0, NULL, START,                                      \
     "Where the master serves /metrics (Prometheus), /healthz and /readyz: HOST:PORT or "       \
     "unix:PATH; empty: off. Keep it off the public network")                                   \
+  X(metrics_timeout, "server", DURATION, "2s", 0, 100, 60000, NULL, RELOAD,                     \
+    "On the metrics listener, the deadline for a client's request head and for taking the "     \
+    "answer; then the connection is closed")                                                    \
+  X(metrics_connections, "server", INT, "64", 0, 1, 4096, NULL, RELOAD,                         \
+    "Connections the metrics listener serves at once; beyond, the oldest without a whole "      \
+    "request head is closed to make room")                                                      \
   /* [app] what runs and how */                                                                \
   X(app, "app", STR, "", 'a', 0, 0, NULL, RELOAD,                                               \
     "The app: path/to/app.so[:symbol] (native) or package.module:attribute (Python ASGI)")     \

@@ -223,26 +223,36 @@ def test_the_listeners_http_rules(server):
 
 
 def test_idle_connections_cannot_starve_the_probes(server):
-    """70 clients that each send part of a head and wait must not keep /healthz from
-    answering: when the listener is full the oldest of them makes room, and each is closed
-    after the listener's own short head deadline, not after header_timeout."""
-    srv, port = start(server, workers=1, header_timeout="60s")
+    """More clients than metrics_connections that each send part of a head and wait must not
+    keep /healthz from answering: when the listener is full the oldest of them makes room."""
+    srv, port = start(server, workers=1, metrics_connections="8", metrics_timeout="60s")
     idle = []
     try:
-        for _ in range(70):
+        for _ in range(10):
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.sendall(b"GET /me")
             idle.append(s)
-        # Well under the head deadline: the probes are answered at once, not after it.
+        # Well under metrics_timeout: the probes are answered at once, not after it.
         assert status_of(port, "/healthz", timeout=1.5) == 200, srv.log()
         assert status_of(port, "/readyz", timeout=1.5) == 200, srv.log()
-        assert idle[-1].recv(1) == b""  # closed unanswered long before header_timeout
+        assert idle[0].recv(1) == b""  # the oldest made room, long before metrics_timeout
     finally:
         for s in idle:
             s.close()
     assert "metrics listener: full: closed the oldest connection without a whole head" \
         in srv.log(), srv.log()
     srv.assert_serves()
+
+
+def test_a_silent_client_is_closed_at_metrics_timeout(server):
+    """Not at header_timeout (60 s here): the listener's own deadline, short by default."""
+    srv, port = start(server, workers=1, header_timeout="60s", metrics_timeout="300ms")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /me")
+        began = time.monotonic()
+        assert s.recv(1) == b""
+        assert time.monotonic() - began < 10
+    assert status_of(port, "/healthz", timeout=5) == 200
 
 
 def test_unix_socket_listener(server, short_tmp):
