@@ -235,7 +235,12 @@ def test_idle_connections_cannot_starve_the_probes(server):
         # Well under metrics_timeout: the probes are answered at once, not after it.
         assert status_of(port, "/healthz", timeout=1.5) == 200, srv.log()
         assert status_of(port, "/readyz", timeout=1.5) == 200, srv.log()
-        assert idle[0].recv(1) == b""  # the oldest made room, long before metrics_timeout
+        # The oldest made room, long before metrics_timeout: closed, with a reset when its
+        # bytes were still unread.
+        try:
+            assert idle[0].recv(1) == b""
+        except ConnectionResetError:
+            pass
     finally:
         for s in idle:
             s.close()
