@@ -5,25 +5,20 @@ The apps and the nginx block are read from the page itself, so the page cannot d
 what works. The virtualenv sees Debian's packages (--system-site-packages): the tests never
 reach a package index."""
 import asyncio
-import getpass
-import os
 import re
-import shutil
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import free_port
+from nginx_util import requires_nginx, start_nginx
 from python_apps.harness import EXAMPLES_PY, SOURCE_DIR, pyserver, requires_python  # noqa: F401
 
 pytestmark = requires_python
 
 PAGE = SOURCE_DIR / "docs" / "python.md"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 def section(title):
@@ -103,37 +98,8 @@ def nginx(tmp_path):
         prefix = tmp_path / "nginx"
         prefix.mkdir()
         (prefix / "site.conf").write_text(nginx_site(socket_path, port, static_dir))
-        # As root, nginx's workers would switch to nobody, who cannot enter the test's folders.
-        user_line = f"user {getpass.getuser()};\n" if os.geteuid() == 0 else ""
-        (prefix / "nginx.conf").write_text(f"""
-daemon off;
-{user_line}pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {prefix}/site.conf;
-}}
-""")
-        proc = subprocess.Popen([NGINX, "-e", str(prefix / "error.log"), "-p", str(prefix),
-                                 "-c", str(prefix / "nginx.conf")],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        procs.append(proc)
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(url + "/static/", timeout=1)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None:
-                    pytest.fail(f"nginx exited: {proc.stderr.read().decode()}"
-                                f"{(prefix / 'error.log').read_text()}")
-                time.sleep(0.05)
+        procs.append(start_nginx(prefix, f"    include {prefix}/site.conf;", url + "/static/"))
         return url
 
     yield start
@@ -142,7 +108,7 @@ http {{
         proc.wait(timeout=10)
 
 
-@pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed")
+@requires_nginx
 def test_behind_nginx_as_the_page_says(pyserver, nginx, short_tmp, tmp_path):
     socket_path = short_tmp / "asgid.sock"
     static_dir = tmp_path / "static"

@@ -7,21 +7,17 @@ malformed header from a trusted proxy (logged at most once a second, ignored, se
 unreadable client entry leaves the client unknown, never the proxy), --check-config, and a
 real nginx in front, its client on 127.0.0.2 (loopback, but not a trusted proxy)."""
 
-import getpass
 import json
-import os
 import re
-import shutil
 import signal
-import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import app_path, free_port, run_asgid, write_ini
 from master_util import wait_for
+from nginx_util import requires_nginx, start_nginx
 from python_apps.harness import PROBE, get_json, pyserver, requires_python  # noqa: F401
 from rawhttp import request_bytes
 from wsharness import WS_APP, connect
@@ -302,29 +298,10 @@ def test_websocket_scheme_wss_from_trusted_proxy_only(pyserver):
     assert scope["client"][0] == "127.0.0.1"
 
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def start_nginx(prefix, port, upstream_port):
+def start_proxy(prefix, port, upstream_port):
     """nginx on 127.0.0.1:port in front of asgid, set up as docs/deploying.md says (without
-    the forwarded_host lines: a client's X-Forwarded-Host passes through). Returns the
-    process."""
-    prefix.mkdir()
-    # As root, nginx's workers would switch to nobody, who cannot enter the test's folders.
-    user_line = f"user {getpass.getuser()};" if os.geteuid() == 0 else ""
-    (prefix / "nginx.conf").write_text(f"""
-daemon off;
-{user_line}
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 16; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
+    the forwarded_host lines: a client's X-Forwarded-Host passes through)."""
+    return start_nginx(prefix, f"""
     server {{
         listen 127.0.0.1:{port};
         location / {{
@@ -333,30 +310,14 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
         }}
-    }}
-}}
-""")
-    proc = subprocess.Popen([NGINX, "-e", str(prefix / "error.log"), "-p", str(prefix),
-                             "-c", str(prefix / "nginx.conf")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/echo", timeout=1)
-            return proc
-        except httpx.TransportError:
-            if proc.poll() is not None:
-                pytest.fail(f"nginx exited: {proc.stderr.read().decode()}")
-            time.sleep(0.05)
-    proc.kill()
-    pytest.fail("nginx did not answer within 10 s")
+    }}""", f"http://127.0.0.1:{port}/echo")
 
 
-@pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed")
+@requires_nginx
 def test_behind_nginx_the_app_sees_the_client_not_the_spoof(server, tmp_path):
     srv = server()  # the default trusts 127.0.0.1: nginx here
     port = free_port()
-    proc = start_nginx(tmp_path / "nginx", port, srv.port)
+    proc = start_proxy(tmp_path / "nginx", port, srv.port)
     # the client connects from 127.0.0.2 (loopback, not trusted) with a header of its own
     client = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=5)
     try:
