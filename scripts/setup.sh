@@ -13,11 +13,14 @@
 # libllhttp-dev (and its runtime library) from it.
 set -euo pipefail
 
-# The unit tests are built by default, hence cmocka. llhttp is handled below.
+# The unit tests are built by default, hence cmocka, and locales: localedef and its sources
+# (the unit tests of dates and numbers run under a German locale they compile). llhttp is
+# handled below.
 build_packages=(
   build-essential cmake pkg-config
   libuv1-dev libinih-dev libcmocka-dev libpython3-dev
   libssl-dev zlib1g-dev
+  locales
 )
 test_packages=(
   python3 python3-pytest python3-httpx python3-websockets
@@ -28,10 +31,11 @@ test_packages=(
   python3-prometheus-client  # test_metrics reads /metrics with a real Prometheus parser
   curl wrk nginx procps systemd
   clang
-  locales  # localedef and its sources: the Date header test runs under a German locale
   strace  # test_master_channel: proof that the master never signals its workers
   # scripts/test-windows.sh: the mingw-w64 cross compiler, Windows zlib, Wine to run the result
   gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine wine64
+  # scripts/test-debian13.sh and scripts/test-image.sh: a Debian 13 root, the container image
+  debootstrap podman
 )
 case "${1:-}" in
   "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;
