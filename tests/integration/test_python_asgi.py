@@ -6,7 +6,6 @@ http.disconnect only after the body once the response is done or the client left
 100-continue on the first receive(), concurrent and cancelled receive() calls, and
 receive() wrapped in asyncio.create_task (channels does that).
 """
-import concurrent.futures
 import json
 import time
 
@@ -231,92 +230,6 @@ def test_callables_outlive_the_app(probe):
     value = wait_result(probe, "lt", lambda v: v != "waiting")
     assert value == ("http.disconnect RuntimeError: unexpected ASGI message "
                      "'http.response.body' after the app returned")
-
-
-@pytest.mark.parametrize("suspend", ["", "?suspend=1"])
-def test_app_runs_in_a_task_with_a_fresh_context(probe, suspend):
-    # The app's code runs inside a real asyncio Task (anyio and sniffio need one), in a context
-    # of its own: a context variable one request sets is unset for the next request, on the
-    # same connection or another.
-    with probe.raw() as conn:
-        for _ in range(3):
-            conn.send(request_bytes("GET", "/task" + suspend))
-            resp = conn.read_response()
-            assert resp.status == 200, resp
-            seen = json.loads(resp.body)
-            assert seen == {"is_task": True, "library": "asyncio", "cancelling": 0,
-                            "found": "unset", "same_task": True}
-    assert json.loads(get(probe, "/task" + suspend).body)["found"] == "unset"
-
-
-@pytest.mark.parametrize("suspend", ["", "?suspend=1"])
-def test_cancelling_its_own_task_reaches_the_app(probe, suspend):
-    # An app that cancels its Task gets CancelledError at its next suspension, whether that
-    # comes in its first step or later; requests after it are served as usual.
-    for _ in range(2):
-        resp = get(probe, "/self-cancel" + suspend)
-        assert resp.status == 200, resp
-        assert resp.body == b"cancelled"
-        seen = json.loads(get(probe, "/task").body)
-        assert seen["cancelling"] == 0 and seen["found"] == "unset"
-
-
-def test_asyncio_timeout_in_the_app(probe):
-    for _ in range(3):
-        assert get(probe, "/timeout").body == b"TimeoutError cancelling=0"
-
-
-def test_app_cancelling_every_other_task(probe):
-    # Some apps cancel all of asyncio.all_tasks() and await them (at shutdown, say): that must
-    # not hang, and the server keeps serving after it.
-    for _ in range(3):
-        get(probe, "/sleep?ms=1")
-    resp = get(probe, "/cancel-others")
-    assert resp.status == 200 and resp.body.startswith(b"cancelled "), resp
-    for _ in range(3):
-        assert get(probe, "/sleep?ms=1").body == b"slept"
-    assert json.loads(get(probe, "/task").body)["is_task"] is True
-
-
-def test_a_cancelled_request_leaves_no_cancel_count(probe):
-    # Requests cancelled from outside (their Tasks' cancel() never taken back) must not leave
-    # a cancel count to later requests: asyncio.timeout would raise CancelledError instead of
-    # TimeoutError in them.
-    with concurrent.futures.ThreadPoolExecutor(6) as pool:
-        held = [pool.submit(get, probe, "/hold?ms=3000") for _ in range(3)]
-        time.sleep(0.5)
-        assert get(probe, "/cancel-held").body == b"cancelled 3"
-        assert all(h.result().status == 500 for h in held)  # cancelled: no response
-        timeouts = [pool.submit(get, probe, "/timeout?ms=300") for _ in range(6)]
-        answers = [(t.result().status, t.result().body) for t in timeouts]
-    assert answers == [(200, b"TimeoutError cancelling=0")] * 6
-
-
-@pytest.mark.parametrize("suspend", ["", "?suspend=1"])
-def test_cancel_while_awaiting_a_task_waits_for_it(probe, suspend):
-    # As with Task.cancel(): the cancel goes to the task being awaited, and the awaiting app
-    # gets what that task makes of it (here it cleans up and returns a value).
-    assert get(probe, "/bg-start").body == b"started"
-    time.sleep(0.1)
-    assert get(probe, "/cancel-bg" + suspend).body == b"bg cleaned up and returned"
-
-
-def test_requests_answered_while_the_app_cancels_all_tasks(probe):
-    # An app cancelling every task on every loop pass cancels requests (500), and Tasks that
-    # have not run yet: each request still gets an answer.
-    def status(target):
-        try:
-            return get(probe, target, timeout=4).status
-        except OSError as exc:
-            return repr(exc)
-
-    with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        sweep = pool.submit(get, probe, "/sweep?ms=1500", timeout=10)
-        time.sleep(0.2)
-        statuses = list(pool.map(status, ["/timeout?ms=50"] * 60))
-        assert sweep.result().body.startswith(b"swept ")
-    assert all(s in (200, 500) for s in statuses), statuses
-    assert get(probe, "/timeout").body == b"TimeoutError cancelling=0"
 
 
 def test_100_continue_on_first_receive(probe):

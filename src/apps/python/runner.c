@@ -332,6 +332,14 @@ void python_runner_release(void) {
  * eager step yielded, or the idle runner parks. */
 static PySendResult runner_am_send(PyObject *op, PyObject *arg, PyObject **out) {
   runner *r = (runner *)op;
+  if (!r->task) {
+    /* The Task's first step, inside create_task: the app's task factory starts Tasks eagerly
+     * (asyncio.eager_task_factory, Python 3.12+), before the runner has its Task or a scope.
+     * A bare yield asks the Task for its next step at the loop's next pass, where a lazy
+     * Task's first step comes. */
+    *out = Py_NewRef(Py_None);
+    return PYGEN_NEXT;
+  }
   Py_CLEAR(r->park);
   if (r->fatal) {
     python_restore_exception(r->fatal);
@@ -527,8 +535,9 @@ int python_runner_init(PyObject *loop, PyObject *glue) {
   cancelled_error = exceptions ? PyObject_GetAttrString(exceptions, "CancelledError") : NULL;
   Py_XDECREF(exceptions);
   if (tasks) {
-    /* Private to asyncio, but stable from 3.7 on (eager tasks use them); without them every
-     * scope starts on its Task. */
+    /* Private to asyncio, but stable from 3.7 on (3.12's eager tasks use them); without them
+     * every scope starts on its Task. The public way to an eager first step, a Task made with
+     * eager_start (asyncio.eager_task_factory), is a Task per request: what runners avoid. */
     enter_task = PyObject_GetAttrString(tasks, "_enter_task");
     leave_task = enter_task ? PyObject_GetAttrString(tasks, "_leave_task") : NULL;
     if (!leave_task) Py_CLEAR(enter_task);

@@ -79,8 +79,20 @@ Endpoints (GET unless noted; query parameters in brackets):
                     CPU-bound app does; answers "spun"
   /wait-file?path=P  blocks the event loop (time.sleep) until file P exists, for up to 5 s;
                     answers "seen" or "timeout"
+  /task-group[?suspend=1&fail=1]  an asyncio.TaskGroup (after a first suspension with
+                    suspend=1). Without fail: three children return their number doubled and
+                    REQUEST_VAR as they found it. With fail: one child sleeps 10 s, another
+                    raises ValueError in its first step, while the app's own body sleeps 10 s
+                    in the group (only the cancel of the group's parent, the request's Task,
+                    ends that sleep). JSON of what the group gave or raised, the sleeping
+                    child's fate, cancelling() and whether an asyncio.sleep(0) after the group
+                    still runs on the same Task
+  /children[?suspend=1]  create_task children under the loop's task factory: whether the
+                    first one's first step ran inside create_task (eager), which task was
+                    current in it and after it, its result, and a second one cancelled
 Lifespan: startup puts {"greeting": "hello", "log": []} in the state; PROBE_PY_SHUTDOWN_FILE
-names a file the shutdown writes "shutdown" to.
+names a file the shutdown writes "shutdown" to; PROBE_PY_TASK_FACTORY=eager makes startup
+install asyncio.eager_task_factory (Python 3.12+) as the loop's task factory.
 """
 import asyncio
 import contextvars
@@ -144,6 +156,8 @@ async def lifespan(scope, receive, send):
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            if os.environ.get("PROBE_PY_TASK_FACTORY") == "eager":
+                asyncio.get_running_loop().set_task_factory(asyncio.eager_task_factory)
             if "state" in scope:
                 scope["state"]["greeting"] = "hello"
                 scope["state"]["log"] = []
@@ -707,6 +721,85 @@ async def r_sweep(scope, receive, send, query, key):
     await respond(send, f"swept {swept}")
 
 
+async def r_task_group(scope, receive, send, query, key):
+    if query.get("suspend"):
+        await asyncio.sleep(0)
+    me = asyncio.current_task()
+    REQUEST_VAR.set("in the group's parent")
+    sleeper = {"fate": "not started"}
+
+    async def double(n):
+        await asyncio.sleep(0)
+        return [n * 2, REQUEST_VAR.get()]
+
+    async def sleep_long():
+        sleeper["fate"] = "sleeping"
+        try:
+            await asyncio.sleep(10)
+            sleeper["fate"] = "slept"
+        except asyncio.CancelledError:
+            sleeper["fate"] = "cancelled"
+            raise
+
+    async def fail():
+        raise ValueError("child failed")
+
+    out = {}
+    try:
+        async with asyncio.TaskGroup() as group:
+            if query.get("fail"):
+                group.create_task(sleep_long())
+                group.create_task(fail())
+                await asyncio.sleep(10)
+                out["body"] = "not cancelled"
+            else:
+                children = [group.create_task(double(n)) for n in range(3)]
+        if not query.get("fail"):
+            out["results"] = [child.result() for child in children]
+    except ExceptionGroup as raised:
+        out["raised"] = type(raised).__name__
+        out["errors"] = [describe(e) for e in raised.exceptions]
+    if query.get("fail"):
+        out["sleeper"] = sleeper["fate"]
+    await asyncio.sleep(0)
+    out["same_task"] = asyncio.current_task() is me
+    out["cancelling"] = me.cancelling()
+    await respond_json(send, out)
+
+
+async def r_children(scope, receive, send, query, key):
+    if query.get("suspend"):
+        await asyncio.sleep(0)
+    me = asyncio.current_task()
+    seen = {}
+
+    async def child():
+        seen["current"] = asyncio.current_task()
+        await asyncio.sleep(0)
+        return "child result"
+
+    async def sleeper():
+        await asyncio.sleep(10)
+
+    child_task = asyncio.create_task(child())
+    eager = bool(seen)  # its first step already ran, inside create_task
+    current_after = asyncio.current_task() is me
+    result = await child_task
+    current_in_child = ("the child" if seen["current"] is child_task else
+                        "the parent" if seen["current"] is me else repr(seen["current"]))
+    doomed = asyncio.create_task(sleeper())
+    await asyncio.sleep(0)
+    doomed.cancel()
+    try:
+        await doomed
+        cancelled = "not cancelled"
+    except asyncio.CancelledError:
+        cancelled = "cancelled"
+    await respond_json(send, {
+        "eager": eager, "current_in_child": current_in_child, "current_after": current_after,
+        "result": result, "cancelled": cancelled, "cancelling": me.cancelling()})
+
+
 ROUTES = {
     "/scope": r_scope, "/echo": r_echo, "/chunks": r_chunks, "/after-body": r_after_body,
     "/receive-twice": r_receive_twice, "/create-task-receive": r_create_task_receive,
@@ -726,4 +819,5 @@ ROUTES = {
     "/timeout": r_timeout, "/cancel-others": r_cancel_others, "/hold": r_hold,
     "/cancel-held": r_cancel_held, "/bg-start": r_bg_start, "/cancel-bg": r_cancel_bg,
     "/sweep": r_sweep, "/spin": r_spin, "/wait-file": r_wait_file,
+    "/task-group": r_task_group, "/children": r_children,
 }
