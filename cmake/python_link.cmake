@@ -39,8 +39,20 @@ else()
   separate_arguments(python_syslibs UNIX_COMMAND "${python_syslibs}")
   list(REMOVE_DUPLICATES python_syslibs)
   set(python_archive "${python_libpl}/${python_library}")
+  # What the archive links with must be flags or files that exist: CPython 3.13's MODLIBS
+  # names Modules/_hacl/libHacl_Hash_SHA2.a of its own build tree, which Debian 13 does not
+  # ship though its archive needs it (docs/architecture.md).
+  set(python_missing_input "")
+  foreach(input IN LISTS python_syslibs)
+    if(NOT input MATCHES "^-" AND NOT EXISTS "${input}")
+      set(python_missing_input "${input}")
+    endif()
+  endforeach()
   if(NOT python_library MATCHES "\\.a$" OR NOT EXISTS "${python_archive}")
     set(static_unusable "no static libpython archive (${python_archive}) in this installation")
+  elseif(python_missing_input)
+    string(CONCAT static_unusable "${python_archive} needs ${python_missing_input} "
+           "(sysconfig's MODLIBS), a file of CPython's build tree this installation lacks")
   elseif(ASGID_SANITIZE)
     set(static_unusable "sanitizer build: the shared library keeps ASan's view of libpython simple")
   endif()

@@ -21,6 +21,8 @@ max_age_minutes=$((7 * 24 * 60))
 
 make_tarball() {
   mkdir -p "$cache"
+  exec 8>"$cache/debian13-minbase.lock" # one maker at a time
+  flock 8
   if [ -f "$tarball" ] && [ -z "$(find "$tarball" -mmin +"$max_age_minutes")" ]; then
     return
   fi
@@ -34,6 +36,7 @@ make_tarball() {
     exit 1
   fi
   rm -f "$root.log"
+  chmod 755 "$root" # it becomes the root directory: mktemp's 0700 would shut out every user
   tar -C "$root" -cf "$tarball.new" .
   rm -rf "$root"
   mv "$tarball.new" "$tarball"
