@@ -1,36 +1,47 @@
-# asgid in a container (docs/deploying.md). Build and run the demo app:
+# asgid in a container (docs/deploying.md, "In a container"). Build and run the demo app:
 #   docker build -t asgid .
 #   docker run --rm -p 8000:8000 asgid
+# With podman: `podman build --format docker -t asgid .` (the OCI format drops HEALTHCHECK).
 # Serve your own app: mount it and a configuration that names it, e.g.
 #   docker run -v ./app.so:/app/app.so:ro -v ./asgid.ini:/etc/asgid/asgid.ini:ro asgid \
 #     asgid -c /etc/asgid/asgid.ini
+# A Python app gets an image of its own built FROM this one: examples/container/.
+# scripts/test-image.sh builds both with podman in CI and runs tests/image/ against them.
 #
 # Debian 13 ships llhttp 9.2.1 (the oldest release asgid accepts), so no extra apt source is
 # needed here, unlike on Debian 12.
 
-FROM debian:trixie-slim AS build
+# The Debian 13 image both stages start from. CI builds without a registry, from a local image
+# of the same Debian release: --build-arg DEBIAN_IMAGE=... (scripts/test-image.sh).
+ARG DEBIAN_IMAGE=debian:trixie-slim
+
+FROM ${DEBIAN_IMAGE} AS build
 WORKDIR /src
-COPY . .
 # The same setup script and the same cmake commands as README.md's "Building by hand":
-# tests/integration/test_service_files.py fails when the two drift apart. The unit tests run
-# here, so a broken build never becomes an image.
+# tests/integration/test_service_files.py fails when the two drift apart. The setup script is
+# copied alone first, so that its layer (the build packages) is reused until it changes; the
+# sources come after it. The unit tests run here, so a broken build never becomes an image.
+COPY scripts/setup.sh scripts/setup.sh
 RUN bash scripts/setup.sh --build-only
+COPY . .
 RUN cmake -S . -B build -DASGID_WERROR=ON \
  && cmake --build build -j"$(nproc)" \
  && ctest --test-dir build --output-on-failure
 
-FROM debian:trixie-slim
+FROM ${DEBIAN_IMAGE}
 # Only what runs: the shared libraries asgid links against, by their Debian 13 names
 # (libuv1t64 is libuv1 after Debian's 64-bit time_t transition, libssl3t64 holds libcrypto for
 # the WebSocket handshake; zlib1g serves permessage-deflate and, with libexpat1, the embedded
-# CPython's built-in modules: the interpreter itself is linked into asgid), and
-# python3: the standard library, and the interpreter asgid names as sys.executable.
+# CPython's built-in modules; libpython3.13: Debian 13's static libpython cannot be linked in
+# whole, its _sha2 module needs objects the package does not ship, so cmake falls back to the
+# shared library there and says so), and python3: the standard library, and the interpreter
+# asgid names as sys.executable.
 # tests/integration/test_service_files.py checks the list against the libraries the binary
 # needs.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libuv1t64 libinih1 libllhttp9.2 libssl3t64 zlib1g libexpat1 python3 \
- && rm -rf /var/lib/apt/lists/*
+      libuv1t64 libinih1 libllhttp9.2 libssl3t64 zlib1g libexpat1 libpython3.13 python3 \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
 # A fixed uid and gid, so that a Kubernetes securityContext can name them
 # (deploy/kubernetes/deployment.yaml: runAsUser, runAsGroup).
 RUN groupadd --system --gid 10001 asgid \
