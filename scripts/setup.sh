@@ -35,7 +35,7 @@ test_packages=(
   # scripts/test-windows.sh: the mingw-w64 cross compiler, Windows zlib, Wine to run the result
   gcc-mingw-w64-x86-64 libz-mingw-w64-dev wine wine64
   # scripts/test-debian13.sh and scripts/test-image.sh: a Debian 13 root, the container image
-  debootstrap podman
+  debootstrap podman iproute2  # iproute2: test-image.sh brings up its network namespace's loopback
 )
 case "${1:-}" in
   "") packages=("${build_packages[@]}" "${test_packages[@]}") ;;
