@@ -14,8 +14,8 @@
 # rebuilds from the first changed file on (the packages' layers stay).
 #
 # Environment: ASGID_CACHE_DIR (scripts/debian13-base.sh's cache); ASGID_IMAGE_TAG (default
-# localhost/asgid:test) and ASGID_PYTHON_IMAGE_TAG (localhost/asgid-starlette:test) name the
-# images built. Arguments are pytest's (-k ..., -x).
+# localhost/asgid:test; its build stage is tagged ...:test-build) and ASGID_PYTHON_IMAGE_TAG
+# (localhost/asgid-starlette:test) name the images built. Arguments are pytest's (-k ..., -x).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -32,18 +32,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# docker format: the OCI format has no HEALTHCHECK, which the tests run.
+# docker format: the OCI format has no HEALTHCHECK, which the tests run. The image a tag named
+# before is removed once the tag names a new one, with the layers only it used: every change of
+# the sources would otherwise leave a build behind in podman's storage.
 build() {
-  local name=$1 start=$SECONDS
+  local name=$1 start=$SECONDS previous
   shift
+  previous=$(podman image inspect --format '{{.Id}}' "$name" 2>/dev/null || true)
   if ! podman build --isolation=chroot --pull=never --format docker -t "$name" "$@" \
       >"$work/build.log" 2>&1; then
     tail -n 60 "$work/build.log" >&2
     echo "test-image: building $name failed" >&2
     exit 1
   fi
+  if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$name")" ]; then
+    podman rmi "$previous" >/dev/null 2>&1 || true  # still in use: kept
+  fi
   echo "test-image: built $name in $((SECONDS - start)) s"
 }
+# The build stage gets a tag of its own (its layers are cached, not built twice), so that it is
+# removed like the others when it is replaced.
+build "$image-build" --build-arg DEBIAN_IMAGE="$base" --target build .
 build "$image" --build-arg DEBIAN_IMAGE="$base" .
 build "$python_image" --build-arg ASGID_IMAGE="$image" examples/container
 
