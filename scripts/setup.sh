@@ -23,7 +23,7 @@ build_packages=(
   locales
 )
 test_packages=(
-  python3 python3-pytest python3-httpx python3-websockets
+  python3 python3-venv python3-pytest python3-httpx python3-websockets
   python3-uvloop python3-anyio python3-starlette python3-fastapi python3-django
   python3-wsproto chromium  # WebSocket tests: a sans-io client, and a real browser
   uvicorn python3-httptools gunicorn python3-hypercorn
