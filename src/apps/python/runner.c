@@ -404,6 +404,17 @@ static PyObject *runner_throw(PyObject *op, PyObject *const *args, Py_ssize_t na
     return NULL;
   }
   if (r->handover) {
+#if PY_VERSION_HEX >= 0x030D0000
+    /* Every cancel was taken back (uncancel(), cancelling() is 0) before the Task took over:
+     * the app's eager step cancelled its Task and uncancelled it before it waited. A Task
+     * running its own step only notes such a cancel, and from Python 3.13 on uncancel()
+     * forgets it; but the runner's Task seemed to wait on its park future, which the cancel
+     * cancelled. So the Task takes over what the app yielded, as if woken as usual. */
+    if (PyObject_IsInstance(value, cancelled_error) == 1 && !task_cancelling(r)) {
+      Py_DECREF(value);
+      return runner_send(op, Py_None);
+    }
+#endif
     /* The Task was cancelled before it took over what the app's eager step yielded. As
      * Task.cancel() does with the future it waits on: that is cancelled with the same
      * message, and if it accepts, the Task waits for it to end (an awaited task may handle

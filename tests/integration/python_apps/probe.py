@@ -79,14 +79,21 @@ Endpoints (GET unless noted; query parameters in brackets):
                     CPU-bound app does; answers "spun"
   /wait-file?path=P  blocks the event loop (time.sleep) until file P exists, for up to 5 s;
                     answers "seen" or "timeout"
-  /task-group[?suspend=1&fail=1]  an asyncio.TaskGroup (after a first suspension with
+  /task-group[?suspend=1&fail=1|alone]  an asyncio.TaskGroup (after a first suspension with
                     suspend=1). Without fail: three children return their number doubled and
-                    REQUEST_VAR as they found it. With fail: one child sleeps 10 s, another
+                    REQUEST_VAR as they found it. With fail=1: one child sleeps 10 s, another
                     raises ValueError in its first step, while the app's own body sleeps 10 s
                     in the group (only the cancel of the group's parent, the request's Task,
-                    ends that sleep). JSON of what the group gave or raised, the sleeping
-                    child's fate, cancelling() and whether an asyncio.sleep(0) after the group
-                    still runs on the same Task
+                    ends that sleep). With fail=alone: the failing child only, and a body that
+                    does not wait. JSON of what the group gave or raised, the sleeping child's
+                    fate, cancelling() and whether an asyncio.sleep(0) after the group still
+                    runs on the same Task (or "CancelledError" if it raised that); with
+                    fail=alone, {"request": that, "own_task": the same on a new Task}
+  /cancel-taken-back[?suspend=1]  cancels its own Task and takes the cancel back (uncancel())
+                    before it waits, then awaits asyncio.sleep(0); then does the same on a new
+                    Task of its own. JSON of both outcomes ("cancelled" or "not cancelled":
+                    Python 3.13's uncancel() forgets a cancel not yet delivered, 3.11's does
+                    not) and cancelling()
   /children[?suspend=1]  create_task children under the loop's task factory: whether the
                     first one's first step ran inside create_task (eager), which task was
                     current in it and after it, its result, and a second one cancelled
@@ -721,9 +728,7 @@ async def r_sweep(scope, receive, send, query, key):
     await respond(send, f"swept {swept}")
 
 
-async def r_task_group(scope, receive, send, query, key):
-    if query.get("suspend"):
-        await asyncio.sleep(0)
+async def task_group(fail):
     me = asyncio.current_task()
     REQUEST_VAR.set("in the group's parent")
     sleeper = {"fate": "not started"}
@@ -741,30 +746,65 @@ async def r_task_group(scope, receive, send, query, key):
             sleeper["fate"] = "cancelled"
             raise
 
-    async def fail():
+    async def fail_at_once():
         raise ValueError("child failed")
 
     out = {}
     try:
         async with asyncio.TaskGroup() as group:
-            if query.get("fail"):
+            if fail == "alone":
+                group.create_task(fail_at_once())
+            elif fail:
                 group.create_task(sleep_long())
-                group.create_task(fail())
+                group.create_task(fail_at_once())
                 await asyncio.sleep(10)
                 out["body"] = "not cancelled"
             else:
                 children = [group.create_task(double(n)) for n in range(3)]
-        if not query.get("fail"):
+        if not fail:
             out["results"] = [child.result() for child in children]
     except ExceptionGroup as raised:
         out["raised"] = type(raised).__name__
         out["errors"] = [describe(e) for e in raised.exceptions]
-    if query.get("fail"):
+    if fail == "1":
         out["sleeper"] = sleeper["fate"]
-    await asyncio.sleep(0)
-    out["same_task"] = asyncio.current_task() is me
+    try:
+        await asyncio.sleep(0)
+        out["same_task"] = asyncio.current_task() is me
+    except asyncio.CancelledError:
+        out["same_task"] = "CancelledError"
     out["cancelling"] = me.cancelling()
+    return out
+
+
+async def r_task_group(scope, receive, send, query, key):
+    if query.get("suspend"):
+        await asyncio.sleep(0)
+    fail = query.get("fail")
+    out = await task_group(fail)
+    if fail == "alone":
+        out = {"request": out, "own_task": await asyncio.create_task(task_group(fail))}
     await respond_json(send, out)
+
+
+async def cancel_then_take_back():
+    me = asyncio.current_task()
+    me.cancel()
+    me.uncancel()
+    try:
+        await asyncio.sleep(0)
+        return "not cancelled"
+    except asyncio.CancelledError:
+        return "cancelled"
+
+
+async def r_cancel_taken_back(scope, receive, send, query, key):
+    if query.get("suspend"):
+        await asyncio.sleep(0)
+    in_request = await cancel_then_take_back()
+    on_own_task = await asyncio.create_task(cancel_then_take_back())
+    await respond_json(send, {"request": in_request, "own_task": on_own_task,
+                              "cancelling": asyncio.current_task().cancelling()})
 
 
 async def r_children(scope, receive, send, query, key):
@@ -820,4 +860,5 @@ ROUTES = {
     "/cancel-held": r_cancel_held, "/bg-start": r_bg_start, "/cancel-bg": r_cancel_bg,
     "/sweep": r_sweep, "/spin": r_spin, "/wait-file": r_wait_file,
     "/task-group": r_task_group, "/children": r_children,
+    "/cancel-taken-back": r_cancel_taken_back,
 }
