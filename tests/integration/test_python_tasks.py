@@ -69,9 +69,11 @@ def test_cancelling_its_own_task_reaches_the_app(probe, suspend):
         assert seen["cancelling"] == 0 and seen["found"] == "unset"
 
 
-def test_asyncio_timeout_in_the_app(probe):
+@pytest.mark.parametrize("suspend", ["", "?ms=0"])
+def test_asyncio_timeout_in_the_app(probe, suspend):
+    # asyncio.timeout entered in the app's eager first step, or after a suspension.
     for _ in range(3):
-        assert get(probe, "/timeout").body == b"TimeoutError cancelling=0"
+        assert get(probe, "/timeout" + suspend).body == b"TimeoutError cancelling=0"
 
 
 def test_app_cancelling_every_other_task(probe):

@@ -16,7 +16,8 @@
  * page) then never wakes its Task. An app that waits hands what it yielded over to the Task
  * (the park future is resolved, the Task wakes and awaits it), and runs on it from there.
  * A cancel of the Task during that step cancels the park future, and reaches the app when
- * the Task wakes, as it would have at the app's next suspension.
+ * the Task wakes, as it would have at the app's next suspension (from Python 3.13 on, unless
+ * taken back by then).
  *
  * Differences from a Task per request, all deliberate: Task names and identities repeat
  * across requests, and idle runners' Tasks are among asyncio.all_tasks(); a runner whose Task

@@ -61,7 +61,8 @@ Endpoints (GET unless noted; query parameters in brackets):
                     across an asyncio.sleep(0) (suspend=1); then sets REQUEST_VAR
   /self-cancel[?suspend=1]  cancels its own Task (after a first suspension with suspend=1),
                     then awaits asyncio.sleep(0); answers "cancelled" or "not cancelled"
-  /timeout[?ms]     (after sleeping ms) asyncio.timeout(0.01) around asyncio.sleep(1);
+  /timeout[?ms]     (after sleeping ms, if given: a first suspension even with 0)
+                    asyncio.timeout(0.01) around asyncio.sleep(1);
                     answers "<outcome> cancelling=<n>" (TimeoutError expected, and 0)
   /hold[?ms]        sleeps ms (default 3000) as a held task, then answers "held"
   /cancel-held      cancels the held tasks; answers "cancelled <n>"
@@ -651,7 +652,8 @@ async def r_self_cancel(scope, receive, send, query, key):
 
 
 async def r_timeout(scope, receive, send, query, key):
-    await asyncio.sleep(int(query.get("ms", "0")) / 1000)
+    if "ms" in query:
+        await asyncio.sleep(int(query["ms"]) / 1000)
     try:
         async with asyncio.timeout(0.01):
             await asyncio.sleep(1)
