@@ -2,11 +2,13 @@
 # Builds and tests asgid on Debian 13 (trixie, Python 3.13) from a Debian 12 machine, in a
 # chroot: a Debian 13 root made by debootstrap (scripts/debian13-base.sh), where the README's
 # setup (scripts/setup.sh) installs every package, cmake builds asgid as README.md says, and
-# the unit tests and the integration tests run, with workers started by fork and by spawn.
+# the unit tests and the integration tests run.
 #
 #   scripts/test-debian13.sh            the unit tests and the integration tests that differ
-#                                       most between Debian releases (below)
-#   scripts/test-debian13.sh all        the unit tests and the whole integration suite
+#                                       most between Debian releases (below), workers started
+#                                       by fork (test_master_spawn.py starts them by spawn)
+#   scripts/test-debian13.sh all        the unit tests and the whole integration suite, by fork
+#                                       and by spawn
 #   scripts/test-debian13.sh prepare    only the root and the setup (scripts/test.sh runs this
 #                                       while it tests on this machine: mostly downloads)
 #
@@ -21,8 +23,7 @@ cd "$(dirname "$0")/.."
 # What Debian 13 changes under asgid: Python 3.13 (the runner's asyncio internals, the
 # embedding, frameworks' newer releases), libuv 1.50, OpenSSL 3.5, systemd 257, gcc 14. These
 # files test the Python worker classes and apps, the master (signals, reload, channels), the
-# service files and WebSocket over Python; test_source_* and test_docs_* read only the source,
-# the same on every release.
+# service files, WebSocket over Python and docs/python.md's quick start in a virtualenv.
 selected=(
   tests/integration/test_python_*.py
   tests/integration/test_master_*.py
@@ -30,12 +31,13 @@ selected=(
   tests/integration/test_lifespan.py
   tests/integration/test_websocket_asgi.py
   tests/integration/test_websocket_frameworks.py
+  tests/integration/test_docs_python.py
   tests/integration/test_basic.py
 )
 case "${1:-}" in
-  "") tests=("${selected[@]}") ;;
-  all) tests=(tests/integration) ;;
-  prepare) tests=() ;;
+  "") tests=("${selected[@]}") starts=(fork) ;;
+  all) tests=(tests/integration) starts=(fork spawn) ;;
+  prepare) tests=() starts=() ;;
   *) echo "usage: scripts/test-debian13.sh [all|prepare]" >&2; exit 2 ;;
 esac
 
@@ -97,7 +99,7 @@ cmake -S . -B build -DASGID_WERROR=ON -DASGID_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=
 cmake --build build -j"\$(nproc)" >/dev/null
 echo "== debian13 \$(date +%T): unit tests"
 ctest --test-dir build --output-on-failure
-for start in fork spawn; do
+for start in ${starts[*]}; do
   echo "== debian13 \$(date +%T): integration tests, worker_start = \$start"
   ASGID_TEST_WORKER_START=\$start ASGID_BIN=/src/build/asgid ASGID_EXAMPLES=/src/build/examples \
     ASGID_TEST_APPS=/src/build/tests/apps /usr/bin/python3 -m pytest ${tests[*]} -q \

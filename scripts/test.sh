@@ -6,12 +6,24 @@
 # Each build runs the C unit tests (ctest) and the integration tests (pytest, driving the real
 # binary over loopback); then scripts/test-windows.sh cross-builds asgid.exe into build-win/ and
 # tests it under Wine (docs/windows.md); then build-fuzz/ (clang, libFuzzer, ASan+UBSan) runs
-# the fuzz targets of tests/fuzz for a bounded time each. Any failure, warning or sanitizer
-# report fails the run.
+# the fuzz targets of tests/fuzz for a bounded time each; then scripts/test-debian13.sh builds
+# and tests asgid on Debian 13 (Python 3.13) in a chroot, and scripts/test-image.sh builds the
+# container image with podman and tests it. Any failure, warning or sanitizer report fails the
+# run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+
+# The Debian 13 chroot and the container image need root (chroot, mount, podman's storage).
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
+
+# The Debian 13 root and its setup are mostly downloads: made while this machine's builds and
+# tests run (its output is shown when the Debian 13 tests start).
+debian13_log=$(mktemp)
+"${as_root[@]}" bash scripts/test-debian13.sh prepare >"$debian13_log" 2>&1 &
+debian13_prepare=$!
 
 # Debian's own interpreter, with Debian's pytest/httpx: the machine may put another python3
 # first on PATH.
@@ -54,4 +66,13 @@ run_build build-asan -DCMAKE_BUILD_TYPE=Debug -DASGID_SANITIZE=ON -DASGID_PYTHON
 # asgid.exe, cross-built with mingw-w64, its unit tests and tests/windows under Wine.
 bash scripts/test-windows.sh
 run_fuzz
+if ! wait "$debian13_prepare"; then
+  cat "$debian13_log"
+  echo "== preparing the Debian 13 root failed" >&2
+  exit 1
+fi
+cat "$debian13_log"
+"${as_root[@]}" bash scripts/test-debian13.sh
+echo "== the container image (podman)"
+"${as_root[@]}" bash scripts/test-image.sh
 echo "== all tests passed"
