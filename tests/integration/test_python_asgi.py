@@ -212,9 +212,14 @@ def test_dropped_receive_loses_no_event(probe):
 
 def test_receive_cancelled_after_its_event_loses_no_event(probe):
     with probe.raw() as conn:
-        conn.send(request_bytes("POST", "/cancel-after-event",
+        conn.send(request_bytes("POST", "/cancel-after-event?key=cancel-after-event",
                                 headers=[("Content-Length", "7")]))
-        time.sleep(0.2)  # the app is waiting in receive() when the body comes
+        # The body goes only once the app's task waits in receive(): after a fixed sleep, a
+        # busy machine read the body with the headers and the task never waited.
+        deadline = time.monotonic() + 10
+        while get(probe, "/result?key=cancel-after-event").body != b"waiting":
+            assert time.monotonic() < deadline, "the app's task never waited in receive()"
+            time.sleep(0.05)
         conn.send(b"payload")
         resp = conn.read_response()
     assert resp.status == 200, resp

@@ -51,10 +51,10 @@ Endpoints (GET unless noted; query parameters in brackets):
   /return-value     a normal response, then returns 42 instead of None
   /drop-receive (POST)  calls receive() without awaiting it, drops it, then reads the body:
                     a dropped receive() must not swallow the event it asked for
-  /cancel-after-event (POST)  a task waiting in receive() is cancelled after its event came
-                    but before it ran again; a receive() dropped unawaited takes that event
-                    next; a later receive() must still get it. Answers
-                    "<how it went> <body>"
+  /cancel-after-event[?key=K] (POST)  a task waiting in receive() is cancelled after its event
+                    came but before it ran again; a receive() dropped unawaited takes that
+                    event next; a later receive() must still get it. Answers
+                    "<how it went> <body>"; RESULTS[K] = "waiting" once the task waits
   /task[?suspend=1]  JSON of the running Task as the app sees it: is_task, sniffio's library,
                     cancelling(), the REQUEST_VAR context variable as the request found it
                     (each request must find it unset), and whether the Task stayed the same
@@ -583,6 +583,8 @@ async def r_drop_receive(scope, receive, send, query, key):
 async def r_cancel_after_event(scope, receive, send, query, key):
     waiting = asyncio.get_running_loop().create_task(receive())
     await asyncio.sleep(0)  # the task now waits on the event's future
+    if key:
+        RESULTS[key] = "waiting"  # the client may send the body now
     how = "not-cancelled"
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
