@@ -12,9 +12,9 @@
 #   scripts/test-debian13.sh prepare    only the root and the setup (scripts/test.sh runs this
 #                                       while it tests on this machine: mostly downloads)
 #
-# The root is cached with the packages installed ($ASGID_CACHE_DIR, else
-# ${XDG_CACHE_HOME:-~/.cache}/asgid) and reused while the base tarball and scripts/setup.sh (its
-# package lists) are unchanged; otherwise it is made again. Each run copies the source tree
+# The root is cached with the packages installed, beside scripts/debian13-base.sh's tarball
+# ($ASGID_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/asgid), and reused while the base
+# tarball and scripts/setup.sh (its package lists) are unchanged; otherwise it is made again. Each run copies the source tree
 # afresh into it. Needs root (chroot, mount); everything mounted for the run lives in a private
 # mount namespace and is gone when the run ends, whatever happens.
 set -euo pipefail
@@ -46,12 +46,12 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-cache=${ASGID_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/asgid}
-mkdir -p "$cache"
+tarball=$(bash scripts/debian13-base.sh tarball)
+# The root lives beside the base tarball, in scripts/debian13-base.sh's cache.
+cache=$(dirname "$tarball")
 # One run at a time uses the root (a prepare left running by a failed scripts/test.sh, say).
 exec 9>"$cache/debian13-root.lock"
 flock 9
-tarball=$(bash scripts/debian13-base.sh tarball)
 root=$cache/debian13-root
 key="$(stat -c %Y "$tarball") $(sha256sum scripts/setup.sh | cut -d' ' -f1)"
 if [ "$(cat "$root/.asgid-root-key" 2>/dev/null)" != "$key" ]; then
