@@ -14,9 +14,10 @@
 #
 # The root is cached with the packages installed, beside scripts/debian13-base.sh's tarball
 # ($ASGID_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/asgid), and reused while the base
-# tarball and scripts/setup.sh (its package lists) are unchanged; otherwise it is made again. Each run copies the source tree
-# afresh into it. Needs root (chroot, mount); everything mounted for the run lives in a private
-# mount namespace and is gone when the run ends, whatever happens.
+# tarball and scripts/setup.sh (its package lists) are unchanged; otherwise it is made again.
+# Each run copies the source tree afresh into it. Needs root (chroot, mount); everything
+# mounted for the run lives in a private mount namespace and is gone when the run ends,
+# whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
